@@ -1,0 +1,245 @@
+"""Whether a batch of events may enter the log: domain rules and SHACL, checked against
+the projection plus the batch's own earlier events, before anything is written.
+
+The graph SHACL sees is the batch's quads plus the types of the things they mention, so
+the cost of one write does not grow with the size of the KB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from .codec import check_payload
+from .events import (
+    CLAIM_ASSERTED,
+    CLAIM_RETRACTED,
+    CLAIM_SUPERSEDED,
+    ENTITY_DECLARED,
+    GRAPH_UPDATED,
+    SOURCE_REGISTERED,
+    Event,
+    InvalidEvent,
+    RecordedEvent,
+    ShapeViolation,
+)
+from .eventstore import Head, seal
+from .ontology import Ontology
+from .projection import DEFAULT, quads_for
+from .sources import FileSourceTexts
+from .store import ProjectionStore
+from .validation import ShapeReport, run_shacl, to_rdflib
+from .vocab import GK, MODALITIES, RDF, term_value
+
+CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
+
+
+@dataclass
+class _Overlay:
+    """The projection as the batch would leave it, for the questions the rules ask."""
+
+    store: ProjectionStore
+    entities: dict[str, list[str]] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    claims: dict[str, str] = field(default_factory=dict)  # IRI -> "live" | "ended"
+
+    def entity_types(self, iri: str) -> list[str] | None:
+        if iri in self.entities:
+            return self.entities[iri]
+        node = NamedNode(iri)
+        quads = self.store.store.quads_for_pattern
+        if next(quads(node, GK.declaredIn, None, DEFAULT), None) is None:
+            return None
+        return [term_value(q.object) for q in quads(node, RDF.type, None, DEFAULT)]
+
+    def source_sha(self, iri: str) -> str | None:
+        if iri in self.sources:
+            return self.sources[iri]
+        q = next(self.store.store.quads_for_pattern(NamedNode(iri), GK.sha256, None, DEFAULT),
+                 None)
+        return term_value(q.object) if q is not None else None
+
+    def claim_state(self, iri: str) -> str | None:
+        if iri in self.claims:
+            return self.claims[iri]
+        node = NamedNode(iri)
+        quads = self.store.store.quads_for_pattern
+        if next(quads(node, GK.assertedIn, None, DEFAULT), None) is None:
+            return None
+        ended = next(quads(node, GK.knownUntilPosition, None, DEFAULT), None)
+        return "ended" if ended is not None else "live"
+
+
+class Admission:
+    """Checks batches of events against the rules, the ontology and the shapes."""
+
+    def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: object,
+                 texts: FileSourceTexts) -> None:
+        self.store = store
+        self.ontology = ontology
+        self.shapes = shapes
+        self.texts = texts
+
+    def check(self, events: Sequence[Event], *, pending_texts: Mapping[str, str],
+              recorded_by: str) -> list[RecordedEvent]:
+        """Raise :class:`InvalidEvent` or :class:`ShapeViolation` if the batch may not enter.
+
+        Returns the batch sealed as drafts after the projection's position (the log seals
+        it again when it appends).
+        """
+        overlay = _Overlay(self.store)
+        for index, event in enumerate(events, start=1):
+            try:
+                check_payload(event.type, event.payload)
+                self._rules(event, overlay, pending_texts)
+            except InvalidEvent as exc:
+                raise InvalidEvent(f"{self._name(event, index, len(events))}: {exc}") from exc
+        drafts = seal(events, Head(self.store.position, self.store.head_hash, ""), recorded_by)
+        report = self.shacl(drafts)
+        if not report.conforms:
+            lines = [r.describe() for r in report.results if r.severity == "Violation"]
+            raise ShapeViolation("; ".join(lines[:10]) + (f" (+{len(lines) - 10} more)"
+                                                          if len(lines) > 10 else ""),
+                                 [r.__dict__ for r in report.results])
+        return drafts
+
+    @staticmethod
+    def _name(event: Event, index: int, total: int) -> str:
+        p = event.payload
+        key = p.get("claim") or p.get("entity") or p.get("source") or ""
+        where = f"event {index} of {total}: " if total > 1 else ""
+        return f"{where}{event.type} {key}".rstrip()
+
+    def shacl(self, drafts: Sequence[RecordedEvent]) -> ShapeReport:
+        """SHACL over the drafts' quads plus the types of what they mention."""
+        own: list[Quad] = []
+        for d in drafts:
+            own.extend(quads_for(d))
+        context: list[Quad] = []
+        for d in drafts:  # an ended claim is re-validated whole: it gains lifecycle quads
+            if d.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+                claim = NamedNode(d.payload["claim"])
+                for frag in ("", "#evidence", "#quote", "#position"):
+                    node = NamedNode(claim.value + frag)
+                    context.extend(self.store.store.quads_for_pattern(node, None, None, DEFAULT))
+                for step in self.store.store.quads_for_pattern(claim, GK.attributionStep, None,
+                                                               DEFAULT):
+                    if isinstance(step.object, Literal):
+                        continue  # a literal is the subject of nothing (SHACL forbids it here)
+                    context.extend(self.store.store.quads_for_pattern(step.object, None, None,
+                                                                      DEFAULT))
+        focus: set[str] = set()
+        mentioned: set[str] = set()
+        for q in own + context:
+            if isinstance(q.subject, NamedNode):
+                focus.add(q.subject.value.split("#", 1)[0])
+            if isinstance(q.object, NamedNode):
+                mentioned.add(q.object.value)
+        for iri in sorted(mentioned | focus):
+            node = NamedNode(iri)
+            for pred in CONTEXT_PREDICATES:
+                context.extend(self.store.store.quads_for_pattern(node, pred, None, DEFAULT))
+        report = run_shacl(to_rdflib(own + context), self.ontology, self.shapes)  # type: ignore[arg-type]
+        report.results = [r for r in report.results if r.focus.split("#", 1)[0] in focus]
+        return report
+
+    # -- domain rules ---------------------------------------------------------------
+
+    def _entity(self, overlay: _Overlay, iri: str, role: str) -> list[str]:
+        types = overlay.entity_types(iri)
+        if types is None:
+            raise InvalidEvent(f"unknown entity {iri} as {role}: declare it first")
+        return types
+
+    def _rules(self, event: Event, overlay: _Overlay, pending_texts: Mapping[str, str]) -> None:
+        p = event.payload
+        onto = self.ontology
+        if event.type == SOURCE_REGISTERED:
+            if overlay.source_sha(p["source"]) is not None:
+                raise InvalidEvent(f"source {p['source']} is already registered")
+            if p["sha256"] not in pending_texts and not self.texts.has(p["sha256"]):
+                raise InvalidEvent(f"the text of source {p['source']} is not stored")
+            if p.get("publisher"):
+                self._entity(overlay, p["publisher"], "publisher")
+            overlay.sources[p["source"]] = p["sha256"]
+        elif event.type == ENTITY_DECLARED:
+            if overlay.entity_types(p["entity"]) is not None:
+                raise InvalidEvent(f"entity {p['entity']} is already declared")
+            for t in p["types"]:
+                if not onto.is_world_class(t):
+                    raise InvalidEvent(f"unknown class {t}: use a class of the ontology "
+                                       "(e.g. gk:Person, gk:NavalBase)")
+            overlay.entities[p["entity"]] = list(p["types"])
+        elif event.type == CLAIM_ASSERTED:
+            self._claim_rules(p, overlay, pending_texts)
+            overlay.claims[p["claim"]] = "live"
+        elif event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+            state = overlay.claim_state(p["claim"])
+            if state is None:
+                raise InvalidEvent(f"no claim {p['claim']}")
+            if state != "live":
+                raise InvalidEvent(f"claim {p['claim']} is already retracted or superseded")
+            if event.type == CLAIM_SUPERSEDED:
+                by = overlay.claim_state(p["by"])
+                if by is None:
+                    raise InvalidEvent(f"the superseding claim {p['by']} does not exist: "
+                                       "assert it first")
+                if by != "live":
+                    raise InvalidEvent(f"the superseding claim {p['by']} is not live")
+            overlay.claims[p["claim"]] = "ended"
+        elif event.type == GRAPH_UPDATED:
+            pass  # checked by the SPARQL update path, which builds it
+
+    def _claim_rules(self, p: Mapping[str, object], overlay: _Overlay,
+                     pending_texts: Mapping[str, str]) -> None:
+        onto = self.ontology
+        claim = str(p["claim"])
+        if overlay.claim_state(claim) is not None:
+            raise InvalidEvent(f"claim {claim} already exists (a claim is asserted once; "
+                               "supersede it to change it)")
+        self._entity(overlay, str(p["subject"]), "subject")
+        predicate = str(p["predicate"])
+        kind = onto.statement_properties.get(predicate)
+        if kind is None:
+            raise InvalidEvent(f"unknown predicate {predicate}: claims state properties of the "
+                               "ontology typed gk:StatementProperty")
+        obj = p["object"]
+        assert isinstance(obj, dict)
+        if "iri" in obj:
+            if kind == "literal":
+                raise InvalidEvent(f"{predicate} takes a literal, not an IRI")
+            if obj["iri"] not in onto.concepts:
+                self._entity(overlay, obj["iri"], "object")
+        elif kind == "object":
+            raise InvalidEvent(f"{predicate} takes an entity or concept, not a literal")
+        if p["modality"] not in MODALITIES:
+            raise InvalidEvent(f"unknown modality {p['modality']}: use asserted, quoted, denied, "
+                               "uncertain or analysis")
+        sha = overlay.source_sha(str(p["source"]))
+        if sha is None:
+            raise InvalidEvent(f"unknown source {p['source']}: register it first")
+        evidence = p["evidence"]
+        assert isinstance(evidence, dict)
+        if evidence["sha256"] != sha:
+            raise InvalidEvent("the evidence's sha256 is not the hash of its source's text")
+        text = pending_texts.get(sha)
+        if text is None:
+            text = self.texts.get(sha)
+        check_evidence(text, evidence)
+        if p.get("speaker"):
+            self._entity(overlay, str(p["speaker"]), "speaker")
+        for outlet in p.get("reported_via") or []:  # type: ignore[attr-defined]
+            self._entity(overlay, str(outlet), "reported_via")
+
+
+def check_evidence(text: str, evidence: Mapping[str, object]) -> None:
+    """Raise :class:`InvalidEvent` unless the quote stands verbatim at its offsets."""
+    start, end = evidence["start"], evidence["end"]
+    assert isinstance(start, int) and isinstance(end, int)
+    if text[start:end] != evidence["quote"]:
+        raise InvalidEvent(f"the quote does not occur at {start}-{end} of its source")
+    if not text[:start].endswith(str(evidence["prefix"])) or \
+            not text[end:].startswith(str(evidence["suffix"])):
+        raise InvalidEvent("the quote's prefix/suffix do not match its source")

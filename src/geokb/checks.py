@@ -1,0 +1,48 @@
+"""KB assertions kept with the KB as SPARQL ASK files (``kb/checks/*.rq``).
+
+Each file is one ASK query that must answer ``true``; a first comment line gives its
+title, and ``# expect: false`` flips the expectation (for "no X exists" checks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .events import QueryError
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    path: str
+    title: str
+    passed: bool
+
+
+def run_checks(kb: Any, directory: Path) -> list[CheckResult]:
+    """Run every ``*.rq`` in ``directory``. Raises :class:`QueryError` for a bad file."""
+    results = []
+    files = sorted(directory.glob("*.rq"))
+    if not files:
+        raise QueryError(f"no checks (*.rq) in {directory}")
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        title = path.stem
+        expect = True
+        for line in text.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("# expect:"):
+                expect = stripped.split(":", 1)[1].strip().lower() == "true"
+            elif stripped.startswith("#") and title == path.stem:
+                title = stripped.lstrip("# ").strip() or title
+        try:
+            answer = kb.query(text)
+        except SyntaxError as exc:
+            raise QueryError(f"{path}: {exc}") from exc
+        if not isinstance(answer, ox.QueryBoolean):
+            raise QueryError(f"{path}: a check must be an ASK query")
+        results.append(CheckResult(str(path), title, bool(answer) == expect))
+    return results

@@ -1,0 +1,299 @@
+"""Claim files and command-line specs → events.
+
+A claim file (YAML or JSON) holds ``sources``, ``entities``, ``claims``, ``retractions``
+and ``supersessions`` (see ``docs/claim-files.md``). Names are short there (entity slugs,
+``gk:status``, ``status:uncertain``, ``quoted``); here they become full IRIs, and each
+quote is located in its source text, so the payloads that reach the log are explicit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .codec import sha256_hex
+from .events import (
+    CLAIM_ASSERTED,
+    CLAIM_RETRACTED,
+    CLAIM_SUPERSEDED,
+    ENTITY_DECLARED,
+    SOURCE_REGISTERED,
+    Event,
+    InvalidEvent,
+)
+from .sources import normalise_text
+from .vocab import CLAIM, GK, ID, MODALITY, SOURCE, expand, is_slug
+
+MAX_CLAIM_FILE_BYTES = 50 * 1024 * 1024
+MAX_DEPTH = 20
+CONTEXT_CHARS = 32
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses anchors/aliases (no alias bombs) and deep nesting."""
+
+    def _next_line(self) -> int:
+        """The 1-based line where the next parser event starts."""
+        # types-PyYAML leaves Parser.peek_event unannotated (it returns a yaml.Event).
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line: int = event.start_mark.line
+        return line + 1
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise InvalidEvent(f"YAML aliases are not allowed (line {self._next_line()})")
+        if self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            depth = getattr(self, "_depth", 0) + 1
+            if depth > MAX_DEPTH:
+                raise InvalidEvent(f"claim file is nested deeper than {MAX_DEPTH} levels "
+                                   f"(line {self._next_line()})")
+            self._depth = depth
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._depth = depth - 1
+        return super().compose_node(parent, index)
+
+
+def load_document(data: bytes, *, name: str = "<input>") -> dict[str, Any]:
+    """Parse a claim file's bytes (YAML or JSON). Raises :class:`InvalidEvent`."""
+    if len(data) > MAX_CLAIM_FILE_BYTES:
+        raise InvalidEvent(f"{name}: claim file is larger than {MAX_CLAIM_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidEvent(f"{name}: not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        # _NoAliasLoader is a SafeLoader subclass: yaml.load with it is as safe as safe_load.
+        doc = (json.loads(text) if name.endswith(".json")
+               else yaml.load(text, Loader=_NoAliasLoader))
+    except (yaml.YAMLError, json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidEvent(f"{name}: cannot parse: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise InvalidEvent(f"{name}: a claim file is a mapping with sources, entities, claims, …")
+    unknown = set(doc) - {"recorded_by", "sources", "entities", "claims", "retractions",
+                          "supersessions"}
+    if unknown:
+        raise InvalidEvent(f"{name}: unknown section(s): {', '.join(sorted(unknown))}")
+    return doc
+
+
+def slug_iri(value: object, namespace: Any, what: str) -> str:
+    """A slug, prefixed name or IRI as a full IRI string."""
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent(f"{what} must be a name, got {value!r}")
+    if is_slug(value):
+        return str(namespace[value].value)
+    try:
+        return expand(value)
+    except ValueError as exc:
+        raise InvalidEvent(f"{what}: {exc}") from exc
+
+
+def predicate_iri(value: object) -> str:
+    if isinstance(value, str) and value.isidentifier():
+        return GK[value].value
+    return slug_iri(value, GK, "predicate")
+
+
+def object_payload(value: object) -> dict[str, str]:
+    """The payload ``object`` of a claim-file object.
+
+    >>> object_payload("status:uncertain")
+    {'iri': 'https://w3id.org/geokb/status/uncertain'}
+    >>> object_payload({"text": "outdated", "lang": "en"})
+    {'value': 'outdated', 'lang': 'en'}
+    """
+    if isinstance(value, str):
+        if ":" not in value:
+            raise InvalidEvent(f"object {value!r}: write id:{value} for an entity or "
+                               "{text: …, lang: en} for a literal")
+        try:
+            return {"iri": expand(value)}
+        except ValueError as exc:
+            raise InvalidEvent(f"object: {exc}") from exc
+    if isinstance(value, dict):
+        if set(value) == {"entity"}:
+            return {"iri": slug_iri(value["entity"], ID, "object entity")}
+        if set(value) == {"iri"}:
+            return {"iri": slug_iri(value["iri"], ID, "object iri")}
+        if "text" in value and set(value) <= {"text", "lang"}:
+            out = {"value": value["text"]}
+            if "lang" in value:
+                out["lang"] = value["lang"]
+            return out
+        if "value" in value and set(value) <= {"value", "datatype"}:
+            out = {"value": str(value["value"])}
+            if "datatype" in value:
+                out["datatype"] = expand(str(value["datatype"]))
+            return out
+    raise InvalidEvent(f"object {value!r}: use id:<slug>, status:<value>, {{text: …, lang: …}} "
+                       "or {value: …, datatype: …}")
+
+
+def locate(text: str, quote: str, *, start: int | None = None,
+           occurrence: int | None = None) -> dict[str, Any]:
+    """The evidence of ``quote`` in ``text``: offsets (code points) and prefix/suffix.
+
+    >>> locate("a b a b", "b", occurrence=2)["start"]
+    6
+
+    Raises :class:`InvalidEvent` if the quote is absent, ambiguous, or not at ``start``.
+    """
+    if not isinstance(quote, str) or not quote:
+        raise InvalidEvent("quote must be a non-empty string")
+    if start is not None:
+        if text[start:start + len(quote)] != quote:
+            raise InvalidEvent(f"quote does not occur at offset {start} of the source")
+    else:
+        found = []
+        pos = text.find(quote)
+        while pos >= 0:
+            found.append(pos)
+            pos = text.find(quote, pos + 1)
+        if not found:
+            raise InvalidEvent(f"quote not found verbatim in the source: {quote[:80]!r}")
+        if occurrence is not None:
+            if not 1 <= occurrence <= len(found):
+                raise InvalidEvent(f"quote occurs {len(found)} time(s); occurrence {occurrence} "
+                                   "does not exist")
+            start = found[occurrence - 1]
+        elif len(found) > 1:
+            raise InvalidEvent(f"quote occurs {len(found)} times in the source; say which with "
+                               f"occurrence (1-{len(found)}): {quote[:80]!r}")
+        else:
+            start = found[0]
+    end = start + len(quote)
+    return {"quote": quote, "start": start, "end": end,
+            "prefix": text[max(0, start - CONTEXT_CHARS):start],
+            "suffix": text[end:end + CONTEXT_CHARS],
+            "sha256": sha256_hex(text.encode("utf-8"))}
+
+
+def claim_id_for(payload: Mapping[str, Any]) -> str:
+    """A content-derived claim IRI, so the same claim from the same span gets the same id."""
+    key = json.dumps([payload["subject"], payload["predicate"], payload["object"],
+                      payload["source"], payload["evidence"]["start"],
+                      payload["evidence"]["end"]], sort_keys=True)
+    return CLAIM[f"c-{sha256_hex(key.encode('utf-8'))[:16]}"].value
+
+
+@dataclass(frozen=True)
+class SourceInput:
+    """A source to register and its text."""
+
+    event: Event
+    text: str
+
+
+def source_event(spec: Mapping[str, Any], text: str) -> SourceInput:
+    """A ``SourceRegistered`` event for ``spec`` (a claim-file or CLI source entry)."""
+    allowed = {"id", "file", "text", "title", "publisher", "url", "published", "language",
+               "media_type", "description", "byline", "section"}
+    unknown = set(spec) - allowed
+    if unknown:
+        raise InvalidEvent(f"source: unknown field(s) {', '.join(sorted(unknown))}")
+    if not is_slug(str(spec.get("id", ""))):
+        raise InvalidEvent(f"source id must be a slug [a-z0-9-]: {spec.get('id')!r}")
+    payload: dict[str, Any] = {
+        "source": SOURCE[spec["id"]].value,
+        "sha256": sha256_hex(text.encode("utf-8")),
+        "title": spec.get("title"),
+        "media_type": spec.get("media_type") or "text/plain",
+    }
+    if spec.get("publisher"):
+        payload["publisher"] = slug_iri(spec["publisher"], ID, "publisher")
+    for key in ("url", "published", "language", "description", "byline", "section"):
+        if spec.get(key) is not None:
+            payload[key] = str(spec[key])
+    return SourceInput(Event(SOURCE_REGISTERED, payload), text)
+
+
+def entity_event(spec: Mapping[str, Any]) -> Event:
+    unknown = set(spec) - {"id", "types", "label", "aliases", "same_as", "description"}
+    if unknown:
+        raise InvalidEvent(f"entity: unknown field(s) {', '.join(sorted(unknown))}")
+    if not is_slug(str(spec.get("id", ""))):
+        raise InvalidEvent(f"entity id must be a slug [a-z0-9-]: {spec.get('id')!r}")
+    types = spec.get("types")
+    if isinstance(types, str):
+        types = [types]
+    if not isinstance(types, list) or not types:
+        raise InvalidEvent(f"entity {spec['id']}: give at least one type, e.g. gk:Person")
+    payload: dict[str, Any] = {
+        "entity": ID[spec["id"]].value,
+        "types": [predicate_iri(t) for t in types],
+        "label": spec.get("label"),
+        "aliases": list(spec.get("aliases") or []),
+        "same_as": [expand(str(s)) for s in spec.get("same_as") or []],
+    }
+    if spec.get("description"):
+        payload["description"] = spec["description"]
+    return Event(ENTITY_DECLARED, payload)
+
+
+def claim_event(spec: Mapping[str, Any], source_text: str) -> Event:
+    """A ``ClaimAsserted`` event; the quote is located in ``source_text``."""
+    allowed = {"id", "subject", "predicate", "object", "modality", "source", "quote",
+               "occurrence", "start", "speaker", "reported_via", "valid_from", "valid_until",
+               "valid_at", "confidence", "note"}
+    unknown = set(spec) - allowed
+    if unknown:
+        raise InvalidEvent(f"claim: unknown field(s) {', '.join(sorted(unknown))}")
+    for key in ("subject", "predicate", "object", "modality", "source", "quote"):
+        if spec.get(key) in (None, ""):
+            message = f"claim {spec.get('id', '')}: {key!r} is required"
+            raise InvalidEvent(message.replace("  ", " "))
+    payload: dict[str, Any] = {
+        "subject": slug_iri(spec["subject"], ID, "subject"),
+        "predicate": predicate_iri(spec["predicate"]),
+        "object": object_payload(spec["object"]),
+        "modality": slug_iri(spec["modality"], MODALITY, "modality"),
+        "source": slug_iri(spec["source"], SOURCE, "source"),
+        "evidence": locate(source_text, spec["quote"], start=spec.get("start"),
+                           occurrence=spec.get("occurrence")),
+        "reported_via": [slug_iri(v, ID, "reported_via") for v in spec.get("reported_via") or []],
+    }
+    if spec.get("speaker"):
+        payload["speaker"] = slug_iri(spec["speaker"], ID, "speaker")
+    if spec.get("valid_at") is not None:
+        if spec.get("valid_from") is not None or spec.get("valid_until") is not None:
+            raise InvalidEvent("give valid_at, or valid_from/valid_until, not both")
+        payload["valid_from"] = payload["valid_until"] = str(spec["valid_at"])
+    for key in ("valid_from", "valid_until"):
+        if spec.get(key) is not None:
+            payload[key] = str(spec[key])
+    if spec.get("confidence") is not None:
+        payload["confidence"] = str(spec["confidence"])
+    if spec.get("note"):
+        payload["note"] = spec["note"]
+    if spec.get("id"):
+        if not is_slug(str(spec["id"])):
+            raise InvalidEvent(f"claim id must be a slug [a-z0-9-]: {spec['id']!r}")
+        payload["claim"] = CLAIM[str(spec["id"])].value
+    else:
+        payload["claim"] = claim_id_for(payload)
+    return Event(CLAIM_ASSERTED, payload)
+
+
+def retraction_event(claim: str, reason: str) -> Event:
+    return Event(CLAIM_RETRACTED, {"claim": slug_iri(claim, CLAIM, "claim"), "reason": reason})
+
+
+def supersession_event(claim: str, by: str, reason: str) -> Event:
+    return Event(CLAIM_SUPERSEDED, {"claim": slug_iri(claim, CLAIM, "claim"),
+                                    "by": slug_iri(by, CLAIM, "by"), "reason": reason})
+
+
+def read_source_file(path: Path) -> str:
+    """Read a source text file safely. Raises :class:`InvalidEvent`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidEvent(f"cannot read source file {path}: {exc.strerror}") from exc
+    return normalise_text(data)

@@ -1,0 +1,370 @@
+"""``KnowledgeBase``: the one object the CLI and the HTTP app call.
+
+Data flows one way: a command becomes events, the events are admitted (rules + SHACL),
+appended to the log, and only then applied to the projection, which answers queries.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import NamedNode
+
+from . import claimfile, queries
+from .admission import Admission
+from .events import (
+    AppendConflict,
+    CorruptLog,
+    Event,
+    InvalidEvent,
+    NotFound,
+    RecordedEvent,
+)
+from .eventstore import EventStore, FileEventStore
+from .ontology import Ontology, load_ontology
+from .queries import as_int, one
+from .sources import FileSourceTexts
+from .store import ProjectionStore
+from .validation import load_shapes
+from .vocab import CLAIM, GK, PREFIXES, SOURCE, expand
+
+DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
+SNAPSHOT_CACHE = 4
+RETRIES = 5
+
+
+class KnowledgeBase:
+    """An event-sourced KB over a log (``kb/`` by default) and a pyoxigraph projection.
+
+    ``projection_path`` keeps the projection on disk: a restart then catches up from the
+    position stored with the data instead of replaying the whole log.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], *, log: EventStore | None = None,
+                 projection_path: str | os.PathLike[str] | None = None,
+                 ontology: Ontology | None = None, catch_up: bool = True) -> None:
+        self.directory = Path(directory)
+        self.log: EventStore = log if log is not None else FileEventStore(self.directory)
+        self.texts = FileSourceTexts(self.directory)
+        self.projection_path = Path(projection_path) if projection_path is not None else None
+        self.projection = ProjectionStore(self.projection_path)
+        self.ontology = ontology or load_ontology()
+        self._shapes: object | None = None
+        self._write_lock = threading.RLock()
+        self._snapshots: OrderedDict[int, ProjectionStore] = OrderedDict()
+        if catch_up:
+            self._check_projection_matches_log()
+            self.catch_up()
+
+    # -- log and projection -----------------------------------------------------------
+
+    @property
+    def shapes(self) -> object:
+        if self._shapes is None:
+            self._shapes = load_shapes()
+        return self._shapes
+
+    @property
+    def position(self) -> int:
+        return self.projection.position
+
+    def _check_projection_matches_log(self) -> None:
+        """An on-disk projection built from another history is rebuilt, not trusted."""
+        pos = self.projection.position
+        if pos == 0:
+            return
+        at = next(iter(self.log.read(after=pos - 1, limit=1)), None)
+        if at is None or at.hash != self.projection.head_hash:
+            self.projection.store.clear()
+            self.projection = ProjectionStore(self.projection_path)
+
+    def catch_up(self) -> int:
+        """Apply the events the projection has not seen yet; returns how many."""
+        with self._write_lock:
+            return self.projection.apply(self.log.read(after=self.projection.position))
+
+    def append(self, events: Sequence[Event], *, recorded_by: str = DEFAULT_AGENT,
+               expected_position: int | None = None,
+               pending_texts: Mapping[str, str] | None = None) -> list[RecordedEvent]:
+        """Admit, append and apply ``events`` as one all-or-nothing batch.
+
+        Raises :class:`InvalidEvent` or :class:`ShapeViolation` (nothing is written), or
+        :class:`AppendConflict` if ``expected_position`` is given and stale. Without it, a
+        concurrent writer's append makes this one catch up, re-check and retry.
+        """
+        texts = dict(pending_texts or {})
+        with self._write_lock:
+            for attempt in range(RETRIES):
+                self.catch_up()
+                if expected_position is not None and expected_position != self.position:
+                    raise AppendConflict(expected_position, self.position)
+                admission = Admission(self.projection, self.ontology, self.shapes, self.texts)
+                admission.check(events, pending_texts=texts, recorded_by=recorded_by)
+                for text in texts.values():
+                    self.texts.put(text)
+                try:
+                    recorded = self.log.append(events, expected_position=self.position,
+                                               recorded_by=recorded_by)
+                except AppendConflict:
+                    if expected_position is not None or attempt == RETRIES - 1:
+                        raise
+                    continue
+                self.projection.apply(recorded)
+                return recorded
+        raise AssertionError("unreachable")
+
+    # -- commands ---------------------------------------------------------------------
+
+    def register_source(self, spec: Mapping[str, Any], text: str, *,
+                        recorded_by: str = DEFAULT_AGENT) -> RecordedEvent:
+        src = claimfile.source_event(spec, text)
+        sha = src.event.payload["sha256"]
+        return self.append([src.event], recorded_by=recorded_by, pending_texts={sha: text})[0]
+
+    def declare_entity(self, spec: Mapping[str, Any], *,
+                       recorded_by: str = DEFAULT_AGENT) -> RecordedEvent:
+        return self.append([claimfile.entity_event(spec)], recorded_by=recorded_by)[0]
+
+    def source_text(self, source: str) -> str:
+        iri = claimfile.slug_iri(source, SOURCE, "source")
+        sha = one(self.projection, NamedNode(iri), GK.sha256)
+        if sha is None:
+            raise NotFound(f"unknown source {source}: register it first")
+        return self.texts.get(str(sha.value))
+
+    def assert_claim(self, spec: Mapping[str, Any], *, recorded_by: str = DEFAULT_AGENT,
+                     idempotency_key: str | None = None) -> RecordedEvent:
+        event = claimfile.claim_event(spec, self.source_text(str(spec.get("source", ""))))
+        if idempotency_key is not None:
+            event = Event(event.type, event.payload, idempotency_key)
+        return self.append([event], recorded_by=recorded_by)[0]
+
+    def retract(self, claim: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
+                idempotency_key: str | None = None) -> RecordedEvent:
+        event = claimfile.retraction_event(claim, reason)
+        event = Event(event.type, event.payload, idempotency_key)
+        return self.append([event], recorded_by=recorded_by)[0]
+
+    def supersede(self, claim: str, by: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
+                  idempotency_key: str | None = None) -> RecordedEvent:
+        event = claimfile.supersession_event(claim, by, reason)
+        event = Event(event.type, event.payload, idempotency_key)
+        return self.append([event], recorded_by=recorded_by)[0]
+
+    def ingest(self, document: Mapping[str, Any], *, base_dir: Path,
+               recorded_by: str | None = None) -> list[RecordedEvent]:
+        """Append every event of a claim file, or none (one batch)."""
+        events: list[Event] = []
+        pending: dict[str, str] = {}
+        texts_by_source: dict[str, str] = {}
+        for i, spec in enumerate(_section(document, "sources"), start=1):
+            text = _source_text_of(spec, base_dir, i)
+            src = claimfile.source_event(spec, text)
+            pending[src.event.payload["sha256"]] = text
+            texts_by_source[src.event.payload["source"]] = text
+            events.append(src.event)
+        for spec in _section(document, "entities"):
+            events.append(claimfile.entity_event(spec))
+        for i, spec in enumerate(_section(document, "claims"), start=1):
+            src_iri = claimfile.slug_iri(spec.get("source"), SOURCE, f"claim {i} source")
+            claim_text = texts_by_source.get(src_iri)
+            try:
+                if claim_text is None:
+                    claim_text = self.source_text(src_iri)
+                events.append(claimfile.claim_event(spec, claim_text))
+            except (InvalidEvent, NotFound) as exc:
+                raise InvalidEvent(f"claim {i} ({spec.get('id', 'no id')}): {exc}") from exc
+        for spec in _section(document, "retractions"):
+            events.append(claimfile.retraction_event(str(spec.get("claim")),
+                                                     str(spec.get("reason") or "")))
+        for spec in _section(document, "supersessions"):
+            events.append(claimfile.supersession_event(str(spec.get("claim")), str(spec.get("by")),
+                                                       str(spec.get("reason") or "")))
+        if not events:
+            raise InvalidEvent("the claim file holds no sources, entities or claims")
+        agent = recorded_by or str(document.get("recorded_by") or DEFAULT_AGENT)
+        return self.append(events, recorded_by=agent, pending_texts=pending)
+
+    def update(self, sparql: str, *, recorded_by: str, base_iri: str | None = None,
+               using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = (),
+               idempotency_key: str | None = None) -> list[RecordedEvent]:
+        """Turn a SPARQL Update into one ``GraphUpdated`` event and append it.
+
+        The quads it would delete and insert are computed against the projection, so
+        replay reproduces the update exactly. Returns ``[]`` when it changes nothing.
+        Raises :class:`QueryError` for an update that cannot be parsed or is refused.
+        """
+        from .updates import update_event
+
+        with self._write_lock:
+            for attempt in range(RETRIES):
+                self.catch_up()
+                event = update_event(self.projection, sparql, base_iri=base_iri,
+                                     using_graphs=using_graphs,
+                                     using_named_graphs=using_named_graphs)
+                if event is None:
+                    return []
+                event = Event(event.type, event.payload, idempotency_key)
+                try:
+                    return self.append([event], recorded_by=recorded_by,
+                                       expected_position=self.position)
+                except AppendConflict:
+                    if attempt == RETRIES - 1:
+                        raise
+        raise AssertionError("unreachable")
+
+    def source(self, source: str) -> dict[str, Any]:
+        """A source's metadata, its text, and the evidence spans that claims cite."""
+        return queries.source_json(self.projection, NamedNode(
+            claimfile.slug_iri(source, SOURCE, "source")), self.texts)
+
+    # -- queries ----------------------------------------------------------------------
+
+    def snapshot(self, position: int) -> ProjectionStore:
+        """A projection of the log up to ``position`` (cached): what the KB held then."""
+        if position >= self.position:
+            return self.projection
+        if position in self._snapshots:
+            self._snapshots.move_to_end(position)
+            return self._snapshots[position]
+        store = ProjectionStore()
+        store.apply(self.log.read(after=0, limit=position))
+        self._snapshots[position] = store
+        while len(self._snapshots) > SNAPSHOT_CACHE:
+            self._snapshots.popitem(last=False)
+        return store
+
+    def resolve_as_of(self, as_of: str | int | None) -> int | None:
+        """A log position from a position or a transaction time (ISO 8601, UTC)."""
+        if as_of is None:
+            return None
+        if isinstance(as_of, int) or str(as_of).isdigit():
+            return min(int(as_of), self.position)
+        from datetime import UTC, datetime
+
+        text = str(as_of)
+        try:
+            if len(text) == 10:  # a day: as known at its end
+                moment = datetime.fromisoformat(text).replace(hour=23, minute=59, second=59,
+                                                              microsecond=999999, tzinfo=UTC)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise InvalidEvent(f"as-of {as_of!r}: give a log position or a UTC time like "
+                               "2026-11-28T10:00:00Z")
+        text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return queries.position_at(self.projection, text)
+
+    def _time(self, as_of: str | int | None, valid_at: str | None) -> queries.TimeFilter:
+        return queries.TimeFilter.make(self.resolve_as_of(as_of), valid_at)
+
+    def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
+        return queries.resolve_entity(self.projection, name, self.resolve_as_of(as_of))
+
+    def status(self, name: str, *, as_of: str | int | None = None,
+               valid_at: str | None = None) -> dict[str, Any]:
+        when = self._time(as_of, valid_at)
+        entity = queries.resolve_entity(self.projection, name, when.as_of)
+        return queries.status(self.projection, entity, when, self.ontology.labels)
+
+    def timeline(self, name: str, *, as_of: str | int | None = None,
+                 valid_at: str | None = None) -> dict[str, Any]:
+        when = self._time(as_of, valid_at)
+        entity = queries.resolve_entity(self.projection, name, when.as_of)
+        return queries.timeline(self.projection, entity, when, self.ontology.labels)
+
+    def claim(self, claim: str, *, as_of: str | int | None = None) -> dict[str, Any]:
+        iri = NamedNode(claimfile.slug_iri(claim, CLAIM, "claim"))
+        pos = self.resolve_as_of(as_of)
+        if pos is not None:
+            start = as_int(one(self.projection, iri, GK.knownFromPosition))
+            if start is None or start > pos:
+                raise NotFound(f"claim {claim} was not yet recorded at position {pos}")
+        return queries.claim_json(self.projection, iri, self.ontology.labels, pos)
+
+    def query(self, sparql: str, *, as_of: str | int | None = None,
+              valid_at: str | None = None, **options: Any) -> Any:
+        """Run SPARQL on the projection (or on the snapshot at ``as_of``).
+
+        ``valid_at`` restricts the default graph's current view to claims valid then.
+        Raises ``SyntaxError`` for a parse error and ``OSError`` for evaluation errors.
+        """
+        pos = self.resolve_as_of(as_of)
+        store = self.projection if pos is None else self.snapshot(pos)
+        if valid_at is not None:
+            store = self._valid_view(store, valid_at)
+        options.setdefault("prefixes", PREFIXES)
+        return store.query(sparql, **options)
+
+    def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
+        from .validity import valid_view
+
+        return valid_view(store, queries.TimeFilter.make(None, valid_at))
+
+    def history(self, *, after: int = 0, limit: int | None = None, event_type: str | None = None,
+                about: str | None = None) -> Iterator[RecordedEvent]:
+        """The log, filtered by type and by an IRI or slug its payload mentions."""
+        needle = None
+        if about:
+            needle = about if "://" in about else (expand(about) if ":" in about else about)
+        count = 0
+        for event in self.log.read(after=after):
+            if event_type and event.type != event_type:
+                continue
+            if needle and not _mentions(event.payload, needle):
+                continue
+            yield event
+            count += 1
+            if limit is not None and count >= limit:
+                return
+
+    def rebuild(self) -> str:
+        """Replay the whole log into a fresh in-memory projection; its canonical hash."""
+        fresh = ProjectionStore()
+        fresh.apply(self.log.read(after=0))
+        return fresh.canonical_hash()
+
+    def head_check(self) -> None:
+        """Raise :class:`CorruptLog` if the projection is ahead of the log."""
+        head = self.log.head()
+        if head.position < self.position:
+            raise CorruptLog(f"projection at {self.position} but log ends at {head.position}")
+
+
+def _mentions(value: object, needle: str) -> bool:
+    if isinstance(value, str):
+        return value == needle or value.endswith("/" + needle) or value.endswith("#" + needle)
+    if isinstance(value, dict):
+        return any(_mentions(v, needle) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, needle) for v in value)
+    return False
+
+
+def _section(document: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    value = document.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise InvalidEvent(f"'{key}' must be a list of mappings")
+    return value
+
+
+def _source_text_of(spec: Mapping[str, Any], base_dir: Path, index: int) -> str:
+    if "text" in spec and "file" in spec:
+        raise InvalidEvent(f"source {index}: give 'text' or 'file', not both")
+    if "text" in spec:
+        if not isinstance(spec["text"], str):
+            raise InvalidEvent(f"source {index}: 'text' must be a string")
+        from .sources import normalise_text
+
+        return normalise_text(spec["text"].encode("utf-8"))
+    if "file" not in spec:
+        raise InvalidEvent(f"source {index}: give the text ('text') or a file path ('file')")
+    path = (base_dir / str(spec["file"])).resolve()
+    return claimfile.read_source_file(path)

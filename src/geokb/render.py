@@ -1,0 +1,111 @@
+"""Plain-text renderings of the read models for the terminal."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from .vocab import compact
+
+
+def _term(t: dict[str, Any] | None) -> str:
+    if t is None:
+        return "—"
+    if "iri" in t:
+        return str(t["label"])
+    lang = f"@{t['lang']}" if t.get("lang") else ""
+    return f"“{t['value']}”{lang}"
+
+
+def _when(c: dict[str, Any]) -> str:
+    vt = c["valid_time"]
+    start, end = vt["from"], vt["until"]
+    if start is None and end is None:
+        return "unknown"
+    if start == end and start is not None:
+        return f"{start['value']} ({start['precision']})"
+    left = f"{start['value']} ({start['precision']})" if start else "…"
+    right = f"{end['value']} ({end['precision']})" if end else "…"
+    return f"{left} – {right}"
+
+
+def claim_text(c: dict[str, Any], indent: str = "  ") -> str:
+    s = c["statement"]
+    lines = [
+        f"{indent}• {_term(s['subject'])} — {compact(s['predicate']['iri'])} — "
+        f"{_term(s['object'])}",
+        f"{indent}  modality: {c['modality']}; valid: {_when(c)}; state: {c['lifecycle']['state']}"
+        f"; claim: {c['id']}",
+        f"{indent}  evidence: “{c['evidence']['quote']}”",
+        f"{indent}  source: {c['source']['title']} <{c['source']['iri']}> "
+        f"chars {c['evidence']['start']}–{c['evidence']['end']}, "
+        f"sha256 {c['source']['sha256'][:12]}…",
+    ]
+    chain = [v["label"] for v in c["reported_via"]]
+    if c["speaker"] or chain:
+        said = _term(c["speaker"]) if c["speaker"] else "—"
+        via = " → ".join(["source", *chain]) if chain else "source"
+        lines.append(f"{indent}  said by: {said}; reported: {via}")
+    if c.get("note"):
+        lines.append(f"{indent}  note: {c['note']}")
+    lc = c["lifecycle"]
+    if "retracted" in lc:
+        retracted = lc["retracted"]
+        lines.append(f"{indent}  retracted at {retracted['position']}: {retracted['reason']}")
+    if "superseded" in lc:
+        superseded = lc["superseded"]
+        lines.append(f"{indent}  superseded by {superseded['by']}: {superseded['reason']}")
+    return "\n".join(lines)
+
+
+def _header(answer: dict[str, Any]) -> list[str]:
+    e = answer["entity"]
+    lines = [f"{e['label']} <{e['iri']}> ({', '.join(e['types'])})"]
+    if e["aliases"]:
+        lines.append(f"also known as: {', '.join(e['aliases'])}")
+    when = []
+    if answer.get("as_of") is not None:
+        when.append(f"as known at log position {answer['as_of']}")
+    if answer.get("valid_at"):
+        when.append(f"valid at {answer['valid_at']}")
+    if when:
+        lines.append("(" + "; ".join(when) + ")")
+    return lines
+
+
+def status_text(answer: dict[str, Any]) -> str:
+    lines = _header(answer)
+    if answer["status"]:
+        values = ", ".join(f"{s['label']} [{s['modality']}]" for s in answer["status"])
+        lines.append(f"status: {values}")
+    else:
+        lines.append("status: no status claim")
+    lines.append(f"claims about it ({len(answer['claims'])}):")
+    lines += [claim_text(c) for c in answer["claims"]]
+    return "\n".join(lines)
+
+
+def timeline_text(answer: dict[str, Any]) -> str:
+    lines = _header(answer)
+    lines.append(f"timeline ({len(answer['claims'])} claims, world time order, unknown last):")
+    lines += [claim_text(c) for c in answer["claims"]]
+    return "\n".join(lines)
+
+
+def table(variables: list[str], rows: list[list[str]]) -> str:
+    widths = [max([len(v), *(len(r[i]) for r in rows)]) for i, v in enumerate(variables)]
+    widths = [min(w, 80) for w in widths]
+    out = [" | ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True))]
+    out.append("-+-".join("-" * w for w in widths))
+    for r in rows:
+        out.append(" | ".join(c[:80].ljust(w) for c, w in zip(r, widths, strict=True)))
+    return "\n".join(out)
+
+
+def csv_text(variables: list[str], rows: list[list[str]], delimiter: str = ",") -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(variables)
+    writer.writerows(rows)
+    return buf.getvalue()

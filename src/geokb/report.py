@@ -1,0 +1,152 @@
+"""Whole-KB checks: ``verify`` (the hash chain) and ``validate`` (chain, replay, rules,
+SHACL, quotes against stored sources), each problem located at ``kb/<file>:<line>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pyoxigraph import NamedNode
+
+from .admission import Admission, _Overlay
+from .codec import content_hash, decode, envelope_of
+from .events import (
+    CLAIM_RETRACTED,
+    CLAIM_SUPERSEDED,
+    GENESIS_HASH,
+    GeoKBError,
+    InvalidEvent,
+    RecordedEvent,
+)
+from .eventstore import FileEventStore
+from .kb import KnowledgeBase
+from .store import ProjectionStore
+from .validation import run_shacl, to_rdflib
+from .vocab import GK
+
+LIFECYCLE_PATHS = frozenset(GK[n].value for n in (
+    "knownUntilPosition", "retractedIn", "retractionReason", "supersededBy", "supersededIn",
+    "supersessionReason"))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One violation, located at a line of the log and naming its event."""
+
+    file: str
+    line: int
+    message: str
+    kind: str
+    event: str = ""
+
+    def annotation(self) -> str:
+        ev = f" [event {self.event}]" if self.event else ""
+        return f"{self.file}:{self.line}: {self.message}{ev}"
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    events: int = 0
+    claims: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"conforms": self.ok, "events": self.events, "claims": self.claims,
+                "problems": [asdict(p) for p in self.problems], "warnings": self.warnings}
+
+
+def scan_chain(log: FileEventStore) -> tuple[Report, list[tuple[int, RecordedEvent]]]:
+    """Check every line: canonical form, own hash, sequence and link to the previous one.
+
+    Returns the report and the (line, event) pairs that could be read.
+    """
+    report = Report()
+    path = log.display_path
+    good: list[tuple[int, RecordedEvent]] = []
+    if not log.path.exists():
+        return report, good
+    data = log.path.read_bytes()  # OSError here means "could not run"
+    lines = data.split(b"\n")
+    tail = lines.pop()  # after the last newline: b"" unless the last line is unterminated
+    prev_hash = GENESIS_HASH
+    for number, raw in enumerate(lines, start=1):
+        try:
+            event = decode(raw + b"\n")
+        except InvalidEvent as exc:
+            report.problems.append(Problem(path, number, str(exc), "log"))
+            prev_hash = ""
+            continue
+        if content_hash(envelope_of(event)) != event.hash:
+            report.problems.append(Problem(path, number, "event does not match its hash: it was "
+                                           "edited after it was recorded", "log", event.id))
+        elif event.position != number:
+            report.problems.append(Problem(path, number, f"event has seq {event.position} at line "
+                                           f"{number}: events were inserted, removed or reordered",
+                                           "log", event.id))
+        elif prev_hash and event.prev != prev_hash:
+            report.problems.append(Problem(path, number, "event does not follow the previous "
+                                           "line's hash: an event before it was inserted, removed, "
+                                           "reordered or edited", "log", event.id))
+        good.append((number, event))
+        prev_hash = event.hash
+    if tail:
+        report.problems.append(Problem(path, len(lines) + 1, f"unterminated final line "
+                                       f"({len(tail)} bytes): a torn append or a truncated edit",
+                                       "log"))
+    report.events = len(good)
+    return report, good
+
+
+def verify(kb: KnowledgeBase) -> Report:
+    assert isinstance(kb.log, FileEventStore)
+    return scan_chain(kb.log)[0]
+
+
+def validate(kb: KnowledgeBase) -> Report:
+    """Chain, replay with every rule, SHACL over the whole KB, quotes in their sources.
+
+    Raises :class:`geokb.ontology.OntologyError` (or ``OSError``) when it cannot run.
+    """
+    assert isinstance(kb.log, FileEventStore)
+    report, events = scan_chain(kb.log)
+    path = kb.log.display_path
+    store = ProjectionStore()
+    admission = Admission(store, kb.ontology, kb.shapes, kb.texts)
+    introduced: dict[str, tuple[int, str]] = {}
+    ended: dict[str, tuple[int, str]] = {}
+    for line, event in events:
+        try:
+            from .events import Event
+
+            admission._rules(Event(event.type, event.payload), _Overlay(store), {})
+            shifted = RecordedEvent(**{**event.__dict__, "position": store.position + 1})
+            store.apply([shifted])
+        except (GeoKBError, KeyError) as exc:
+            report.problems.append(Problem(path, line, f"{event.type}: {exc}", "replay", event.id))
+            continue
+        key = (event.payload.get("claim") or event.payload.get("entity")
+               or event.payload.get("source") or "")
+        if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+            ended[key] = (line, event.id)
+        elif key:
+            introduced.setdefault(key, (line, event.id))
+        introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
+    shacl = run_shacl(to_rdflib(store.quads()), kb.ontology, kb.shapes)  # type: ignore[arg-type]
+    for r in shacl.results:
+        if r.severity != "Violation":
+            report.warnings.append(r.describe())
+            continue
+        base = r.focus.split("#", 1)[0]
+        where = ended.get(base) if r.path in LIFECYCLE_PATHS else None
+        where = where or introduced.get(base) or ended.get(base) or (0, "")
+        report.problems.append(Problem(path, where[0], f"SHACL: {r.describe()}", "shape", where[1]))
+    report.claims = sum(1 for _ in store.store.quads_for_pattern(
+        None, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), GK.Claim, None))
+    report.problems.sort(key=lambda p: (p.line, p.message))
+    return report

@@ -1,0 +1,79 @@
+"""Source texts, stored by their SHA-256 so every quote can be checked against them.
+
+Texts live in ``kb/sources/<sha256>.txt`` as the UTF-8 bytes whose hash names them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .codec import sha256_hex
+from .events import InvalidEvent, NotFound
+
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalise_text(data: bytes) -> str:
+    """Decode a source file's bytes as strict UTF-8 (a BOM is dropped).
+
+    Raises :class:`InvalidEvent` for bytes that are not UTF-8 (UTF-16 included), for NUL and
+    other control characters, and for texts over 20 MiB.
+    """
+    if len(data) > MAX_SOURCE_BYTES:
+        raise InvalidEvent(f"source text is larger than {MAX_SOURCE_BYTES} bytes")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InvalidEvent("source text is UTF-16; convert it to UTF-8 first")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidEvent(f"source text is not valid UTF-8 (byte {exc.start})") from exc
+    if _CONTROL.search(text):
+        raise InvalidEvent("source text contains control characters")
+    return text
+
+
+class FileSourceTexts:
+    """Content-addressed source texts in ``<kb>/sources/``."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory) / "sources"
+
+    def path_for(self, sha256: str) -> Path:
+        if not _HEX64.match(sha256):
+            raise InvalidEvent(f"not a SHA-256: {sha256!r}")
+        return self.directory / f"{sha256}.txt"
+
+    def put(self, text: str) -> str:
+        """Store ``text`` (idempotent, atomic) and return its SHA-256."""
+        data = text.encode("utf-8")
+        digest = sha256_hex(data)
+        target = self.path_for(digest)
+        if target.exists() and sha256_hex(target.read_bytes()) == digest:
+            return digest
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        return digest
+
+    def get(self, sha256: str) -> str:
+        """The text whose hash is ``sha256``; raises NotFound, or InvalidEvent if altered."""
+        target = self.path_for(sha256)
+        if not target.exists():
+            raise NotFound(f"source text {sha256} is not stored ({target})")
+        data = target.read_bytes()
+        if sha256_hex(data) != sha256:
+            raise InvalidEvent(f"stored source text {target} does not match its hash")
+        return data.decode("utf-8")
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).exists()

@@ -1,0 +1,173 @@
+"""Namespaces, IRIs of the controlled vocabularies, and the paths of ``ontology/`` and ``shapes/``.
+
+>>> GK.Claim.value
+'https://w3id.org/geokb/ontology#Claim'
+>>> entity_iri("tartus-naval-base").value
+'https://w3id.org/geokb/id/tartus-naval-base'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+BASE = "https://w3id.org/geokb/"
+
+
+class Namespace:
+    """A namespace whose attributes are :class:`NamedNode` terms.
+
+    >>> Namespace("http://example.org/").thing.value
+    'http://example.org/thing'
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def __getattr__(self, name: str) -> NamedNode:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return NamedNode(self.base + name)
+
+    def __getitem__(self, name: str) -> NamedNode:
+        return NamedNode(self.base + name)
+
+
+GK = Namespace(BASE + "ontology#")
+ID = Namespace(BASE + "id/")
+CLAIM = Namespace(BASE + "claim/")
+SOURCE = Namespace(BASE + "source/")
+EVENT = Namespace(BASE + "event/")
+AGENT = Namespace(BASE + "agent/")
+STATUS = Namespace(BASE + "status/")
+MODALITY = Namespace(BASE + "modality/")
+PRECISION = Namespace(BASE + "precision/")
+GRAPH = Namespace(BASE + "graph/")
+
+RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
+OWL = Namespace("http://www.w3.org/2002/07/owl#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+TIME = Namespace("http://www.w3.org/2006/time#")
+
+PREFIXES: dict[str, str] = {
+    "gk": GK.base,
+    "id": ID.base,
+    "claim": CLAIM.base,
+    "source": SOURCE.base,
+    "event": EVENT.base,
+    "status": STATUS.base,
+    "modality": MODALITY.base,
+    "precision": PRECISION.base,
+    "rdf": RDF.base,
+    "rdfs": RDFS.base,
+    "owl": OWL.base,
+    "xsd": XSD.base,
+    "skos": SKOS.base,
+    "prov": PROV.base,
+    "oa": OA.base,
+    "dcterms": DCTERMS.base,
+    "time": TIME.base,
+}
+
+#: Modalities whose live claims enter the *current view* (the store's default graph) as
+#: plain triples. Denied, uncertain and the author's own analysis stay in their claim's
+#: named graph and in the claim's metadata only, apart from reported fact.
+FACTUAL_MODALITIES = frozenset({MODALITY.asserted.value, MODALITY.quoted.value})
+MODALITIES = frozenset(
+    MODALITY[m].value for m in ("asserted", "quoted", "denied", "uncertain", "analysis")
+)
+STATUSES = frozenset(
+    STATUS[s].value
+    for s in ("operational", "under-review", "uncertain", "suspended", "withdrawn", "closed")
+)
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+
+
+def term_value(term: NamedNode | BlankNode | Literal | Triple) -> str:
+    """The IRI, blank node id or lexical form of an RDF term; a triple term has none.
+
+    >>> term_value(GK.Claim), term_value(Literal("7"))
+    ('https://w3id.org/geokb/ontology#Claim', '7')
+    """
+    if isinstance(term, NamedNode | BlankNode | Literal):
+        return term.value
+    raise TypeError(f"expected an IRI, blank node or literal, not the triple term {term}")
+
+
+def is_slug(text: str) -> bool:
+    """Whether ``text`` is a valid local identifier (lower-case letters, digits, hyphens).
+
+    >>> is_slug("tartus-naval-base"), is_slug("../etc"), is_slug("Tartus")
+    (True, False, False)
+    """
+    return bool(_SLUG.match(text))
+
+
+def entity_iri(slug: str) -> NamedNode:
+    """The IRI of an entity by its slug."""
+    return ID[slug]
+
+
+def expand(curie_or_iri: str) -> str:
+    """Expand a ``prefix:local`` name with our prefixes; full IRIs pass through.
+
+    >>> expand("status:uncertain")
+    'https://w3id.org/geokb/status/uncertain'
+    >>> expand("https://example.org/x")
+    'https://example.org/x'
+
+    Raises ``ValueError`` for an unknown prefix.
+    """
+    if "://" in curie_or_iri or curie_or_iri.startswith("urn:"):
+        return curie_or_iri
+    prefix, sep, local = curie_or_iri.partition(":")
+    if not sep:
+        raise ValueError(f"not a prefixed name or IRI: {curie_or_iri!r}")
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown prefix {prefix!r} in {curie_or_iri!r}")
+    return PREFIXES[prefix] + local
+
+
+def compact(iri: str) -> str:
+    """Shorten an IRI with our prefixes where one fits.
+
+    >>> compact("https://w3id.org/geokb/id/russia")
+    'id:russia'
+    """
+    best = ""
+    for prefix, base in PREFIXES.items():
+        if iri.startswith(base) and len(base) > len(PREFIXES.get(best, "")):
+            best = prefix
+    if best:
+        local = iri[len(PREFIXES[best]) :]
+        if re.fullmatch(r"[A-Za-z0-9_.-]*", local):
+            return f"{best}:{local}"
+    return iri
+
+
+def project_root() -> Path:
+    """The directory holding ``ontology/`` and ``shapes/``.
+
+    ``GEOKB_HOME`` overrides; otherwise the repository checkout this package runs from.
+    """
+    env = os.environ.get("GEOKB_HOME")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2]
+
+
+def ontology_dir() -> Path:
+    return project_root() / "ontology"
+
+
+def shapes_dir() -> Path:
+    return project_root() / "shapes"
