@@ -27,7 +27,7 @@ from .events import (
 )
 from .eventstore import Head, seal
 from .ontology import Ontology
-from .projection import DEFAULT, quads_for
+from .projection import DEFAULT, parse_lines, quads_for
 from .sources import FileSourceTexts
 from .store import ProjectionStore
 from .validation import ShapeReport, run_shacl, to_rdflib
@@ -114,9 +114,10 @@ class Admission:
 
     def shacl(self, drafts: Sequence[RecordedEvent]) -> ShapeReport:
         """SHACL over the drafts' quads plus the types of what they mention."""
-        own: list[Quad] = []
+        lines: list[str] = []
         for d in drafts:
-            own.extend(quads_for(d))
+            lines.extend(quads_for(d))
+        own = parse_lines(lines)
         context: list[Quad] = []
         for d in drafts:  # an ended claim is re-validated whole: it gains lifecycle quads
             if d.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):

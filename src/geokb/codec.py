@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from .events import (
@@ -99,22 +100,38 @@ def encode(event: RecordedEvent) -> bytes:
     return (canonical_json(envelope_of(event)) + "\n").encode("utf-8")
 
 
+def _refuse_float(text: str) -> Any:
+    raise InvalidEvent(f"floating-point number {text} in an event; numbers are integers")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+#: ``"hash"`` sorts before every other envelope key, so a canonical line starts with
+#: ``{"hash":"<64 hex>",`` and the hashed body is ``{`` + the rest of the line.
+_HASH_PREFIX = len('{"hash":"') + 64 + len('",')
+
+
 def decode(line: bytes) -> RecordedEvent:
     """Parse one stored line. Raises :class:`InvalidEvent` saying what is wrong with it.
 
-    The line must be canonical: re-encoding the parsed event must give the same bytes,
-    so a hand edit that changes only spacing or key order is caught too.
+    The line must be canonical (re-encoding gives the same bytes, so a hand edit that
+    changes only spacing or key order is caught too) and must match its own hash.
     """
     if len(line) > MAX_LINE_BYTES:
         raise InvalidEvent(f"line is longer than {MAX_LINE_BYTES} bytes")
     try:
-        text = line.decode("utf-8")
+        text = line.decode("utf-8").rstrip("\n")
     except UnicodeDecodeError as exc:
         raise InvalidEvent(f"line is not valid UTF-8 (byte {exc.start})") from exc
     try:
-        env = json.loads(text)
+        env = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
     except json.JSONDecodeError as exc:
         raise InvalidEvent(f"line is not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise InvalidEvent("line is nested too deeply") from exc
     if not isinstance(env, dict):
         raise InvalidEvent("line is not a JSON object")
     env = upcast(env)
@@ -130,23 +147,25 @@ def decode(line: bytes) -> RecordedEvent:
     for key in ("id", "type", "recorded_at", "recorded_by", "prev", "hash"):
         if not isinstance(env[key], str):
             raise InvalidEvent(f"envelope field {key!r} must be a string")
-    if not _TIMESTAMP.match(env["recorded_at"]):
-        raise InvalidEvent(f"'recorded_at' is not a UTC timestamp: {env['recorded_at']!r}")
     if not (_HEX64.match(env["prev"]) and _HEX64.match(env["hash"])):
         raise InvalidEvent("'prev' and 'hash' must be 64 lower-case hex digits")
+    if _dumps(env) != text:
+        raise InvalidEvent("line is not in canonical form (edited by hand?)")
+    if sha256_hex(("{" + text[_HASH_PREFIX:]).encode("utf-8")) != env["hash"]:
+        raise InvalidEvent(f"event {env['id']} does not match its hash (edited after it was "
+                           "recorded)")
+    if not _TIMESTAMP.match(env["recorded_at"]):
+        raise InvalidEvent(f"'recorded_at' is not a UTC timestamp: {env['recorded_at']!r}")
     if not isinstance(env["payload"], dict):
         raise InvalidEvent("'payload' must be an object")
     check_payload(env["type"], env["payload"])
     if "idem" in env and not isinstance(env["idem"], str):
         raise InvalidEvent("'idem' must be a string")
-    event = RecordedEvent(
+    return RecordedEvent(
         id=env["id"], type=env["type"], schema=env["schema"], position=env["seq"],
         recorded_at=env["recorded_at"], recorded_by=env["recorded_by"], payload=env["payload"],
         prev=env["prev"], hash=env["hash"], idempotency_key=env.get("idem"),
     )
-    if encode(event) != line.rstrip(b"\n") + b"\n":
-        raise InvalidEvent("line is not in canonical form (edited by hand?)")
-    return event
 
 
 def upcast(env: dict[str, Any]) -> dict[str, Any]:
@@ -187,9 +206,15 @@ def check_iri(value: object, what: str) -> str:
     >>> check_iri("https://w3id.org/geokb/id/x", "subject")
     'https://w3id.org/geokb/id/x'
     """
-    if not isinstance(value, str) or len(value) > 2000 or not _IRI.match(value):
+    if not isinstance(value, str) or not _iri_ok(value):
         raise InvalidEvent(f"{what} is not an absolute IRI: {value!r}")
     return value
+
+
+@lru_cache(maxsize=65536)
+def _iri_ok(value: str) -> bool:
+    """Cached: the same entity and vocabulary IRIs recur in almost every event."""
+    return len(value) <= 2000 and bool(_IRI.match(value))
 
 
 def check_lang(value: object) -> str:
@@ -198,6 +223,7 @@ def check_lang(value: object) -> str:
     return value
 
 
+@lru_cache(maxsize=16384)
 def date_bounds(value: str) -> tuple[date, date, str]:
     """Earliest and latest day of a date of day, month or year precision, and the precision.
 

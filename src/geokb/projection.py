@@ -9,13 +9,19 @@ Layout of the dataset (see ``docs/data-model.md``):
   fact or quoted speech), and everything about entities, sources, claims (provenance,
   evidence, valid time, lifecycle) and the log's events;
 * the graph ``graph/system`` holds the position of the last applied event.
+
+Quads are produced as N-Quads lines: pyoxigraph parses them natively, several times
+faster than building term objects in Python, which is what makes replay fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
+import pyoxigraph as ox
+from pyoxigraph import DefaultGraph, NamedNode, Quad
 
 from .codec import date_bounds
 from .events import (
@@ -30,6 +36,7 @@ from .events import (
 from .vocab import (
     DCTERMS,
     EVENT,
+    FACTUAL_MODALITIES,
     GK,
     GRAPH,
     OA,
@@ -48,50 +55,92 @@ SYSTEM_GRAPH = GRAPH.system
 SYSTEM_NODE = GRAPH.system
 APPLIED = GK.appliedHead
 
-_DATATYPE_OF_PRECISION = {"day": XSD.date, "month": XSD.gYearMonth, "year": XSD.gYear}
+_DATATYPE_OF_PRECISION = {"day": XSD.date.value, "month": XSD.gYearMonth.value,
+                          "year": XSD.gYear.value}
 
 
-def event_iri(event: RecordedEvent) -> NamedNode:
-    return EVENT[event.id]
+_NEEDS_ESCAPE = re.compile(r'["\\\n\r]')
 
 
-def integer(n: int) -> Literal:
-    return Literal(str(n), datatype=XSD.integer)
+def iri(value: str) -> str:
+    """An IRI in N-Triples syntax (IRIs are checked when events are admitted)."""
+    return f"<{value}>"
 
 
-def object_term(obj: dict[str, str]) -> NamedNode | Literal:
-    """The RDF term of a payload's ``object``."""
+def literal(value: str, *, datatype: str | None = None, lang: str | None = None) -> str:
+    """A literal in N-Triples syntax.
+
+    >>> literal('say "hi"\\n', lang="en")
+    '"say \\\\"hi\\\\"\\\\n"@en'
+    """
+    text = value
+    if _NEEDS_ESCAPE.search(value):
+        text = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                .replace("\r", "\\r"))
+    if lang:
+        return f'"{text}"@{lang}'
+    if datatype and datatype != XSD.string.value:
+        return f'"{text}"^^<{datatype}>'
+    return f'"{text}"'
+
+
+def _t(node: NamedNode) -> str:
+    return f"<{node.value}>"
+
+
+# Pre-rendered terms of the hot path.
+A = _t(RDF.type)
+G_LOGEVENT, G_EVENTTYPE, G_POSITION = _t(GK.LogEvent), _t(GK.eventType), _t(GK.position)
+G_RECORDEDAT, G_RECORDEDBY = _t(GK.recordedAt), _t(GK.recordedBy)
+G_KNOWNFROM, G_KNOWNUNTIL = _t(GK.knownFromPosition), _t(GK.knownUntilPosition)
+G_CLAIM, G_MODALITY, G_EVIDENCE, G_ASSERTEDIN = (_t(GK.Claim), _t(GK.modality),
+                                                 _t(GK.evidence), _t(GK.assertedIn))
+G_SHA, G_SPEAKER, G_VIA, G_STEP, G_STEPCLASS, G_STEPINDEX = (
+    _t(GK.sha256), _t(GK.speaker), _t(GK.reportedVia), _t(GK.attributionStep),
+    _t(GK.AttributionStep), _t(GK.stepIndex))
+R_SUBJECT, R_PREDICATE, R_OBJECT = _t(RDF.subject), _t(RDF.predicate), _t(RDF.object)
+P_DERIVED, P_AGENT = _t(PROV.wasDerivedFrom), _t(PROV.agent)
+O_SPECIFIC, O_SOURCE, O_SELECTOR = _t(OA.SpecificResource), _t(OA.hasSource), _t(OA.hasSelector)
+O_QUOTESEL, O_EXACT, O_PREFIX, O_SUFFIX = (_t(OA.TextQuoteSelector), _t(OA.exact), _t(OA.prefix),
+                                           _t(OA.suffix))
+O_POSSEL, O_START, O_END = _t(OA.TextPositionSelector), _t(OA.start), _t(OA.end)
+X_INTEGER, X_DATETIME = XSD.integer.value, XSD.dateTime.value
+
+
+def integer(n: int) -> str:
+    return f'"{n}"^^<{X_INTEGER}>'
+
+
+def object_term(obj: dict[str, str]) -> str:
+    """The N-Triples term of a payload's ``object``."""
     if "iri" in obj:
-        return NamedNode(obj["iri"])
-    if "lang" in obj:
-        return Literal(obj["value"], language=obj["lang"])
-    if "datatype" in obj:
-        return Literal(obj["value"], datatype=NamedNode(obj["datatype"]))
-    return Literal(obj["value"])
+        return iri(obj["iri"])
+    return literal(obj["value"], datatype=obj.get("datatype"), lang=obj.get("lang"))
 
 
-def statement_of(payload: dict[str, object]) -> tuple[NamedNode, NamedNode, NamedNode | Literal]:
-    obj = payload["object"]
-    assert isinstance(obj, dict)
-    return (NamedNode(str(payload["subject"])), NamedNode(str(payload["predicate"])),
-            object_term(obj))
+def statement_of(payload: dict[str, Any]) -> tuple[str, str, str]:
+    return iri(payload["subject"]), iri(payload["predicate"]), object_term(payload["object"])
 
 
-def _date_quads(node: NamedNode, value: str | None, lexical: NamedNode, precision: NamedNode,
-                bound: NamedNode, *, latest: bool) -> list[Quad]:
+_PRECISION_TERM = {p: _t(PRECISION[p]) for p in ("day", "month", "year")}
+_X_DATE = XSD.date.value
+
+
+def _date_lines(node: str, value: str | None, lexical: NamedNode, precision: NamedNode,
+                bound: NamedNode, *, latest: bool) -> list[str]:
     if value is None:
         return []
     first, last, prec = date_bounds(value)
     day = last if latest else first
     return [
-        Quad(node, lexical, Literal(value, datatype=_DATATYPE_OF_PRECISION[prec]), DEFAULT),
-        Quad(node, precision, PRECISION[prec], DEFAULT),
-        Quad(node, bound, Literal(day.isoformat(), datatype=XSD.date), DEFAULT),
+        f"{node} {_t(lexical)} {literal(value, datatype=_DATATYPE_OF_PRECISION[prec])} .",
+        f"{node} {_t(precision)} {_PRECISION_TERM[prec]} .",
+        f"{node} {_t(bound)} {literal(day.isoformat(), datatype=_X_DATE)} .",
     ]
 
 
-def quads_for(event: RecordedEvent) -> list[Quad]:
-    """The quads ``event`` adds (pure: depends on the event alone).
+def quads_for(event: RecordedEvent) -> list[str]:
+    """The quads ``event`` adds, as N-Quads lines (pure: depends on the event alone).
 
     >>> from geokb.events import RecordedEvent
     >>> e = RecordedEvent(id="e1", type="ClaimRetracted", schema=1, position=3,
@@ -101,130 +150,135 @@ def quads_for(event: RecordedEvent) -> list[Quad]:
     >>> len(quads_for(e))  # 5 about the log event, 3 about the retraction
     8
     """
-    ev = event_iri(event)
+    ev = iri(EVENT.base + event.id)
     p = event.payload
-    quads = [
-        Quad(ev, RDF.type, GK.LogEvent, DEFAULT),
-        Quad(ev, GK.eventType, Literal(event.type), DEFAULT),
-        Quad(ev, GK.position, integer(event.position), DEFAULT),
-        Quad(ev, GK.recordedAt, Literal(event.recorded_at, datatype=XSD.dateTime), DEFAULT),
-        Quad(ev, GK.recordedBy, Literal(event.recorded_by), DEFAULT),
-    ]
     pos = integer(event.position)
-    if event.type == SOURCE_REGISTERED:
-        src = NamedNode(p["source"])
-        quads += [
-            Quad(src, RDF.type, GK.Source, DEFAULT),
-            Quad(src, DCTERMS.title, Literal(p["title"]), DEFAULT),
-            Quad(src, GK.sha256, Literal(p["sha256"]), DEFAULT),
-            Quad(src, GK.registeredIn, ev, DEFAULT),
-            Quad(src, GK.knownFromPosition, pos, DEFAULT),
+    lines = [
+        f"{ev} {A} {G_LOGEVENT} .",
+        f"{ev} {G_EVENTTYPE} {literal(event.type)} .",
+        f"{ev} {G_POSITION} {pos} .",
+        f"{ev} {G_RECORDEDAT} {literal(event.recorded_at, datatype=X_DATETIME)} .",
+        f"{ev} {G_RECORDEDBY} {literal(event.recorded_by)} .",
+    ]
+    if event.type == CLAIM_ASSERTED:
+        lines += _claim_lines(p, ev, pos)
+    elif event.type == SOURCE_REGISTERED:
+        src = iri(p["source"])
+        lines += [
+            f"{src} {A} {_t(GK.Source)} .",
+            f"{src} {_t(DCTERMS.title)} {literal(p['title'])} .",
+            f"{src} {G_SHA} {literal(p['sha256'])} .",
+            f"{src} {_t(GK.registeredIn)} {ev} .",
+            f"{src} {G_KNOWNFROM} {pos} .",
         ]
         if p.get("publisher"):
-            quads.append(Quad(src, DCTERMS.publisher, NamedNode(p["publisher"]), DEFAULT))
+            lines.append(f"{src} {_t(DCTERMS.publisher)} {iri(p['publisher'])} .")
         if p.get("url"):
-            quads.append(Quad(src, GK.url, Literal(p["url"], datatype=XSD.anyURI), DEFAULT))
+            lines.append(f"{src} {_t(GK.url)} {literal(p['url'], datatype=XSD.anyURI.value)} .")
         if p.get("published"):
-            quads += _date_quads(src, p["published"], DCTERMS.issued, GK.publicationPrecision,
+            lines += _date_lines(src, p["published"], DCTERMS.issued, GK.publicationPrecision,
                                  GK.publishedStart, latest=False)
         else:
-            quads.append(Quad(src, GK.publicationPrecision, PRECISION.unknown, DEFAULT))
+            lines.append(f"{src} {_t(GK.publicationPrecision)} {_t(PRECISION.unknown)} .")
         for key, pred in (("language", DCTERMS.language), ("media_type", DCTERMS.format),
                           ("description", DCTERMS.description), ("byline", GK.byline),
                           ("section", GK.section)):
             if p.get(key):
-                quads.append(Quad(src, pred, Literal(p[key]), DEFAULT))
+                lines.append(f"{src} {_t(pred)} {literal(p[key])} .")
     elif event.type == ENTITY_DECLARED:
-        ent = NamedNode(p["entity"])
-        quads += [Quad(ent, RDF.type, NamedNode(t), DEFAULT) for t in p["types"]]
-        quads += [
-            Quad(ent, RDFS.label, Literal(p["label"], language="en"), DEFAULT),
-            Quad(ent, GK.declaredIn, ev, DEFAULT),
-            Quad(ent, GK.knownFromPosition, pos, DEFAULT),
+        ent = iri(p["entity"])
+        lines += [f"{ent} {A} {iri(t)} ." for t in p["types"]]
+        lines += [
+            f"{ent} {_t(RDFS.label)} {literal(p['label'], lang='en')} .",
+            f"{ent} {_t(GK.declaredIn)} {ev} .",
+            f"{ent} {G_KNOWNFROM} {pos} .",
         ]
-        quads += [Quad(ent, SKOS.altLabel, Literal(a, language="en"), DEFAULT)
+        lines += [f"{ent} {_t(SKOS.altLabel)} {literal(a, lang='en')} ."
                   for a in p.get("aliases", [])]
-        quads += [Quad(ent, OWL.sameAs, NamedNode(s), DEFAULT) for s in p.get("same_as", [])]
+        lines += [f"{ent} {_t(OWL.sameAs)} {iri(s)} ." for s in p.get("same_as", [])]
         if p.get("description"):
-            quads.append(Quad(ent, DCTERMS.description, Literal(p["description"]), DEFAULT))
-    elif event.type == CLAIM_ASSERTED:
-        quads += _claim_quads(event, ev, pos)
+            lines.append(f"{ent} {_t(DCTERMS.description)} {literal(p['description'])} .")
     elif event.type == CLAIM_RETRACTED:
-        claim = NamedNode(p["claim"])
-        quads += [
-            Quad(claim, GK.retractedIn, ev, DEFAULT),
-            Quad(claim, GK.retractionReason, Literal(p["reason"]), DEFAULT),
-            Quad(claim, GK.knownUntilPosition, pos, DEFAULT),
+        claim = iri(p["claim"])
+        lines += [
+            f"{claim} {_t(GK.retractedIn)} {ev} .",
+            f"{claim} {_t(GK.retractionReason)} {literal(p['reason'])} .",
+            f"{claim} {G_KNOWNUNTIL} {pos} .",
         ]
     elif event.type == CLAIM_SUPERSEDED:
-        claim = NamedNode(p["claim"])
-        quads += [
-            Quad(claim, GK.supersededBy, NamedNode(p["by"]), DEFAULT),
-            Quad(claim, GK.supersededIn, ev, DEFAULT),
-            Quad(claim, GK.supersessionReason, Literal(p["reason"]), DEFAULT),
-            Quad(claim, GK.knownUntilPosition, pos, DEFAULT),
+        claim = iri(p["claim"])
+        lines += [
+            f"{claim} {_t(GK.supersededBy)} {iri(p['by'])} .",
+            f"{claim} {_t(GK.supersededIn)} {ev} .",
+            f"{claim} {_t(GK.supersessionReason)} {literal(p['reason'])} .",
+            f"{claim} {G_KNOWNUNTIL} {pos} .",
         ]
-    return quads
+    return lines
 
 
-def _claim_quads(event: RecordedEvent, ev: NamedNode, pos: Literal) -> list[Quad]:
-    from .vocab import FACTUAL_MODALITIES
-
-    p = event.payload
-    claim = NamedNode(p["claim"])
+def _claim_lines(p: dict[str, Any], ev: str, pos: str) -> list[str]:
+    c = p["claim"]
+    claim, evidence, quote, span = iri(c), iri(c + "#evidence"), iri(c + "#quote"), \
+        iri(c + "#position")
     s, pred, o = statement_of(p)
-    src = NamedNode(p["source"])
-    evidence = NamedNode(p["claim"] + "#evidence")
-    quote = NamedNode(p["claim"] + "#quote")
-    span = NamedNode(p["claim"] + "#position")
+    src = iri(p["source"])
     e = p["evidence"]
-    quads = [
-        Quad(s, pred, o, claim),
-        Quad(claim, RDF.type, GK.Claim, DEFAULT),
-        Quad(claim, RDF.subject, s, DEFAULT),
-        Quad(claim, RDF.predicate, pred, DEFAULT),
-        Quad(claim, RDF.object, o, DEFAULT),
-        Quad(claim, GK.modality, NamedNode(p["modality"]), DEFAULT),
-        Quad(claim, PROV.wasDerivedFrom, src, DEFAULT),
-        Quad(claim, GK.evidence, evidence, DEFAULT),
-        Quad(claim, GK.assertedIn, ev, DEFAULT),
-        Quad(claim, GK.knownFromPosition, pos, DEFAULT),
-        Quad(evidence, RDF.type, OA.SpecificResource, DEFAULT),
-        Quad(evidence, OA.hasSource, src, DEFAULT),
-        Quad(evidence, GK.sha256, Literal(e["sha256"]), DEFAULT),
-        Quad(evidence, OA.hasSelector, quote, DEFAULT),
-        Quad(evidence, OA.hasSelector, span, DEFAULT),
-        Quad(quote, RDF.type, OA.TextQuoteSelector, DEFAULT),
-        Quad(quote, OA.exact, Literal(e["quote"]), DEFAULT),
-        Quad(quote, OA.prefix, Literal(e["prefix"]), DEFAULT),
-        Quad(quote, OA.suffix, Literal(e["suffix"]), DEFAULT),
-        Quad(span, RDF.type, OA.TextPositionSelector, DEFAULT),
-        Quad(span, OA.start, Literal(str(e["start"]), datatype=XSD.integer), DEFAULT),
-        Quad(span, OA.end, Literal(str(e["end"]), datatype=XSD.integer), DEFAULT),
+    lines = [
+        f"{s} {pred} {o} {claim} .",
+        f"{claim} {A} {G_CLAIM} .",
+        f"{claim} {R_SUBJECT} {s} .",
+        f"{claim} {R_PREDICATE} {pred} .",
+        f"{claim} {R_OBJECT} {o} .",
+        f"{claim} {G_MODALITY} {iri(p['modality'])} .",
+        f"{claim} {P_DERIVED} {src} .",
+        f"{claim} {G_EVIDENCE} {evidence} .",
+        f"{claim} {G_ASSERTEDIN} {ev} .",
+        f"{claim} {G_KNOWNFROM} {pos} .",
+        f"{evidence} {A} {O_SPECIFIC} .",
+        f"{evidence} {O_SOURCE} {src} .",
+        f"{evidence} {G_SHA} {literal(e['sha256'])} .",
+        f"{evidence} {O_SELECTOR} {quote} .",
+        f"{evidence} {O_SELECTOR} {span} .",
+        f"{quote} {A} {O_QUOTESEL} .",
+        f"{quote} {O_EXACT} {literal(e['quote'])} .",
+        f"{quote} {O_PREFIX} {literal(e['prefix'])} .",
+        f"{quote} {O_SUFFIX} {literal(e['suffix'])} .",
+        f"{span} {A} {O_POSSEL} .",
+        f"{span} {O_START} {integer(e['start'])} .",
+        f"{span} {O_END} {integer(e['end'])} .",
     ]
     if p["modality"] in FACTUAL_MODALITIES:
-        quads.append(Quad(s, pred, o, DEFAULT))
+        lines.append(f"{s} {pred} {o} .")
     if p.get("speaker"):
-        quads.append(Quad(claim, GK.speaker, NamedNode(p["speaker"]), DEFAULT))
+        lines.append(f"{claim} {G_SPEAKER} {iri(p['speaker'])} .")
     for index, outlet in enumerate(p.get("reported_via", []), start=1):
-        step = NamedNode(f"{p['claim']}#via-{index}")
-        quads += [
-            Quad(claim, GK.reportedVia, NamedNode(outlet), DEFAULT),
-            Quad(claim, GK.attributionStep, step, DEFAULT),
-            Quad(step, RDF.type, GK.AttributionStep, DEFAULT),
-            Quad(step, GK.stepIndex, integer(index), DEFAULT),
-            Quad(step, PROV.agent, NamedNode(outlet), DEFAULT),
+        step = iri(f"{c}#via-{index}")
+        agent = iri(outlet)
+        lines += [
+            f"{claim} {G_VIA} {agent} .",
+            f"{claim} {G_STEP} {step} .",
+            f"{step} {A} {G_STEPCLASS} .",
+            f"{step} {G_STEPINDEX} {integer(index)} .",
+            f"{step} {P_AGENT} {agent} .",
         ]
-    quads += _date_quads(claim, p.get("valid_from"), GK.validFrom, GK.validFromPrecision,
+    lines += _date_lines(claim, p.get("valid_from"), GK.validFrom, GK.validFromPrecision,
                          GK.validStart, latest=False)
-    quads += _date_quads(claim, p.get("valid_until"), GK.validUntil, GK.validUntilPrecision,
+    lines += _date_lines(claim, p.get("valid_until"), GK.validUntil, GK.validUntilPrecision,
                          GK.validEnd, latest=True)
     if p.get("confidence") is not None:
-        quads.append(Quad(claim, GK.confidence, Literal(p["confidence"], datatype=XSD.decimal),
-                          DEFAULT))
+        lines.append(f"{claim} {_t(GK.confidence)} "
+                     f"{literal(p['confidence'], datatype=XSD.decimal.value)} .")
     if p.get("note"):
-        quads.append(Quad(claim, RDFS.comment, Literal(p["note"]), DEFAULT))
-    return quads
+        lines.append(f"{claim} {_t(RDFS.comment)} {literal(p['note'])} .")
+    return lines
+
+
+def parse_lines(lines: Sequence[str]) -> list[Quad]:
+    """N-Quads lines as pyoxigraph quads."""
+    if not lines:
+        return []
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
 
 
 def needs_state(event: RecordedEvent) -> bool:
@@ -232,8 +286,8 @@ def needs_state(event: RecordedEvent) -> bool:
     return event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED, GRAPH_UPDATED)
 
 
-def marker_quad(position: int, digest: str) -> Quad:
-    return Quad(SYSTEM_NODE, APPLIED, Literal(f"{position} {digest}"), SYSTEM_GRAPH)
+def marker_line(position: int, digest: str) -> str:
+    return f"{_t(SYSTEM_NODE)} {_t(APPLIED)} {literal(f'{position} {digest}')} {_t(SYSTEM_GRAPH)} ."
 
 
 def parse_marker(quads: Iterable[Quad]) -> tuple[int, str]:

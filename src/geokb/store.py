@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,15 @@ from .projection import (
     DEFAULT,
     SYSTEM_GRAPH,
     SYSTEM_NODE,
-    marker_quad,
+    marker_line,
     needs_state,
+    parse_lines,
     parse_marker,
     quads_for,
 )
 from .vocab import FACTUAL_MODALITIES, GK, term_value
 
-BATCH_QUADS = 50_000
+BATCH_QUADS = 20_000
 
 
 def _term(t: Any) -> str:
@@ -66,6 +68,65 @@ def parse_nquads(lines: Iterable[str]) -> list[Quad]:
         raise InvalidEvent(f"invalid N-Quads: {exc}") from exc
 
 
+def _lines_of(event: RecordedEvent) -> list[str]:
+    """``quads_for(event)``, with a malformed payload reported as :class:`InvalidEvent`."""
+    try:
+        return quads_for(event)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidEvent(f"event at position {event.position} ({event.type}) has a "
+                           f"malformed payload: {exc!r}") from exc
+
+
+class _Loader:
+    """Loads batches (data + the new position, one transaction each), one in flight.
+
+    While a batch loads on the worker thread the caller prepares the next one; the last
+    (or only) batch is loaded inline, so a small append starts no thread.
+    """
+
+    def __init__(self, store: ProjectionStore) -> None:
+        self.store = store
+        self.pool: ThreadPoolExecutor | None = None
+        self.inflight: tuple[Future[None], RecordedEvent] | None = None
+        self.submitted = store.position
+
+    def submit(self, pending: list[str], last: RecordedEvent | None, *,
+               final: bool = False) -> None:
+        if last is None or last.position <= self.submitted:
+            return
+        pending.append(marker_line(last.position, last.hash))
+        data = ("\n".join(pending) + "\n").encode("utf-8")
+        self.settle()
+        self.submitted = last.position
+        if final:
+            self.store._load(data, last.position)
+            self._done(last)
+            return
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geokb-load")
+        self.inflight = (self.pool.submit(self.store._load, data, last.position), last)
+
+    def _done(self, last: RecordedEvent) -> None:
+        self.store._set_position(last)
+        self.store._drop_old_markers()
+
+    def settle(self) -> None:
+        """Wait for the batch in flight; then the store's position is its last event's."""
+        if self.inflight is None:
+            return
+        future, last = self.inflight
+        self.inflight = None
+        future.result()
+        self._done(last)
+
+    def close(self) -> None:
+        try:
+            self.settle()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+
+
 class ProjectionStore:
     """The RDF projection: in memory by default, or on disk at ``path``."""
 
@@ -80,30 +141,40 @@ class ProjectionStore:
     def apply(self, events: Iterable[RecordedEvent]) -> int:
         """Apply ``events`` in order; returns how many were applied.
 
-        Raises :class:`InvalidEvent` if an event is out of order or refers to a claim the
-        projection does not hold (a log that skipped validation).
+        Events the projection already holds are skipped (catch-up overlap). Batches are
+        loaded by a worker thread while the next batch is prepared (pyoxigraph releases
+        the GIL while it parses), one batch in flight at a time. Raises
+        :class:`InvalidEvent` if an event is out of order, malformed, or refers to a claim
+        the projection does not hold (a log that skipped validation).
         """
-        pending: list[Quad] = []
+        loader = _Loader(self)
+        pending: list[str] = []
+        expected = self.position + 1
         count = 0
         last: RecordedEvent | None = None
-        for event in events:
-            if event.position != self.position + count + 1:
-                if event.position <= self.position + count:
-                    continue  # already applied (catch-up overlap)
-                raise InvalidEvent(f"event at position {event.position} applied out of order "
-                                   f"(projection at {self.position + count})")
-            if needs_state(event):
-                self._flush(pending, last)
-                pending = []
-                self._apply_stateful(event)
-            else:
-                pending.extend(quads_for(event))
-                if len(pending) >= BATCH_QUADS:
-                    self._flush(pending, event)
+        try:
+            for event in events:
+                if event.position < expected:
+                    continue
+                if event.position > expected:
+                    raise InvalidEvent(f"event at position {event.position} applied out of "
+                                       f"order (projection at {expected - 1})")
+                if needs_state(event):
+                    loader.submit(pending, last)
                     pending = []
-            count += 1
-            last = event
-        self._flush(pending, last)
+                    loader.settle()
+                    self._apply_stateful(event)
+                else:
+                    pending.extend(_lines_of(event))
+                    if len(pending) >= BATCH_QUADS:
+                        loader.submit(pending, event)
+                        pending = []
+                expected += 1
+                count += 1
+                last = event
+            loader.submit(pending, last, final=True)
+        finally:
+            loader.close()
         return count
 
     def _set_position(self, event: RecordedEvent) -> None:
@@ -114,16 +185,16 @@ class ProjectionStore:
             if term_value(q.object).partition(" ")[0] != str(self.position):
                 self.store.remove(q)
 
-    def _flush(self, pending: list[Quad], last: RecordedEvent | None) -> None:
-        if last is None or last.position <= self.position:
-            return
-        self.store.extend([*pending, marker_quad(last.position, last.hash)])
-        self._set_position(last)
-        self._drop_old_markers()
+    def _load(self, data: bytes, position: int) -> None:
+        try:
+            self.store.load(data, format=ox.RdfFormat.N_QUADS)
+        except SyntaxError as exc:
+            raise InvalidEvent(f"events up to position {position} give invalid RDF: "
+                               f"{exc}") from exc
 
     def _apply_stateful(self, event: RecordedEvent) -> None:
         removals: list[Quad]
-        additions = quads_for(event)
+        additions = parse_lines(_lines_of(event))
         if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
             removals = self._unsupported_after_ending(NamedNode(event.payload["claim"]))
         elif event.type == GRAPH_UPDATED:
@@ -131,7 +202,7 @@ class ProjectionStore:
             additions += parse_nquads(event.payload["insert"])
         else:  # pragma: no cover - needs_state() lists exactly these
             raise AssertionError(event.type)
-        additions.append(marker_quad(event.position, event.hash))
+        additions += parse_lines([marker_line(event.position, event.hash)])
         update = (f"DELETE DATA {{ {_data_block(removals)} }} ;\n"
                   f"INSERT DATA {{ {_data_block(additions)} }}")
         self.store.update(update)
