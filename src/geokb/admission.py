@@ -28,7 +28,7 @@ from .events import (
 from .eventstore import Head, seal
 from .ontology import Ontology
 from .projection import DEFAULT, parse_lines, quads_for
-from .sources import FileSourceTexts
+from .sources import SourceTexts
 from .store import ProjectionStore
 from .validation import ShapeReport, run_shacl, to_rdflib
 from .vocab import GK, MODALITIES, RDF, term_value
@@ -76,7 +76,7 @@ class Admission:
     """Checks batches of events against the rules, the ontology and the shapes."""
 
     def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: object,
-                 texts: FileSourceTexts) -> None:
+                 texts: SourceTexts) -> None:
         self.store = store
         self.ontology = ontology
         self.shapes = shapes
@@ -118,6 +118,17 @@ class Admission:
         for d in drafts:
             lines.extend(quads_for(d))
         own = parse_lines(lines)
+        for d in drafts:  # a SPARQL update's effect on the default graph meets the shapes too
+            if d.type == GRAPH_UPDATED:
+                deleted = {q for q in parse_lines(d.payload["delete"]) if q.graph_name == DEFAULT}
+                inserted = [q for q in parse_lines(d.payload["insert"])
+                            if q.graph_name == DEFAULT]
+                for node in {q.subject for q in [*deleted, *inserted]
+                             if isinstance(q.subject, NamedNode)}:  # as the update leaves it
+                    own += [q for q in self.store.store.quads_for_pattern(node, None, None,
+                                                                          DEFAULT)
+                            if q not in deleted]
+                own += inserted
         context: list[Quad] = []
         for d in drafts:  # an ended claim is re-validated whole: it gains lifecycle quads
             if d.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):

@@ -13,6 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .events import QueryError
+from .updates import uses_keyword
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,12 @@ def run_checks(kb: Any, directory: Path) -> list[CheckResult]:
     if not files:
         raise QueryError(f"no checks (*.rq) in {directory}")
     for path in files:
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise QueryError(f"{path}: not valid UTF-8 (byte {exc.start})") from exc
+        if uses_keyword(text, "SERVICE"):  # a check from a pull request must not fetch URLs
+            raise QueryError(f"{path}: SERVICE is refused in checks")
         title = path.stem
         expect = True
         for line in text.splitlines():

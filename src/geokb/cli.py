@@ -35,6 +35,10 @@ class State:
     kb_dir: Path = Path(os.environ.get("GEOKB_KB", "kb"))
     projection: str | None = os.environ.get("GEOKB_PROJECTION") or None
     agent: str = os.environ.get("GEOKB_AGENT") or "cli:" + (os.environ.get("USER") or "unknown")
+    log: str | None = os.environ.get("GEOKB_LOG") or None
+
+
+PG_SCHEMES = ("postgresql://", "postgres://")
 
 
 class Fmt(StrEnum):
@@ -65,7 +69,8 @@ class ExportFmt(StrEnum):
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"geokb: error: {message}", err=True)
+    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    typer.echo(f"geokb: error: {one_line}", err=True)  # parser messages span lines
     raise typer.Exit(code)
 
 
@@ -86,9 +91,36 @@ def guarded(action: Callable[[], T]) -> T:
 def open_kb() -> Any:
     from .kb import KnowledgeBase
 
-    if not State.kb_dir.is_dir():
+    log, texts = open_backends()
+    if log is None and not State.kb_dir.is_dir():
         fail(f"no knowledge base at {State.kb_dir}/ (run 'geokb init' or pass --kb)", 2)
-    return KnowledgeBase(State.kb_dir, projection_path=State.projection)
+    return KnowledgeBase(State.kb_dir, projection_path=State.projection, log=log, texts=texts)
+
+
+def postgres_module(url: str) -> Any:
+    """:mod:`geokb.postgres`, for a ``postgresql://`` URL; exit 2 for anything else."""
+    if not url.startswith(PG_SCHEMES):
+        fail(f"not a PostgreSQL URL: {url!r} (give postgresql://host/db)", 2)
+    try:
+        from . import postgres
+    except ImportError:
+        fail("a PostgreSQL log needs psycopg: pip install 'geokb[postgres]'", 2)
+    return postgres
+
+
+def open_backends() -> tuple[Any, Any]:
+    """The log and source texts in the database --log names, or (None, None) for --kb's files."""
+    if State.log is None:
+        return None, None
+    pg = postgres_module(State.log)
+    return pg.PostgresEventStore(State.log), pg.PostgresSourceTexts(State.log)
+
+
+def where() -> str:
+    """The KB, for messages: the --kb directory or the --log database (no credentials)."""
+    if State.log is None:
+        return str(State.kb_dir)
+    return str(postgres_module(State.log).redacted_url(State.log))
 
 
 def emit_json(value: Any) -> None:
@@ -101,6 +133,8 @@ def main_options(
     projection: str = typer.Option(None, "--projection",
                                    help="Keep the projection on disk here (env GEOKB_PROJECTION)."),
     agent: str = typer.Option(None, "--as", help="Who records events (env GEOKB_AGENT)."),
+    log_url: str = typer.Option(None, "--log", help="Keep the event log and source texts in "
+                                "PostgreSQL: a postgresql:// URL (env GEOKB_LOG)."),
 ) -> None:
     if kb is not None:
         State.kb_dir = kb
@@ -108,11 +142,18 @@ def main_options(
         State.projection = projection
     if agent is not None:
         State.agent = agent
+    State.log = log_url or os.environ.get("GEOKB_LOG") or None  # per call: no leftovers
 
 
 @app.command()
 def init(directory: Path = typer.Argument(None, help="Directory (default: --kb).")) -> None:
     """Create an empty knowledge base directory."""
+    if State.log is not None:
+        def ready() -> None:
+            log, _ = open_backends()
+            typer.echo(f"the event log in {log.display_path} is ready "
+                       f"({log.head().position} events)")
+        return guarded(ready)
     target = directory or State.kb_dir
     if (target / "events.jsonl").exists():
         fail(f"{target}/events.jsonl already exists")
@@ -226,9 +267,9 @@ def ingest(file: Path = typer.Argument(..., help="A YAML or JSON claim file.")) 
     """Append every source, entity and claim of a claim file, or nothing."""
     def run() -> None:
         try:
-            data = file.read_bytes()
-        except OSError as exc:
-            fail(f"cannot read {file}: {exc.strerror}", 2)
+            data = claimfile.read_limited(file, claimfile.MAX_CLAIM_FILE_BYTES, "claim file")
+        except GeoKBError as exc:
+            fail(str(exc), 2)
         doc = claimfile.load_document(data, name=str(file))
         agent = None if State.agent.startswith("cli:") else State.agent
         events = open_kb().ingest(doc, base_dir=file.resolve().parent, recorded_by=agent)
@@ -265,8 +306,8 @@ def supersede(claim: str, by: str = typer.Option(..., "--by", help="The claim re
 def log(
     type: str = typer.Option(None, "--type", help=f"One of {', '.join(EVENT_TYPES)}."),
     about: str = typer.Option(None, "--about", help="Events mentioning this slug or IRI."),
-    after: int = typer.Option(0, "--after", help="Start after this position."),
-    limit: int = typer.Option(None, "--limit"),
+    after: int = typer.Option(0, "--after", min=0, help="Start after this position."),
+    limit: int = typer.Option(None, "--limit", min=1),
     format: Fmt = typer.Option(Fmt.text, "--format"),
 ) -> None:
     """The history: events in log order, filterable."""
@@ -343,14 +384,25 @@ def query(
     as_of: str = typer.Option(None, "--as-of"),
     valid_at: str = typer.Option(None, "--valid-at"),
     format: QueryFmt = typer.Option(QueryFmt.table, "--format"),
+    allow_service: bool = typer.Option(False, "--allow-service",
+                                       help="Let SERVICE clauses fetch remote endpoints."),
 ) -> None:
     """Run a SPARQL query (our prefixes gk:, id:, claim:, status:, … are predeclared)."""
     def run() -> None:
         text = sparql
         if file is not None:
-            text = file.read_text(encoding="utf-8")
+            data = claimfile.read_limited(file, 10 * 1024 * 1024, "query file")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                fail(f"query file {file} is not valid UTF-8 (byte {exc.start})")
         if not text:
             fail("give a query as an argument or with --file")
+        from .updates import uses_keyword
+
+        if uses_keyword(text, "SERVICE") and not allow_service:
+            fail("SERVICE (federated query) is refused: it makes geokb fetch URLs; pass "
+                 "--allow-service if you mean it")
         result = open_kb().query(text, as_of=as_of, valid_at=valid_at)
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
@@ -391,7 +443,7 @@ def validate(format: ValidateFmt = typer.Option(ValidateFmt.text, "--format")) -
         for p in report.problems:
             typer.echo(p.annotation())
         verdict = "conforms" if report.ok else f"{len(report.problems)} violation(s)"
-        typer.echo(f"{State.kb_dir}: {report.events} events, {report.claims} claims: {verdict}")
+        typer.echo(f"{where()}: {report.events} events, {report.claims} claims: {verdict}")
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -399,9 +451,10 @@ def open_kb_for_check() -> Any:
     """A KB object for checks: the log is read by the check itself, not replayed here."""
     from .kb import KnowledgeBase
 
-    if not State.kb_dir.is_dir():
+    log, texts = open_backends()
+    if log is None and not State.kb_dir.is_dir():
         fail(f"no knowledge base at {State.kb_dir}/", 2)
-    return KnowledgeBase(State.kb_dir, catch_up=False)
+    return KnowledgeBase(State.kb_dir, catch_up=False, log=log, texts=texts)
 
 
 @app.command()
@@ -413,8 +466,30 @@ def verify() -> None:
     for p in report.problems:
         typer.echo(p.annotation())
     if report.ok:
-        typer.echo(f"{State.kb_dir}: hash chain intact ({report.events} events)")
+        typer.echo(f"{where()}: hash chain intact ({report.events} events)")
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def migrate(to: str = typer.Option(..., "--to", help="postgresql:// URL of the database.")) -> None:
+    """Copy the log and source texts in --kb into PostgreSQL, byte for byte.
+
+    An empty database gets the whole log; one that holds an earlier migrate of it gets
+    only the events since, so it can run again just before switching to --log. Exit 1 if
+    the database holds another history.
+    """
+    def run() -> None:
+        pg = postgres_module(to)
+        if not State.kb_dir.is_dir():
+            fail(f"no knowledge base at {State.kb_dir}/", 2)
+        done = pg.push(State.kb_dir, to)
+        if done.torn_tail:
+            typer.echo(f"geokb: left out the unfinished last append in {State.kb_dir}/",
+                       err=True)
+        typer.echo(f"copied {done.events} events and {done.texts} source texts to "
+                   f"{pg.redacted_url(to)}: its log is at position {done.head.position} "
+                   f"(hash {done.head.hash[:12]})")
+    guarded(run)
 
 
 @app.command()
@@ -489,8 +564,9 @@ def serve(
 
         kb = open_kb()
         settings = Settings.from_env(token=os.environ.get(token_env) or None)
-        typer.echo(f"geokb: serving {State.kb_dir}/ ({kb.position} events) on "
-                   f"http://{host}:{port}/ — SPARQL at /sparql, API docs at /docs", err=True)
+        mode = "writes need the bearer token" if settings.tokens else "read-only (no token set)"
+        typer.echo(f"geokb: serving {where()} ({kb.position} events) on http://{host}:{port}/ "
+                   f"— SPARQL at /sparql, API docs at /docs; {mode}", err=True)
         uvicorn.run(create_app(kb, settings), host=host, port=port, log_level="warning")
     guarded(run)
 

@@ -7,6 +7,7 @@ appended to the log, and only then applied to the projection, which answers quer
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -28,7 +29,7 @@ from .events import (
 from .eventstore import EventStore, FileEventStore
 from .ontology import Ontology, load_ontology
 from .queries import as_int, one
-from .sources import FileSourceTexts
+from .sources import FileSourceTexts, SourceTexts
 from .store import ProjectionStore
 from .validation import load_shapes
 from .vocab import CLAIM, GK, PREFIXES, SOURCE, expand
@@ -47,16 +48,21 @@ class KnowledgeBase:
 
     def __init__(self, directory: str | os.PathLike[str], *, log: EventStore | None = None,
                  projection_path: str | os.PathLike[str] | None = None,
-                 ontology: Ontology | None = None, catch_up: bool = True) -> None:
+                 ontology: Ontology | None = None, catch_up: bool = True,
+                 texts: SourceTexts | None = None) -> None:
         self.directory = Path(directory)
         self.log: EventStore = log if log is not None else FileEventStore(self.directory)
-        self.texts = FileSourceTexts(self.directory)
+        self.texts: SourceTexts = texts if texts is not None else FileSourceTexts(self.directory)
         self.projection_path = Path(projection_path) if projection_path is not None else None
         self.projection = ProjectionStore(self.projection_path)
         self.ontology = ontology or load_ontology()
         self._shapes: object | None = None
         self._write_lock = threading.RLock()
+        # held while the projection changes, and while an answer is read from it in several
+        # steps (status, timeline, claim, source), so no answer mixes two states
+        self._apply_lock = threading.RLock()
         self._snapshots: OrderedDict[int, ProjectionStore] = OrderedDict()
+        self._snapshot_lock = threading.Lock()
         if catch_up:
             self._check_projection_matches_log()
             self.catch_up()
@@ -80,13 +86,31 @@ class KnowledgeBase:
             return
         at = next(iter(self.log.read(after=pos - 1, limit=1)), None)
         if at is None or at.hash != self.projection.head_hash:
+            # clear() is one transaction; the store stays open (a second open of the same
+            # directory would fail on RocksDB's lock)
             self.projection.store.clear()
-            self.projection = ProjectionStore(self.projection_path)
+            self.projection.position, self.projection.head_hash = 0, ""
 
     def catch_up(self) -> int:
         """Apply the events the projection has not seen yet; returns how many."""
-        with self._write_lock:
+        with self._write_lock, self._apply_lock:
             return self.projection.apply(self.log.read(after=self.projection.position))
+
+    def follow(self, stop: threading.Event, *, poll: float = 1.0) -> None:
+        """Keep the projection caught up with the log until ``stop`` is set (a read node).
+
+        Blocks, so run it in a thread. It wakes as soon as another process appends: by
+        LISTEN/NOTIFY on PostgreSQL, by watching the file on the file log (every 0.1 s).
+        ``stop`` is looked at least every ``poll`` seconds. A lost database connection is
+        reported on stderr and retried; :class:`CorruptLog` ends the loop by raising.
+        """
+        while not stop.is_set():
+            try:
+                self.catch_up()
+                self.log.wait_for_events(self.position, poll)
+            except ConnectionError as exc:
+                print(f"geokb: following the log: {exc}; retrying", file=sys.stderr)
+                stop.wait(poll)
 
     def append(self, events: Sequence[Event], *, recorded_by: str = DEFAULT_AGENT,
                expected_position: int | None = None,
@@ -103,6 +127,9 @@ class KnowledgeBase:
                 self.catch_up()
                 if expected_position is not None and expected_position != self.position:
                     raise AppendConflict(expected_position, self.position)
+                earlier = self._recorded_under_keys(events)
+                if earlier:  # a retried request: answer with what it recorded the first time
+                    return earlier
                 admission = Admission(self.projection, self.ontology, self.shapes, self.texts)
                 admission.check(events, pending_texts=texts, recorded_by=recorded_by)
                 for text in texts.values():
@@ -114,9 +141,21 @@ class KnowledgeBase:
                     if expected_position is not None or attempt == RETRIES - 1:
                         raise
                     continue
-                self.projection.apply(recorded)
+                if recorded and recorded[0].position > self.position + 1:
+                    self.catch_up()  # the log answered a key with events we had not seen
+                else:
+                    with self._apply_lock:
+                        self.projection.apply(recorded)
                 return recorded
         raise AssertionError("unreachable")
+
+    def _recorded_under_keys(self, events: Sequence[Event]) -> list[RecordedEvent]:
+        """The events the log already holds under the idempotency keys of ``events``."""
+        find = getattr(self.log, "find_idempotent", None)
+        keys = sorted({e.idempotency_key for e in events if e.idempotency_key is not None})
+        if find is None or not keys:
+            return []
+        return [e for key in keys for e in find(key)]
 
     # -- commands ---------------------------------------------------------------------
 
@@ -220,8 +259,9 @@ class KnowledgeBase:
 
     def source(self, source: str) -> dict[str, Any]:
         """A source's metadata, its text, and the evidence spans that claims cite."""
-        return queries.source_json(self.projection, NamedNode(
-            claimfile.slug_iri(source, SOURCE, "source")), self.texts)
+        iri = NamedNode(claimfile.slug_iri(source, SOURCE, "source"))
+        with self._apply_lock:
+            return queries.source_json(self.projection, iri, self.texts)
 
     # -- queries ----------------------------------------------------------------------
 
@@ -229,22 +269,26 @@ class KnowledgeBase:
         """A projection of the log up to ``position`` (cached): what the KB held then."""
         if position >= self.position:
             return self.projection
-        if position in self._snapshots:
-            self._snapshots.move_to_end(position)
-            return self._snapshots[position]
-        store = ProjectionStore()
-        store.apply(self.log.read(after=0, limit=position))
-        self._snapshots[position] = store
-        while len(self._snapshots) > SNAPSHOT_CACHE:
-            self._snapshots.popitem(last=False)
-        return store
+        with self._snapshot_lock:
+            if position in self._snapshots:
+                self._snapshots.move_to_end(position)
+                return self._snapshots[position]
+            store = ProjectionStore()
+            store.apply(self.log.read(after=0, limit=position))
+            self._snapshots[position] = store
+            while len(self._snapshots) > SNAPSHOT_CACHE:
+                self._snapshots.popitem(last=False)
+            return store
 
     def resolve_as_of(self, as_of: str | int | None) -> int | None:
         """A log position from a position or a transaction time (ISO 8601, UTC)."""
         if as_of is None:
             return None
-        if isinstance(as_of, int) or str(as_of).isdigit():
-            return min(int(as_of), self.position)
+        if isinstance(as_of, int) and as_of < 0:
+            raise InvalidEvent(f"as-of {as_of}: a log position is 0 or more")
+        if isinstance(as_of, int) or (str(as_of).isascii() and str(as_of).isdigit()):
+            # more digits than any log has positions: "now" (int() refuses > 4300 digits)
+            return self.position if len(str(as_of)) > 18 else min(int(as_of), self.position)
         from datetime import UTC, datetime
 
         text = str(as_of)
@@ -256,10 +300,14 @@ class KnowledgeBase:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             moment = None
-        if moment is None or moment.tzinfo is None:
+        try:
+            text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment \
+                and moment.tzinfo else ""
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            text = ""
+        if not text:
             raise InvalidEvent(f"as-of {as_of!r}: give a log position or a UTC time like "
                                "2026-11-28T10:00:00Z")
-        text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return queries.position_at(self.projection, text)
 
     def _time(self, as_of: str | int | None, valid_at: str | None) -> queries.TimeFilter:
@@ -271,23 +319,26 @@ class KnowledgeBase:
     def status(self, name: str, *, as_of: str | int | None = None,
                valid_at: str | None = None) -> dict[str, Any]:
         when = self._time(as_of, valid_at)
-        entity = queries.resolve_entity(self.projection, name, when.as_of)
-        return queries.status(self.projection, entity, when, self.ontology.labels)
+        with self._apply_lock:
+            entity = queries.resolve_entity(self.projection, name, when.as_of)
+            return queries.status(self.projection, entity, when, self.ontology.labels)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
                  valid_at: str | None = None) -> dict[str, Any]:
         when = self._time(as_of, valid_at)
-        entity = queries.resolve_entity(self.projection, name, when.as_of)
-        return queries.timeline(self.projection, entity, when, self.ontology.labels)
+        with self._apply_lock:
+            entity = queries.resolve_entity(self.projection, name, when.as_of)
+            return queries.timeline(self.projection, entity, when, self.ontology.labels)
 
     def claim(self, claim: str, *, as_of: str | int | None = None) -> dict[str, Any]:
         iri = NamedNode(claimfile.slug_iri(claim, CLAIM, "claim"))
         pos = self.resolve_as_of(as_of)
-        if pos is not None:
-            start = as_int(one(self.projection, iri, GK.knownFromPosition))
-            if start is None or start > pos:
-                raise NotFound(f"claim {claim} was not yet recorded at position {pos}")
-        return queries.claim_json(self.projection, iri, self.ontology.labels, pos)
+        with self._apply_lock:
+            if pos is not None:
+                start = as_int(one(self.projection, iri, GK.knownFromPosition))
+                if start is None or start > pos:
+                    raise NotFound(f"claim {claim} was not yet recorded at position {pos}")
+            return queries.claim_json(self.projection, iri, self.ontology.labels, pos)
 
     def query(self, sparql: str, *, as_of: str | int | None = None,
               valid_at: str | None = None, **options: Any) -> Any:
@@ -311,9 +362,14 @@ class KnowledgeBase:
     def history(self, *, after: int = 0, limit: int | None = None, event_type: str | None = None,
                 about: str | None = None) -> Iterator[RecordedEvent]:
         """The log, filtered by type and by an IRI or slug its payload mentions."""
+        if limit is not None and limit <= 0:
+            return
         needle = None
         if about:
-            needle = about if "://" in about else (expand(about) if ":" in about else about)
+            try:
+                needle = about if "://" in about else (expand(about) if ":" in about else about)
+            except ValueError as exc:  # an unknown prefix
+                raise InvalidEvent(f"about {about!r}: {exc}") from exc
         count = 0
         for event in self.log.read(after=after):
             if event_type and event.type != event_type:
@@ -366,5 +422,5 @@ def _source_text_of(spec: Mapping[str, Any], base_dir: Path, index: int) -> str:
         return normalise_text(spec["text"].encode("utf-8"))
     if "file" not in spec:
         raise InvalidEvent(f"source {index}: give the text ('text') or a file path ('file')")
-    path = (base_dir / str(spec["file"])).resolve()
-    return claimfile.read_source_file(path)
+    # no resolve(): a NUL in the name must reach read_source_file, which refuses it
+    return claimfile.read_source_file(base_dir / str(spec["file"]))
