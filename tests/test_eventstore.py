@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from geokb.codec import encode
 from geokb.events import GENESIS_HASH, AppendConflict, CorruptLog, Event
-from geokb.eventstore import FileEventStore
+from geokb.eventstore import EventStore, FileEventStore
 
 
 def ev(n: int, key: str | None = None) -> Event:
@@ -19,7 +20,7 @@ def ev(n: int, key: str | None = None) -> Event:
 class EventStoreContract:
     """Behaviour every EventStore backend must show."""
 
-    def make(self, tmp_path: Path) -> FileEventStore:
+    def make(self, tmp_path: Path) -> EventStore:
         raise NotImplementedError
 
     def test_empty(self, tmp_path: Path) -> None:
@@ -39,6 +40,11 @@ class EventStoreContract:
         assert [e.position for e in store.read(after=1, limit=1)] == [2]
         head = store.head()
         assert head.position == 3 and head.hash == list(store.read())[-1].hash
+
+    def test_read_with_limit_zero_reads_nothing(self, tmp_path: Path) -> None:
+        store = self.make(tmp_path)
+        store.append([ev(1), ev(2)], expected_position=0, recorded_by="a")
+        assert list(store.read(limit=0)) == []
 
     def test_stale_writer_gets_conflict_and_nothing_is_written(self, tmp_path: Path) -> None:
         store = self.make(tmp_path)
@@ -61,6 +67,20 @@ class EventStoreContract:
         b = store.append([ev(1, "key-1")], expected_position=None, recorded_by="a")
         assert a == b
         assert store.head().position == 1
+        assert store.find_idempotent("key-1") == a
+        assert store.find_idempotent("key-2") == []
+
+    def test_raw_lines_are_the_canonical_lines(self, tmp_path: Path) -> None:
+        store = self.make(tmp_path)
+        recorded = store.append([ev(1), ev(2)], expected_position=0, recorded_by="a")
+        assert list(store.raw_lines()) == [(1, encode(recorded[0])), (2, encode(recorded[1]))]
+
+    def test_wait_for_events(self, tmp_path: Path) -> None:
+        store = self.make(tmp_path)
+        assert store.wait_for_events(0, 0.05) is False
+        store.append([ev(1)], expected_position=0, recorded_by="a")
+        assert store.wait_for_events(0, 5) is True
+        assert store.wait_for_events(1, 0.05) is False
 
 
 class TestFileEventStore(EventStoreContract):

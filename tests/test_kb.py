@@ -190,3 +190,35 @@ def test_two_kbs_on_one_log_retry_and_stay_consistent(
     assert b.position == a.position + 1
     a.catch_up()
     assert a.projection.canonical_hash() == b.projection.canonical_hash()
+
+
+def test_replay_across_many_batches_applies_every_event(
+        mini_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: events after the first full batch were once skipped."""
+    import geokb.store
+
+    monkeypatch.setattr(geokb.store, "BATCH_QUADS", 40)
+    fresh = KnowledgeBase(mini_kb.directory)
+    assert fresh.position == mini_kb.position
+    assert fresh.projection.canonical_hash() == mini_kb.projection.canonical_hash()
+
+
+def test_on_disk_first_build_bulk_loads_and_an_interrupted_one_starts_over(
+        mini_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import geokb.store
+    from geokb.eventstore import FileEventStore
+    from geokb.store import ProjectionStore
+
+    monkeypatch.setattr(geokb.store, "BATCH_QUADS", 40)  # several bulk batches
+    built = KnowledgeBase(mini_kb.directory, projection_path=tmp_path / "p1")
+    assert built.projection.canonical_hash() == mini_kb.projection.canonical_hash()
+    # a first build killed after some bulk batches: data on disk, no position recorded
+    partial = ProjectionStore(tmp_path / "p2")
+    partial.store.bulk_load(b'<http://ex.org/s> <http://ex.org/p> "left over" .\n',
+                            format=geokb.store.ox.RdfFormat.N_QUADS)
+    del partial
+    gc.collect()
+    reopened = ProjectionStore(tmp_path / "p2")
+    assert reopened.position == 0 and reopened.size() == 0
+    reopened.apply(FileEventStore(mini_kb.directory).read())
+    assert reopened.canonical_hash() == mini_kb.projection.canonical_hash()

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .codec import sha256_hex
+from .codec import check_iri, sha256_hex
 from .events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -72,14 +72,17 @@ def load_document(data: bytes, *, name: str = "<input>") -> dict[str, Any]:
         # _NoAliasLoader is a SafeLoader subclass: yaml.load with it is as safe as safe_load.
         doc = (json.loads(text) if name.endswith(".json")
                else yaml.load(text, Loader=_NoAliasLoader))
-    except (yaml.YAMLError, json.JSONDecodeError, RecursionError) as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        # ValueError: JSON errors, and YAML scalars Python refuses (an integer of 5000
+        # digits, a timestamp like 2024-13-45)
         raise InvalidEvent(f"{name}: cannot parse: {exc}") from exc
     if not isinstance(doc, dict):
         raise InvalidEvent(f"{name}: a claim file is a mapping with sources, entities, claims, …")
     unknown = set(doc) - {"recorded_by", "sources", "entities", "claims", "retractions",
                           "supersessions"}
     if unknown:
-        raise InvalidEvent(f"{name}: unknown section(s): {', '.join(sorted(unknown))}")
+        names = sorted(str(k) for k in unknown)  # YAML keys may be null, numbers, …
+        raise InvalidEvent(f"{name}: unknown section(s): {', '.join(names)}")
     return doc
 
 
@@ -90,9 +93,10 @@ def slug_iri(value: object, namespace: Any, what: str) -> str:
     if is_slug(value):
         return str(namespace[value].value)
     try:
-        return expand(value)
+        iri = expand(value)
     except ValueError as exc:
         raise InvalidEvent(f"{what}: {exc}") from exc
+    return check_iri(iri, what)
 
 
 def predicate_iri(value: object) -> str:
@@ -130,7 +134,7 @@ def object_payload(value: object) -> dict[str, str]:
         if "value" in value and set(value) <= {"value", "datatype"}:
             out = {"value": str(value["value"])}
             if "datatype" in value:
-                out["datatype"] = expand(str(value["datatype"]))
+                out["datatype"] = _expanded(str(value["datatype"]), "object datatype")
             return out
     raise InvalidEvent(f"object {value!r}: use id:<slug>, status:<value>, {{text: …, lang: …}} "
                        "or {value: …, datatype: …}")
@@ -147,6 +151,10 @@ def locate(text: str, quote: str, *, start: int | None = None,
     """
     if not isinstance(quote, str) or not quote:
         raise InvalidEvent("quote must be a non-empty string")
+    for key, number in (("start", start), ("occurrence", occurrence)):
+        if number is not None and (not isinstance(number, int) or isinstance(number, bool)
+                                   or number < 0):
+            raise InvalidEvent(f"{key} must be a non-negative integer, got {number!r}")
     if start is not None:
         if text[start:start + len(quote)] != quote:
             raise InvalidEvent(f"quote does not occur at offset {start} of the source")
@@ -229,8 +237,8 @@ def entity_event(spec: Mapping[str, Any]) -> Event:
         "entity": ID[spec["id"]].value,
         "types": [predicate_iri(t) for t in types],
         "label": spec.get("label"),
-        "aliases": list(spec.get("aliases") or []),
-        "same_as": [expand(str(s)) for s in spec.get("same_as") or []],
+        "aliases": _list(spec, "aliases"),
+        "same_as": [_expanded(str(s), "same_as") for s in _list(spec, "same_as")],
     }
     if spec.get("description"):
         payload["description"] = spec["description"]
@@ -257,7 +265,7 @@ def claim_event(spec: Mapping[str, Any], source_text: str) -> Event:
         "source": slug_iri(spec["source"], SOURCE, "source"),
         "evidence": locate(source_text, spec["quote"], start=spec.get("start"),
                            occurrence=spec.get("occurrence")),
-        "reported_via": [slug_iri(v, ID, "reported_via") for v in spec.get("reported_via") or []],
+        "reported_via": [slug_iri(v, ID, "reported_via") for v in _list(spec, "reported_via")],
     }
     if spec.get("speaker"):
         payload["speaker"] = slug_iri(spec["speaker"], ID, "speaker")
@@ -281,6 +289,22 @@ def claim_event(spec: Mapping[str, Any], source_text: str) -> Event:
     return Event(CLAIM_ASSERTED, payload)
 
 
+def _expanded(value: str, what: str) -> str:
+    """A prefixed name or IRI as a checked IRI. Raises :class:`InvalidEvent`."""
+    try:
+        return check_iri(expand(value), what)
+    except ValueError as exc:
+        raise InvalidEvent(f"{what}: {exc}") from exc
+
+
+def _list(spec: Mapping[str, Any], key: str) -> list[Any]:
+    """A list field of a spec (absent or null: empty). Raises :class:`InvalidEvent`."""
+    value = spec.get(key) or []
+    if not isinstance(value, list):
+        raise InvalidEvent(f"{key!r} must be a list, got {value!r}"[:200])
+    return value
+
+
 def retraction_event(claim: str, reason: str) -> Event:
     return Event(CLAIM_RETRACTED, {"claim": slug_iri(claim, CLAIM, "claim"), "reason": reason})
 
@@ -292,8 +316,28 @@ def supersession_event(claim: str, by: str, reason: str) -> Event:
 
 def read_source_file(path: Path) -> str:
     """Read a source text file safely. Raises :class:`InvalidEvent`."""
+    from .sources import MAX_SOURCE_BYTES
+
+    return normalise_text(read_limited(path, MAX_SOURCE_BYTES, "source file"))
+
+
+def read_limited(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Raises :class:`InvalidEvent` for anything else: a missing or unreadable file, a
+    directory, FIFO or device (``/dev/zero`` would never end), a larger file, a path with a
+    NUL in it.
+    """
     try:
-        data = path.read_bytes()
+        if not path.is_file():
+            state = "is not a regular file" if path.exists() else "does not exist"
+            raise InvalidEvent(f"{what} {path} {state}")
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
     except OSError as exc:
-        raise InvalidEvent(f"cannot read source file {path}: {exc.strerror}") from exc
-    return normalise_text(data)
+        raise InvalidEvent(f"cannot read {what} {path}: {exc.strerror}") from exc
+    except ValueError as exc:  # "embedded null byte"
+        raise InvalidEvent(f"cannot read {what} {str(path)!r}: {exc}") from exc
+    if len(data) > limit:
+        raise InvalidEvent(f"{what} {path} is larger than {limit} bytes")
+    return data

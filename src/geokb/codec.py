@@ -17,6 +17,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from pyoxigraph import Literal, NamedNode
+
 from .events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -35,12 +37,14 @@ ENVELOPE_KEYS = frozenset(
 )
 MAX_TEXT = 10_000
 MAX_LINE_BYTES = 1_048_576
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
-_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_DECIMAL = re.compile(r"^(0(\.\d+)?|1(\.0+)?)$")
+# \Z, not $ (which also matches before a final newline), and ASCII digits only (\d would
+# take "２０２４"): what passes here goes into N-Quads lines and typed literals verbatim.
+_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z\Z", re.ASCII)
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+\Z")
+_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?\Z", re.ASCII)
+_DECIMAL = re.compile(r"^(0(\.\d+)?|1(\.0+)?)\Z", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -132,6 +136,8 @@ def decode(line: bytes) -> RecordedEvent:
         raise InvalidEvent(f"line is not valid JSON: {exc.msg} at column {exc.colno}") from exc
     except RecursionError as exc:
         raise InvalidEvent("line is nested too deeply") from exc
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InvalidEvent(f"line is not valid JSON: {exc}") from exc
     if not isinstance(env, dict):
         raise InvalidEvent("line is not a JSON object")
     env = upcast(env)
@@ -183,6 +189,24 @@ def upcast(env: dict[str, Any]) -> dict[str, Any]:
 # --- payload checks ------------------------------------------------------------------
 
 
+def check_agent(value: object) -> str:
+    """Return ``value`` if it can name who records events (``recorded_by``).
+
+    Raises :class:`InvalidEvent` for an empty or over-long name or control characters: an
+    agent of megabytes would make a line no reader accepts.
+    """
+    _text({"recorded_by": value}, "recorded_by", limit=200)
+    assert isinstance(value, str)
+    return value
+
+
+def check_idempotency_key(value: object) -> str:
+    """Return ``value`` if it can be an idempotency key (1-200 printable characters)."""
+    _text({"idem": value}, "idem", limit=200)
+    assert isinstance(value, str)
+    return value
+
+
 def _text(payload: dict[str, Any], key: str, *, required: bool = True, limit: int = MAX_TEXT,
           multiline: bool = False) -> None:
     value = payload.get(key)
@@ -213,17 +237,35 @@ def check_iri(value: object, what: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _iri_ok(value: str) -> bool:
-    """Cached: the same entity and vocabulary IRIs recur in almost every event."""
-    return len(value) <= 2000 and bool(_IRI.match(value))
+    """Cached: the same entity and vocabulary IRIs recur in almost every event.
+
+    The regex keeps N-Quads syntax out; pyoxigraph then applies RFC 3987 (percent escapes,
+    hosts, code points), as the projection will.
+    """
+    if len(value) > 2000 or not _IRI.match(value):
+        return False
+    try:
+        NamedNode(value)
+    except ValueError:
+        return False
+    return True
 
 
 def check_lang(value: object) -> str:
+    """Return ``value`` if it is a well-formed BCP 47 tag; raise :class:`InvalidEvent`.
+
+    >>> check_lang("en-GB")
+    'en-GB'
+    """
     if not isinstance(value, str) or not _LANG.match(value):
         raise InvalidEvent(f"invalid language tag: {value!r}")
+    try:
+        Literal("", language=value)
+    except ValueError as exc:
+        raise InvalidEvent(f"invalid language tag {value!r}: {exc}") from exc
     return value
 
 
-@lru_cache(maxsize=16384)
 def date_bounds(value: str) -> tuple[date, date, str]:
     """Earliest and latest day of a date of day, month or year precision, and the precision.
 
@@ -234,6 +276,13 @@ def date_bounds(value: str) -> tuple[date, date, str]:
 
     Raises :class:`InvalidEvent` for a malformed or impossible date.
     """
+    if not isinstance(value, str):  # before the cache: a list is not even hashable
+        raise InvalidEvent(f"invalid date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
+    return _date_bounds(value)
+
+
+@lru_cache(maxsize=16384)
+def _date_bounds(value: str) -> tuple[date, date, str]:
     import calendar
 
     m = _DATE.match(value) if isinstance(value, str) else None

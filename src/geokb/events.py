@@ -63,7 +63,8 @@ class CorruptLog(GeoKBError):
     """A stored event cannot be read or breaks the hash chain; names the file and line."""
 
     def __init__(self, message: str, *, path: str = "", line: int = 0) -> None:
-        where = f"{path}:{line}: " if path else ""
+        # a log at a URL (PostgreSQL) names the event by its seq: postgresql://host/db#seq=7
+        where = (f"{path}#seq={line}: " if "://" in path else f"{path}:{line}: ") if path else ""
         super().__init__(f"{where}{message}")
         self.path = path
         self.line = line

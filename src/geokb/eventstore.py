@@ -21,7 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from .codec import content_hash, decode, encode, sha256_hex
+from .codec import (
+    MAX_LINE_BYTES,
+    check_agent,
+    check_idempotency_key,
+    content_hash,
+    decode,
+    encode,
+    sha256_hex,
+)
 from .events import (
     GENESIS_HASH,
     SCHEMA_VERSION,
@@ -33,6 +41,10 @@ from .events import (
 )
 
 LOG_NAME = "events.jsonl"
+#: While a batch of several events is being written, ``kb/.pending`` holds the log's size
+#: before it: readers stop there, and after a crash the next writer cuts the log back to it,
+#: so a batch is visible whole or not at all (a kill can cut a ``write`` between lines).
+PENDING_NAME = ".pending"
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,8 @@ EMPTY_HEAD = Head(0, GENESIS_HASH, "")
 
 
 class EventStore(Protocol):
-    """What every backend of the log provides (the file store now, PostgreSQL next)."""
+    """What every backend of the log provides (:class:`FileEventStore`, and
+    :class:`geokb.postgres.PostgresEventStore`)."""
 
     def append(self, events: Sequence[Event], *, expected_position: int | None,
                recorded_by: str) -> list[RecordedEvent]:
@@ -63,6 +76,23 @@ class EventStore(Protocol):
         """The last event's position and hash."""
         ...
 
+    @property
+    def display_path(self) -> str:
+        """Where the log is, for messages: ``kb/events.jsonl`` or ``postgresql://host/db``."""
+        ...
+
+    def find_idempotent(self, key: str) -> list[RecordedEvent]:
+        """Events recorded earlier under idempotency key ``key`` (empty if none)."""
+        ...
+
+    def raw_lines(self) -> Iterator[tuple[int, bytes]]:
+        """Every stored line verbatim with its line number / seq (for ``geokb verify``)."""
+        ...
+
+    def wait_for_events(self, after: int, timeout: float) -> bool:
+        """Block until the log is past position ``after`` (True) or ``timeout`` passes."""
+        ...
+
 
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -72,8 +102,13 @@ def seal(events: Sequence[Event], head: Head, recorded_by: str,
          now: str | None = None) -> list[RecordedEvent]:
     """Give ``events`` their positions, transaction time and hash chain after ``head``.
 
-    Transaction times never go backwards along the log, even if the clock does.
+    Transaction times never go backwards along the log, even if the clock does. Raises
+    :class:`InvalidEvent` for an agent name no line should carry.
     """
+    check_agent(recorded_by)
+    for event in events:
+        if event.idempotency_key is not None:
+            check_idempotency_key(event.idempotency_key)
     stamp = max(now or utc_now(), head.recorded_at)
     prev = head.hash
     out: list[RecordedEvent] = []
@@ -129,18 +164,35 @@ class FileEventStore:
         if not self.path.exists():
             return
         with open(self.path, "rb") as fh:
+            committed = self._committed_size(os.fstat(fh.fileno()).st_size)
             fh.seek(start_offset)
             offset = start_offset
             for raw in fh:
-                if not raw.endswith(b"\n"):
+                if not raw.endswith(b"\n") or offset + len(raw) > committed:
                     return  # an append in flight, or the torn tail of a crashed one
                 offset += len(raw)
                 yield offset, raw
+
+    def pending_offset(self) -> int | None:
+        """The log's size before the batch being written (or left by a crash), if any."""
+        try:
+            text = (self.directory / PENDING_NAME).read_bytes()
+        except FileNotFoundError:
+            return None
+        return int(text) if text.endswith(b"\n") and text[:-1].isdigit() else None
+
+    def _committed_size(self, size: int) -> int:
+        """``size`` (taken first) cut back to a pending batch's start (read second): bytes
+        of a batch that is visible in ``size`` are committed once its marker is gone."""
+        pending = self.pending_offset()
+        return size if pending is None else min(size, pending)
 
     def read(self, *, after: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
         """The events after ``after``. Raises :class:`CorruptLog` at the first bad line."""
         if after < 0:
             raise ValueError("after must be >= 0")
+        if limit is not None and limit <= 0:
+            return
         start_pos = max(p for p in self._offsets if p <= after)
         position = start_pos
         prev_hash = GENESIS_HASH
@@ -175,7 +227,7 @@ class FileEventStore:
             return EMPTY_HEAD
         with open(self.path, "rb") as fh:
             fh.seek(0, os.SEEK_END)
-            end = fh.tell()
+            end = self._committed_size(fh.tell())
             # ignore an unterminated tail
             data = b""
             pos = end
@@ -197,6 +249,38 @@ class FileEventStore:
                                          path=self.display_path) from exc
                     return Head(event.position, event.hash, event.recorded_at)
             return EMPTY_HEAD
+
+    def raw_lines(self) -> Iterator[tuple[int, bytes]]:
+        """Every line of the file verbatim with its number, an unterminated last line too,
+        up to a batch still being written (or left by a crash: see ``pending_offset``)."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as fh:
+            committed = self._committed_size(os.fstat(fh.fileno()).st_size)
+            offset = 0
+            for number, line in enumerate(fh, start=1):
+                if offset >= committed:
+                    return
+                yield number, line[: committed - offset]
+                offset += len(line)
+
+    def wait_for_events(self, after: int, timeout: float, *, interval: float = 0.1) -> bool:
+        """Block until the log is past ``after`` (True) or ``timeout`` seconds pass (False).
+
+        Polls the file's size every ``interval`` seconds and reads the head when it changes.
+        """
+        deadline = time.monotonic() + timeout
+        size = -1
+        while True:
+            current = self.path.stat().st_size if self.path.exists() else 0
+            if current != size:
+                size = current
+                if self.head().position > after:
+                    return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(interval, remaining))
 
     def find_idempotent(self, key: str) -> list[RecordedEvent]:
         """Events recorded earlier under ``key`` (empty if none)."""
@@ -237,33 +321,58 @@ class FileEventStore:
         finally:
             os.close(fd)  # closing releases the lock
 
+    def _set_pending(self, offset: int | None) -> None:
+        """Record (durably) the start of the batch about to be written, or clear it."""
+        path = self.directory / PENDING_NAME
+        if offset is None and not path.exists():
+            return
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.ftruncate(fd, 0)
+            if offset is not None:
+                os.write(fd, b"%d\n" % offset)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     def _recover_torn_tail(self) -> None:
-        """Move an unterminated final line (never acknowledged) aside, under the lock."""
-        if not self.path.exists():
-            return
-        size = self.path.stat().st_size
-        if size == 0:
-            return
-        with open(self.path, "rb+") as fh:
-            fh.seek(size - 1)
-            if fh.read(1) == b"\n":
-                return
-            step = min(size, 1_048_576 + 1)
-            fh.seek(size - step)
-            tail = fh.read(step)
-            cut = tail.rfind(b"\n")
-            keep = size - step + cut + 1 if cut >= 0 else 0
-            fh.seek(keep)
-            torn = fh.read()
-            torn_dir = self.directory / ".torn"
-            torn_dir.mkdir(exist_ok=True)
-            name = torn_dir / f"{utc_now().replace(':', '')}-{sha256_hex(torn)[:12]}.bin"
-            name.write_bytes(torn)
-            fh.truncate(keep)
-            fh.flush()
-            os.fsync(fh.fileno())
-        print(f"geokb: moved an unterminated final line of {self.display_path} "
-              f"({len(torn)} bytes, from a crashed append) to {name}", file=sys.stderr)
+        """Move what a crashed append left (never acknowledged) aside, under the lock: the
+        bytes after a pending batch's start, or else an unterminated final line."""
+        pending = self.pending_offset()
+        size = self.path.stat().st_size if self.path.exists() else 0
+        keep = size
+        if pending is not None:
+            keep = min(pending, size)
+        elif size:
+            with open(self.path, "rb") as fh:
+                fh.seek(size - 1)
+                if fh.read(1) != b"\n":  # find the end of the last complete line
+                    keep = 0
+                    pos = size
+                    while pos > 0:
+                        step = min(pos, 1_048_576)
+                        pos -= step
+                        fh.seek(pos)
+                        cut = fh.read(step).rfind(b"\n")
+                        if cut >= 0:
+                            keep = pos + cut + 1
+                            break
+        if keep < size:
+            with open(self.path, "rb+") as fh:
+                fh.seek(keep)
+                torn = fh.read()
+                torn_dir = self.directory / ".torn"
+                torn_dir.mkdir(exist_ok=True)
+                name = torn_dir / f"{utc_now().replace(':', '')}-{sha256_hex(torn)[:12]}.bin"
+                name.write_bytes(torn)
+                fh.truncate(keep)
+                fh.flush()
+                os.fsync(fh.fileno())
+            what = "an unfinished batch" if pending is not None else "an unterminated final line"
+            print(f"geokb: moved {what} of {self.display_path} ({len(torn)} bytes, from a "
+                  f"crashed append) to {name}", file=sys.stderr)
+        if pending is not None:
+            self._set_pending(None)
 
     def append(self, events: Sequence[Event], *, expected_position: int | None,
                recorded_by: str) -> list[RecordedEvent]:
@@ -286,8 +395,16 @@ class FileEventStore:
             if expected_position is not None and expected_position != head.position:
                 raise AppendConflict(expected_position, head.position)
             sealed = seal(events, head, recorded_by)
-            data = b"".join(encode(e) for e in sealed)
+            lines = [encode(e) for e in sealed]
+            for event, line in zip(sealed, lines, strict=True):
+                if len(line) > MAX_LINE_BYTES:  # no reader would accept it: refuse it here
+                    raise InvalidEvent(f"{event.type} is {len(line)} bytes as a log line, over "
+                                       f"the limit of {MAX_LINE_BYTES}")
+            data = b"".join(lines)
             new_file = not self.path.exists()
+            batch = len(sealed) > 1  # one line torn by a crash is unterminated: no marker
+            if batch:
+                self._set_pending(0 if new_file else self.path.stat().st_size)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 view = memoryview(data)
@@ -297,6 +414,8 @@ class FileEventStore:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+            if batch:
+                self._set_pending(None)
             if new_file:
                 dir_fd = os.open(self.directory, os.O_RDONLY)
                 try:

@@ -266,7 +266,7 @@ def resolve_entity(store: ProjectionStore, name: str, as_of: int | None = None) 
         direct = ID[name].value
     elif ":" in name:
         try:
-            direct = expand(name)
+            direct = NamedNode(expand(name)).value  # NamedNode: "http://x y" is no IRI
         except ValueError:
             direct = None
     if direct is not None and one(store, NamedNode(direct), GK.declaredIn) is not None \
@@ -277,6 +277,11 @@ def resolve_entity(store: ProjectionStore, name: str, as_of: int | None = None) 
     if as_of is not None:
         subs[Variable("asof")] = Literal(str(as_of), datatype=XSD.integer)
     for row in store.query(ENTITY_LOOKUP, prefixes=PREFIXES, substitutions=subs):
+        # pyoxigraph binds substituted variables after the FILTERs run, so the query's
+        # ?asof test lets later entities through: check the position here
+        if as_of is not None and (as_int(one(store, row["e"], GK.knownFromPosition))
+                                  or 0) > as_of:
+            continue
         candidates.append((row["e"].value, row["label"].value))
     if not candidates:
         raise NotFound(f"no entity is named {name!r} (try a label, an alias or a slug)")

@@ -20,7 +20,7 @@ from .events import (
     InvalidEvent,
     RecordedEvent,
 )
-from .eventstore import FileEventStore
+from .eventstore import EventStore, FileEventStore
 from .kb import KnowledgeBase
 from .store import ProjectionStore
 from .validation import run_shacl, to_rdflib
@@ -43,7 +43,8 @@ class Problem:
 
     def annotation(self) -> str:
         ev = f" [event {self.event}]" if self.event else ""
-        return f"{self.file}:{self.line}: {self.message}{ev}"
+        where = f"{self.file}#seq={self.line}" if "://" in self.file else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}{ev}"
 
 
 @dataclass
@@ -62,23 +63,29 @@ class Report:
                 "problems": [asdict(p) for p in self.problems], "warnings": self.warnings}
 
 
-def scan_chain(log: FileEventStore) -> tuple[Report, list[tuple[int, RecordedEvent]]]:
+def scan_chain(log: EventStore) -> tuple[Report, list[tuple[int, RecordedEvent]]]:
     """Check every line: canonical form, own hash, sequence and link to the previous one.
 
-    Returns the report and the (line, event) pairs that could be read.
+    Works on any backend's ``raw_lines()`` (numbered by line in the file, by seq in
+    PostgreSQL). Returns the report and the (line, event) pairs that could be read.
     """
     report = Report()
     path = log.display_path
     good: list[tuple[int, RecordedEvent]] = []
-    if not log.path.exists():
-        return report, good
-    data = log.path.read_bytes()  # OSError here means "could not run"
-    lines = data.split(b"\n")
-    tail = lines.pop()  # after the last newline: b"" unless the last line is unterminated
+    lines = list(log.raw_lines())  # OSError here means "could not run"
+    tail = lines.pop()[1] if lines and not lines[-1][1].endswith(b"\n") else b""
+    if isinstance(log, FileEventStore):  # raw_lines stops before an unfinished batch
+        pending = log.pending_offset()
+        size = log.path.stat().st_size if log.path.exists() else 0
+        if pending is not None and pending < size:
+            report.problems.append(Problem(path, len(lines) + 1, f"{size - pending} "
+                                           "bytes of a batch whose append never finished (a "
+                                           "crashed writer): the next append removes them", "log"))
     prev_hash = GENESIS_HASH
-    for number, raw in enumerate(lines, start=1):
+    for number, line in lines:
+        raw = line[:-1]
         try:
-            event = decode(raw + b"\n")
+            event = decode(line)
         except InvalidEvent as exc:
             report.problems.append(Problem(path, number, str(exc), "log", _stored(raw, "id")))
             prev_hash = _stored(raw, "hash")  # an edit that kept the hash: the chain goes on
@@ -105,13 +112,12 @@ def _stored(raw: bytes, key: str) -> str:
     """A field of an unreadable line, if it is at least JSON (else "")."""
     try:
         value = json.loads(raw).get(key, "")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return ""
     return value if isinstance(value, str) else ""
 
 
 def verify(kb: KnowledgeBase) -> Report:
-    assert isinstance(kb.log, FileEventStore)
     return scan_chain(kb.log)[0]
 
 
@@ -120,7 +126,6 @@ def validate(kb: KnowledgeBase) -> Report:
 
     Raises :class:`geokb.ontology.OntologyError` (or ``OSError``) when it cannot run.
     """
-    assert isinstance(kb.log, FileEventStore)
     report, events = scan_chain(kb.log)
     path = kb.log.display_path
     store = ProjectionStore()

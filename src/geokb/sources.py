@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Protocol
 
 from .codec import sha256_hex
 from .events import InvalidEvent, NotFound
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -36,6 +37,23 @@ def normalise_text(data: bytes) -> str:
     if _CONTROL.search(text):
         raise InvalidEvent("source text contains control characters")
     return text
+
+
+class SourceTexts(Protocol):
+    """Where source texts are kept: :class:`FileSourceTexts` or
+    :class:`geokb.postgres.PostgresSourceTexts`."""
+
+    def put(self, text: str) -> str:
+        """Store ``text`` and return its SHA-256."""
+        ...
+
+    def get(self, sha256: str) -> str:
+        """The text whose hash is ``sha256``; raises NotFound, or InvalidEvent if altered."""
+        ...
+
+    def has(self, sha256: str) -> bool:
+        """Whether a text with this hash is stored."""
+        ...
 
 
 class FileSourceTexts:

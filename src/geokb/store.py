@@ -89,12 +89,18 @@ class _Loader:
         self.pool: ThreadPoolExecutor | None = None
         self.inflight: tuple[Future[None], RecordedEvent] | None = None
         self.submitted = store.position
+        # The first build of an on-disk projection bulk-loads (several times faster, not
+        # transactional) and records its position only with the last batch; a build cut
+        # short leaves no position, and the next open starts it over.
+        self.bulk = store.path is not None and store.position == 0
 
     def submit(self, pending: list[str], last: RecordedEvent | None, *,
                final: bool = False) -> None:
         if last is None or last.position <= self.submitted:
             return
-        pending.append(marker_line(last.position, last.hash))
+        bulk = self.bulk and not final
+        if not bulk:
+            pending.append(marker_line(last.position, last.hash))
         data = ("\n".join(pending) + "\n").encode("utf-8")
         self.settle()
         self.submitted = last.position
@@ -104,7 +110,8 @@ class _Loader:
             return
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geokb-load")
-        self.inflight = (self.pool.submit(self.store._load, data, last.position), last)
+        self.inflight = (self.pool.submit(self.store._load, data, last.position, bulk=bulk),
+                         last)
 
     def _done(self, last: RecordedEvent) -> None:
         self.store._set_position(last)
@@ -135,6 +142,9 @@ class ProjectionStore:
         self.store = ox.Store(str(path)) if path is not None else ox.Store()
         self.position, self.head_hash = parse_marker(
             self.store.quads_for_pattern(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH))
+        if self.position == 0 and next(iter(self.store), None) is not None:
+            # an initial bulk build was cut short (no position recorded yet): start over
+            self.store.clear()
 
     # -- writing ----------------------------------------------------------------------
 
@@ -164,6 +174,9 @@ class ProjectionStore:
                     pending = []
                     loader.settle()
                     self._apply_stateful(event)
+                    # a position is on disk now: a later bulk batch (no position of its
+                    # own) cut short by a crash would sit above it, unaccounted for
+                    loader.bulk = False
                 else:
                     pending.extend(_lines_of(event))
                     if len(pending) >= BATCH_QUADS:
@@ -185,9 +198,12 @@ class ProjectionStore:
             if term_value(q.object).partition(" ")[0] != str(self.position):
                 self.store.remove(q)
 
-    def _load(self, data: bytes, position: int) -> None:
+    def _load(self, data: bytes, position: int, *, bulk: bool = False) -> None:
         try:
-            self.store.load(data, format=ox.RdfFormat.N_QUADS)
+            if bulk:
+                self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+            else:
+                self.store.load(data, format=ox.RdfFormat.N_QUADS)
         except SyntaxError as exc:
             raise InvalidEvent(f"events up to position {position} give invalid RDF: "
                                f"{exc}") from exc

@@ -89,7 +89,7 @@ STATUSES = frozenset(
     for s in ("operational", "under-review", "uncertain", "suspended", "withdrawn", "closed")
 )
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}\Z")  # \Z: "x\n" is no slug
 
 
 def term_value(term: NamedNode | BlankNode | Literal | Triple) -> str:

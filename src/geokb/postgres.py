@@ -1,0 +1,489 @@
+"""The event log and the source texts in PostgreSQL, for KBs that outgrow one machine.
+
+:class:`PostgresEventStore` keeps exactly the lines :class:`~geokb.eventstore.FileEventStore`
+keeps (canonical JSON, hash chain and all, one row per event with its newline), so a log
+moves between the backends byte for byte. Writers are serialized by a transaction-scoped
+advisory lock, check the expected position under it and announce the new head with
+``NOTIFY geokb_events`` on commit; read nodes ``LISTEN`` (:meth:`wait_for_events`).
+:class:`PostgresSourceTexts` keeps the source texts by their SHA-256.
+
+Needs ``psycopg`` (``pip install 'geokb[postgres]'``); nothing else in geokb imports this
+module unless a ``postgresql://`` log is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from .codec import decode, encode, sha256_hex
+from .events import (
+    GENESIS_HASH,
+    AppendConflict,
+    CorruptLog,
+    Event,
+    InvalidEvent,
+    NotFound,
+    RecordedEvent,
+)
+from .eventstore import EMPTY_HEAD, FileEventStore, Head, check_link, seal
+from .sources import FileSourceTexts
+
+SCHEMES = ("postgresql://", "postgres://")
+CHANNEL = "geokb_events"
+PAGE = 1000
+POOL_SIZE = 4
+CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
+
+#: The tables, made on first use. ``line`` is the canonical line with its newline, the
+#: same bytes as in ``events.jsonl``; ``idem`` and ``recorded_at`` copy fields of it so
+#: they can be indexed. ``idem`` is indexed, not unique: the file log lets the events of
+#: one batch share a key, and a log must move between backends unchanged; writers check
+#: it under the lock.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq         bigint PRIMARY KEY CHECK (seq > 0),
+    line        bytea NOT NULL,
+    idem        text,
+    recorded_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_idem ON events (idem) WHERE idem IS NOT NULL;
+CREATE TABLE IF NOT EXISTS source_texts (
+    sha256    text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    text      bytea NOT NULL,
+    stored_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('geokb:' || %s::regclass::oid, 0))"
+_SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('geokb:schema', 0))"
+_NOW = ("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+_INSERT = ("INSERT INTO events (seq, line, idem, recorded_at) "
+           "VALUES (%s, %s, %s, %s::timestamptz)")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+
+def is_postgres_url(value: str | None) -> bool:
+    """Whether ``value`` names a PostgreSQL database.
+
+    >>> is_postgres_url("postgresql://db.example/geokb"), is_postgres_url("kb")
+    (True, False)
+    """
+    return bool(value) and str(value).startswith(SCHEMES)
+
+
+def redacted_url(dsn: str) -> str:
+    """``postgresql://host:port/db`` for messages: no user, no password.
+
+    >>> redacted_url("postgresql://ann:secret@db.example:5433/geokb")
+    'postgresql://db.example:5433/geokb'
+    >>> redacted_url("host=/run/postgresql dbname=geokb")
+    'postgresql://%2Frun%2Fpostgresql/geokb'
+
+    Raises ``ConnectionError`` for a malformed URL or connection string.
+    """
+    try:
+        info = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        raise ConnectionError(f"not a PostgreSQL URL: {exc}") from None
+    host = quote(str(info.get("host") or "localhost"), safe="")
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"postgresql://{host}{port}/{info.get('dbname') or info.get('user') or ''}"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+class _Database:
+    """A DSN, a few idle connections to share between threads, and the tables made once."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.url = redacted_url(dsn)
+        self._conninfo = dsn if "connect_timeout" in conninfo_to_dict(dsn) else make_conninfo(
+            dsn, connect_timeout=CONNECT_TIMEOUT)
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._ready = False
+
+    def connect(self) -> Connection:
+        """A new autocommit connection; raises ``ConnectionError`` if there is none to be had."""
+        try:
+            return psycopg.connect(self._conninfo, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise ConnectionError(f"cannot connect to {self.url}: {_first_line(exc)}") from None
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A connection of this thread's own until the block ends (then kept for reuse)."""
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child: the parent's sockets are not ours
+                self._idle, self._pid = [], os.getpid()
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self.connect()
+        try:
+            if not self._ready:
+                self._create_tables(conn)
+            yield conn
+        except psycopg.OperationalError as exc:
+            conn.close()
+            self.close()  # the server went away or restarted: the idle ones are stale too
+            raise ConnectionError(f"{self.url}: {_first_line(exc)}") from exc
+        finally:
+            if not self._keep(conn):
+                conn.close()
+
+    def _keep(self, conn: Connection) -> bool:
+        """Put a connection back for reuse if it is healthy, idle and there is room."""
+        if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            return False
+        with self._lock:
+            if len(self._idle) >= POOL_SIZE or self._pid != os.getpid():
+                return False
+            self._idle.append(conn)
+            return True
+
+    def _create_tables(self, conn: Connection) -> None:
+        with conn.transaction():
+            conn.execute(_SCHEMA_LOCK)
+            conn.execute(SCHEMA)
+        self._ready = True
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+class PostgresEventStore:
+    """The log as rows of canonical lines in the table ``events`` of a PostgreSQL database.
+
+    ``dsn`` is a ``postgresql://`` URL or a libpq connection string; the tables are made on
+    first use (put ``options=-csearch_path=<schema>`` in it to keep several KBs in one
+    database). Connection failures raise ``ConnectionError``.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        self.db = _Database(dsn)
+        self._listener: Connection | None = None
+        self._listen_lock = threading.Lock()
+
+    @property
+    def display_path(self) -> str:
+        """Where the log is, for messages: ``postgresql://host:port/db`` (no credentials)."""
+        return self.db.url
+
+    def close(self) -> None:
+        """Close the idle connections and the listening one (the store stays usable)."""
+        self.db.close()
+        with self._listen_lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _event(self, seq: int, line: bytes) -> RecordedEvent:
+        """The event of one row. Raises :class:`CorruptLog` naming the row's seq."""
+        if line.find(b"\n") != len(line) - 1:
+            raise CorruptLog("row is not one line ending in a newline", path=self.display_path,
+                             line=seq)
+        try:
+            event = decode(line)
+        except InvalidEvent as exc:
+            raise CorruptLog(str(exc), path=self.display_path, line=seq) from exc
+        if event.position != seq:
+            raise CorruptLog(f"event {event.id} has seq {event.position} in the row of seq {seq} "
+                             "(event moved)", path=self.display_path, line=seq)
+        return event
+
+    def _page(self, first: int, size: int) -> list[tuple[int, bytes]]:
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT seq, line FROM events WHERE seq >= %s ORDER BY seq "
+                                "LIMIT %s", (first, size)).fetchall()
+        return [(int(seq), bytes(line)) for seq, line in rows]
+
+    def read(self, *, after: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
+        """The events after ``after``, in pages of 1000 rows (no connection is held between
+        them). Raises :class:`CorruptLog` at the first row that breaks the chain."""
+        if after < 0:
+            raise ValueError("after must be >= 0")
+        position, prev_hash, emitted = after, GENESIS_HASH, 0
+        anchor = after > 0  # the row at ``after`` gives the hash the next one must link to
+        while limit is None or emitted < limit:
+            want = PAGE if limit is None else min(PAGE, limit - emitted)
+            rows = self._page(position if anchor else position + 1, want + (1 if anchor else 0))
+            if anchor:
+                anchor = False
+                if not rows:
+                    return
+                if rows[0][0] != after:
+                    raise CorruptLog(f"no event at seq {after}, where the log continues "
+                                     "(event removed)", path=self.display_path, line=after)
+                prev_hash = self._event(*rows.pop(0)).hash
+            for seq, line in rows:
+                event = self._event(seq, line)
+                check_link(event, position + 1, prev_hash, self.display_path, seq)
+                position, prev_hash = event.position, event.hash
+                yield event
+                emitted += 1
+            if len(rows) < want:
+                return
+
+    def head(self) -> Head:
+        """The last event's position, hash and transaction time."""
+        with self.db.connection() as conn:
+            return self._head(conn)
+
+    def _head(self, conn: Connection) -> Head:
+        row = conn.execute("SELECT seq, line FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return EMPTY_HEAD
+        event = self._event(int(row[0]), bytes(row[1]))
+        return Head(event.position, event.hash, event.recorded_at)
+
+    def find_idempotent(self, key: str) -> list[RecordedEvent]:
+        """Events recorded earlier under ``key`` (empty if none)."""
+        with self.db.connection() as conn:
+            return self._idempotent(conn, [key])
+
+    def _idempotent(self, conn: Connection, keys: Sequence[str]) -> list[RecordedEvent]:
+        rows = conn.execute("SELECT seq, line FROM events WHERE idem = ANY(%s) ORDER BY seq",
+                            (list(keys),)).fetchall()
+        found = [self._event(int(seq), bytes(line)) for seq, line in rows]
+        return sorted((e for e in found if e.idempotency_key in keys),
+                      key=lambda e: (e.idempotency_key or "", e.position))
+
+    def raw_lines(self) -> Iterator[tuple[int, bytes]]:
+        """Every stored line, verbatim, with its row's seq (what ``geokb verify`` checks)."""
+        first = 1
+        while True:
+            rows = self._page(first, PAGE)
+            yield from rows
+            if len(rows) < PAGE:
+                return
+            first = rows[-1][0] + 1
+
+    def wait_for_events(self, after: int, timeout: float) -> bool:
+        """Block until the log is past ``after`` (True) or ``timeout`` seconds pass (False).
+
+        Listens on ``geokb_events`` on a connection of its own, so a commit by any process
+        wakes it at once. Raises ``ConnectionError`` if the database goes away.
+        """
+        deadline = time.monotonic() + timeout
+        with self._listen_lock:
+            if self._listener is None or self._listener.closed:
+                listener = self.db.connect()
+                listener.execute(f"LISTEN {CHANNEL}")
+                self._listener = listener
+            listener = self._listener
+            try:
+                # listening before looking at the head: no commit can fall between the two
+                while self.head().position <= after:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    for _ in listener.notifies(timeout=remaining, stop_after=1):
+                        pass
+                return True
+            except psycopg.OperationalError as exc:
+                listener.close()
+                self._listener = None
+                raise ConnectionError(f"{self.db.url}: {_first_line(exc)}") from exc
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _lock(self, conn: Connection) -> None:
+        """Serialize writers of this table until the transaction ends (readers go on)."""
+        conn.execute(_LOCK, ("events",))
+
+    def append(self, events: Sequence[Event], *, expected_position: int | None,
+               recorded_by: str) -> list[RecordedEvent]:
+        """Append ``events`` in one transaction and ``NOTIFY geokb_events`` on commit.
+
+        Raises :class:`AppendConflict` if the log is not at ``expected_position`` (``None``
+        appends wherever it is). An event whose idempotency key the log already holds is
+        not written again: the earlier events are returned instead. Transaction times come
+        from the database's clock and never decrease along the log.
+        """
+        if not events:
+            return []
+        keys = sorted({e.idempotency_key for e in events if e.idempotency_key is not None})
+        with self.db.connection() as conn:
+            try:
+                with conn.transaction():
+                    self._lock(conn)
+                    if keys:
+                        earlier = self._idempotent(conn, keys)
+                        if earlier:
+                            return earlier
+                    head = self._head(conn)
+                    if expected_position is not None and expected_position != head.position:
+                        raise AppendConflict(expected_position, head.position)
+                    row = conn.execute(_NOW).fetchone()
+                    sealed = seal(events, head, recorded_by, str(row[0]) if row else None)
+                    self._insert(conn, [encode(e) for e in sealed], sealed)
+            except pg_errors.UniqueViolation:  # a writer that skipped the lock got there first
+                raise AppendConflict(head.position, self.head().position) from None
+        return sealed
+
+    def _insert(self, conn: Connection, lines: Sequence[bytes],
+                events: Sequence[RecordedEvent]) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(_INSERT, [(e.position, line, e.idempotency_key, e.recorded_at)
+                                      for e, line in zip(events, lines, strict=True)])
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(events[-1].position)))
+
+    def append_lines(self, lines: Sequence[bytes], *, expected_position: int) -> Head:
+        """Append lines recorded by another store, verbatim, in one transaction.
+
+        Each line must decode, and the lines must continue the chain at
+        ``expected_position``. Raises :class:`InvalidEvent` naming the first that does not,
+        or :class:`AppendConflict`. Returns the new head.
+        """
+        if not lines:
+            return self.head()
+        with self.db.connection() as conn, conn.transaction():
+            self._lock(conn)
+            head = self._head(conn)
+            if head.position != expected_position:
+                raise AppendConflict(expected_position, head.position)
+            events: list[RecordedEvent] = []
+            prev = head
+            for line in lines:
+                try:
+                    event = decode(line)
+                    if not line.endswith(b"\n"):
+                        raise InvalidEvent("line does not end in a newline")
+                    check_link(event, prev.position + 1, prev.hash, "", 0)
+                except (InvalidEvent, CorruptLog) as exc:
+                    raise InvalidEvent(f"line {prev.position + 1}: {exc}") from exc
+                events.append(event)
+                prev = Head(event.position, event.hash, event.recorded_at)
+            self._insert(conn, lines, events)
+        return prev
+
+
+class PostgresSourceTexts:
+    """Source texts by their SHA-256 in the table ``source_texts`` (UTF-8 bytes)."""
+
+    def __init__(self, dsn: str) -> None:
+        self.db = _Database(dsn)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @staticmethod
+    def _checked(sha256: str) -> str:
+        if not _HEX64.match(sha256):
+            raise InvalidEvent(f"not a SHA-256: {sha256!r}")
+        return sha256
+
+    def put(self, text: str) -> str:
+        """Store ``text`` (idempotent; repairs an altered copy) and return its SHA-256."""
+        data = text.encode("utf-8")
+        digest = sha256_hex(data)
+        with self.db.connection() as conn:
+            conn.execute("INSERT INTO source_texts (sha256, text) VALUES (%s, %s) "
+                         "ON CONFLICT (sha256) DO UPDATE SET text = EXCLUDED.text "
+                         "WHERE source_texts.text IS DISTINCT FROM EXCLUDED.text",
+                         (digest, data))
+        return digest
+
+    def get(self, sha256: str) -> str:
+        """The text whose hash is ``sha256``; raises NotFound, or InvalidEvent if altered."""
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT text FROM source_texts WHERE sha256 = %s",
+                               (self._checked(sha256),)).fetchone()
+        if row is None:
+            raise NotFound(f"source text {sha256} is not stored ({self.db.url})")
+        data = bytes(row[0])
+        if sha256_hex(data) != sha256:
+            raise InvalidEvent(f"stored source text {sha256} in {self.db.url} does not match "
+                               "its hash")
+        return data.decode("utf-8")
+
+    def has(self, sha256: str) -> bool:
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT 1 FROM source_texts WHERE sha256 = %s",
+                               (self._checked(sha256),)).fetchone()
+        return row is not None
+
+
+# -- moving a file log into PostgreSQL ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What :func:`push` copied: events, new source texts, and the target's head after it."""
+
+    events: int
+    texts: int
+    head: Head
+    torn_tail: bool
+
+
+def push(directory: str | os.PathLike[str], dsn: str) -> PushResult:
+    """Copy the log and source texts of the KB in ``directory`` into PostgreSQL verbatim.
+
+    An empty target gets the whole log; a target that holds a prefix of it (an earlier
+    push) gets the rest. Texts go first, so every event finds its source. Raises
+    :class:`InvalidEvent` if the target holds another history or a line is not a valid
+    event, and :class:`CorruptLog` if the file log's chain is broken.
+    """
+    source = FileEventStore(directory)
+    target = PostgresEventStore(dsn)
+    texts = PostgresSourceTexts(dsn)
+    try:
+        file_texts = FileSourceTexts(directory)
+        names = sorted(p.stem for p in Path(file_texts.directory).glob("*.txt")
+                       if _HEX64.match(p.stem))
+        new_texts = 0
+        for sha in names:
+            new_texts += not texts.has(sha)
+            texts.put(file_texts.get(sha))  # get checks the file; put repairs an altered copy
+        start = target.head()
+        lines: list[bytes] = []
+        torn = False
+        for number, raw in source.raw_lines():
+            if not raw.endswith(b"\n"):
+                torn = True  # never acknowledged: the next file writer moves it aside
+                break
+            if number == start.position and start.position:
+                try:
+                    same = decode(raw).hash == start.hash
+                except InvalidEvent as exc:
+                    raise CorruptLog(str(exc), path=source.display_path, line=number) from exc
+                if not same:  # equal hashes at the head mean equal chains up to it
+                    raise InvalidEvent(f"{target.display_path} holds another history than "
+                                       f"{source.display_path} (they differ at or before seq "
+                                       f"{number}): push into an empty database")
+            if number > start.position:
+                lines.append(raw)
+        if start.position and len(lines) == 0 and start.position > source.head().position:
+            raise InvalidEvent(f"{target.display_path} is ahead of {source.display_path} "
+                               f"({start.position} events): it holds another history")
+        head = target.append_lines(lines, expected_position=start.position)
+        return PushResult(len(lines), new_texts, head, torn)
+    finally:
+        target.close()
+        texts.close()
