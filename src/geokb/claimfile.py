@@ -205,11 +205,11 @@ def source_event(spec: Mapping[str, Any], text: str) -> SourceInput:
                "media_type", "description", "byline", "section"}
     unknown = set(spec) - allowed
     if unknown:
-        raise InvalidEvent(f"source: unknown field(s) {', '.join(sorted(unknown))}")
+        raise InvalidEvent(f"source: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     if not is_slug(str(spec.get("id", ""))):
         raise InvalidEvent(f"source id must be a slug [a-z0-9-]: {spec.get('id')!r}")
     payload: dict[str, Any] = {
-        "source": SOURCE[spec["id"]].value,
+        "source": SOURCE[str(spec["id"])].value,
         "sha256": sha256_hex(text.encode("utf-8")),
         "title": spec.get("title"),
         "media_type": spec.get("media_type") or "text/plain",
@@ -225,7 +225,7 @@ def source_event(spec: Mapping[str, Any], text: str) -> SourceInput:
 def entity_event(spec: Mapping[str, Any]) -> Event:
     unknown = set(spec) - {"id", "types", "label", "aliases", "same_as", "description"}
     if unknown:
-        raise InvalidEvent(f"entity: unknown field(s) {', '.join(sorted(unknown))}")
+        raise InvalidEvent(f"entity: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     if not is_slug(str(spec.get("id", ""))):
         raise InvalidEvent(f"entity id must be a slug [a-z0-9-]: {spec.get('id')!r}")
     types = spec.get("types")
@@ -234,7 +234,7 @@ def entity_event(spec: Mapping[str, Any]) -> Event:
     if not isinstance(types, list) or not types:
         raise InvalidEvent(f"entity {spec['id']}: give at least one type, e.g. gk:Person")
     payload: dict[str, Any] = {
-        "entity": ID[spec["id"]].value,
+        "entity": ID[str(spec["id"])].value,
         "types": [predicate_iri(t) for t in types],
         "label": spec.get("label"),
         "aliases": _list(spec, "aliases"),
@@ -252,7 +252,7 @@ def claim_event(spec: Mapping[str, Any], source_text: str) -> Event:
                "valid_at", "confidence", "note"}
     unknown = set(spec) - allowed
     if unknown:
-        raise InvalidEvent(f"claim: unknown field(s) {', '.join(sorted(unknown))}")
+        raise InvalidEvent(f"claim: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     for key in ("subject", "predicate", "object", "modality", "source", "quote"):
         if spec.get(key) in (None, ""):
             message = f"claim {spec.get('id', '')}: {key!r} is required"

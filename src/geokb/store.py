@@ -174,6 +174,9 @@ class ProjectionStore:
                     pending = []
                     loader.settle()
                     self._apply_stateful(event)
+                    # it recorded its position: bulk batches after it would sit above that
+                    # position on disk if a kill came before the next one
+                    loader.bulk = False
                     # a position is on disk now: a later bulk batch (no position of its
                     # own) cut short by a crash would sit above it, unaccounted for
                     loader.bulk = False
@@ -209,6 +212,7 @@ class ProjectionStore:
                                f"{exc}") from exc
 
     def _apply_stateful(self, event: RecordedEvent) -> None:
+        """Apply an event that removes quads, with its position, in one SPARQL update."""
         removals: list[Quad]
         additions = parse_lines(_lines_of(event))
         if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
