@@ -314,8 +314,12 @@ def check_history(directory: Path, history: History, tally: Tally) -> None:
         if count > 1:
             tally.fail(f"idempotency key {key} recorded {count} times")
     # real time: an append that completed before another was invoked comes first in the log
-    by_completion = sorted(ok, key=lambda op: op.completed)
-    for b in ok:
+    # (a keyed request's retry is answered with the event of its first send: leave it out)
+    first: dict[str, Op] = {}
+    for op in sorted(ok, key=lambda op: op.invoked):
+        first.setdefault(op.name, op)
+    by_completion = sorted(first.values(), key=lambda op: op.completed)
+    for b in first.values():
         for a in by_completion:
             if a.completed >= b.invoked:
                 break
