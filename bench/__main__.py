@@ -117,6 +117,11 @@ def run_size(size: int, cfg: dict[str, Any], seed: int, cache: Path,
     if inmem_args is not None:
         r["inmem"] = phase(r, "inmem", lambda: run_worker(
             "inmem", inmem_args, timeout_for(size, 0.004), rss_limit=limit))
+        if inmem_args.get("sequential") and "error" not in r["inmem"]:
+            raw = phase(r, "inmem_raw", lambda: run_worker(
+                "inmem_raw", common, timeout_for(size, 0.004),
+                rss_limit=int(0.9 * mem_available())))
+            r["inmem"].update(raw if "error" not in raw else {"raw_error": raw["error"]})
     if cfg["disk_queries"] or "queries" not in r.get("inmem", {}):
         log(f"{size:,}: in-process queries on the on-disk projection …")
         r["disk_queries"] = phase(r, "disk_queries", lambda: run_worker(

@@ -25,7 +25,8 @@ TARGETS: list[tuple[str, str, str | tuple[str, ...]]] = [
     ("2. Restart on disk ≤ 2 s at 1M", "restart", "on-disk restart"),
     ("3. Batch ingest ≥ 2,000 claims/s with SHACL", "writes", "batch ingest"),
     ("3. Single-claim HTTP posts ≥ 300/s", "writes", "HTTP POST"),
-    ("3. Validation cost per claim at 1M ≤ 1.2 × at 10k", "writes", "admission of one claim:"),
+    ("3. Validation cost per claim at 1M ≤ 1.2 × at 10k", "writes",
+     "admission of one claim, p50: cost"),
     ("4. status p50 ≤ 1 ms, ≤ 1.5 × raw", "queries",
      ("status on disk, p50", "status in memory, p50")),
     ("4. status p99 ≤ 5 ms", "queries",
@@ -121,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="full")
     args = parser.parse_args(argv)
     doc = json.loads((ROOT / "docs" / "benchmarks" / f"results-{args.mode}.json").read_text())
+    from .report import charts
+
+    for path in charts(doc["results"], figures(doc), ROOT / "docs" / "benchmarks"):
+        print(f"chart: {path}")
     text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text:
         text += f"\n{BEGIN}\n{END}\n"

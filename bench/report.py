@@ -413,7 +413,8 @@ def charts(results: dict[str, Any], figs: list[Figure], out_dir: Path) -> list[P
 
     def chart(name: str, title: str, ylabel: str, lines: list[tuple[str, Any, str]],
               loglog: bool = True, hline: tuple[float, str] | None = None) -> None:
-        fig, ax = plt.subplots(figsize=(7, 4.5))
+        fig, ax = plt.subplots(figsize=(9.5, 4.8))
+        ax.set_prop_cycle(color=[plt.get_cmap("tab20")(i) for i in range(20)])
         drawn = 0
         for label, pick, style in lines:
             xs, ys = series(pick)
@@ -432,7 +433,7 @@ def charts(results: dict[str, Any], figs: list[Figure], out_dir: Path) -> list[P
         ax.set_ylabel(ylabel)
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
         path = out_dir / f"{name}.png"
         fig.savefig(path, dpi=110)
