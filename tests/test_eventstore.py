@@ -141,7 +141,12 @@ class TestFileEventStore(EventStoreContract):
 
 
 def _writer(directory: str, writer: int, count: int) -> None:
-    store = FileEventStore(directory)
+    append_as_writer(FileEventStore(directory), writer, count)
+    os._exit(0)
+
+
+def append_as_writer(store: EventStore, writer: int, count: int) -> None:
+    """Append ``count`` events with expected positions, retrying every conflict."""
     done = 0
     while done < count:
         head = store.head().position
@@ -153,4 +158,3 @@ def _writer(directory: str, writer: int, count: int) -> None:
             done += 1
         except AppendConflict:
             continue
-    os._exit(0)

@@ -25,14 +25,14 @@ from typer.testing import CliRunner
 
 from geokb.cli import app
 from geokb.codec import encode
-from geokb.events import AppendConflict, CorruptLog, Event, InvalidEvent, NotFound
+from geokb.events import AppendConflict, CorruptLog, InvalidEvent, NotFound
 from geokb.eventstore import FileEventStore
 from geokb.kb import KnowledgeBase
 from geokb.sources import FileSourceTexts
 
 from .conftest import mini_document
 from .pg_support import PostgresServer, unavailable_reason
-from .test_eventstore import EventStoreContract, ev
+from .test_eventstore import EventStoreContract, append_as_writer, ev
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[dev]'")
 
@@ -197,18 +197,7 @@ class TestPostgresEventStore(EventStoreContract):
 
 
 def _writer(dsn: str, writer: int, count: int) -> None:
-    store = PostgresEventStore(dsn)
-    done = 0
-    while done < count:
-        head = store.head().position
-        try:
-            store.append([Event("ClaimRetracted", {
-                "claim": f"https://w3id.org/geokb/claim/w{writer}",
-                "reason": f"writer {writer} event {done}"})],
-                expected_position=head, recorded_by=f"w{writer}")
-            done += 1
-        except AppendConflict:
-            continue
+    append_as_writer(PostgresEventStore(dsn), writer, count)
     os._exit(0)
 
 
