@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from .codec import (
     MAX_LINE_BYTES,
@@ -57,6 +57,19 @@ class Head:
 
 
 EMPTY_HEAD = Head(0, GENESIS_HASH, "")
+
+#: A read caches where every CHECKPOINT-th line is (and the newest line it saw).
+CHECKPOINT = 4096
+_HASH_FIELD = b'{"hash":"'  # every canonical line starts with its hash (keys are sorted)
+_SEQ_FIELD = b'"seq":'  # the envelope's last key but "type": the last occurrence in a line
+_IDEM_FIELD = b'"idem":'
+
+
+#: Where the line of one event is: (position, start, end, hash). A read after ``position``
+#: starts at byte ``end`` once the line there still carries ``hash`` (the file may have been
+#: cut back or replaced since the mark was taken).
+_Mark = tuple[int, int, int, str]
+_GENESIS_MARK: _Mark = (0, 0, 0, GENESIS_HASH)
 
 
 class EventStore(Protocol):
@@ -141,6 +154,73 @@ def check_link(event: RecordedEvent, expected_position: int, prev_hash: str, pat
                          "(event inserted, removed or reordered before it)", path=path, line=line)
 
 
+def _seq_of(line: bytes) -> int | None:
+    """The ``seq`` of a canonical line, without decoding it (None if there is none)."""
+    at = line.rfind(_SEQ_FIELD)
+    if at < 0:
+        return None
+    digits = line[at + len(_SEQ_FIELD) : line.find(b",", at)]
+    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+
+
+def _hash_of(line: bytes) -> str:
+    """The ``hash`` a canonical line starts with, without decoding it (checked when used)."""
+    return line[len(_HASH_FIELD) : len(_HASH_FIELD) + 64].decode("ascii", "replace")
+
+
+def _lines_back(fh: BinaryIO, end: int) -> Iterator[tuple[int, bytes]]:
+    """The complete lines before byte ``end``, last first, each with its start offset
+    (bytes after the last newline, an unterminated tail, are not a line)."""
+    carry = b""
+    pos = end
+    step = 65536
+    terminated = False
+    while pos > 0:
+        step = min(pos, step * 2 if carry else step)
+        pos -= step
+        fh.seek(pos)
+        data = fh.read(step) + carry
+        cut = len(data)
+        if not terminated:
+            cut = data.rfind(b"\n") + 1
+            if not cut:
+                carry = b""  # all of it is the tail: keep looking back for a newline
+                continue
+            terminated = True
+        while True:
+            nl = data.rfind(b"\n", 0, cut - 1)
+            if nl < 0:
+                break
+            yield pos + nl + 1, data[nl + 1 : cut]
+            cut = nl + 1
+        carry = data[:cut]
+    if carry:
+        yield 0, carry
+
+
+def _find_back(fh: BinaryIO, committed: int, target: int, *, max_lines: int) -> int | None:
+    """The start offset of the line of event ``target``, found by reading back from the end
+    of the committed log (``committed`` itself if the log ends before ``target``).
+
+    None when it lies more than ``max_lines`` lines back, or when the lines read do not
+    count down one by one (a damaged log: the caller then reads forward, which says where).
+    """
+    expected: int | None = None
+    for start, line in _lines_back(fh, committed):
+        seq = _seq_of(line)
+        if seq is None or (expected is not None and seq != expected):
+            return None
+        if expected is None:  # the last line: the log's head
+            if seq < target:
+                return start + len(line)
+            if seq - target > max_lines:
+                return None
+        if seq == target:
+            return start
+        expected = seq - 1
+    return None
+
+
 class FileEventStore:
     """The log as canonical JSON Lines in a directory (``kb/`` by default)."""
 
@@ -148,8 +228,11 @@ class FileEventStore:
         self.directory = Path(directory)
         self.path = self.directory / LOG_NAME
         self._idem: dict[str, list[int]] | None = None
-        self._idem_position = 0
-        self._offsets: dict[int, int] = {0: 0}  # position -> byte offset of the next line
+        # Where lines are, so that a read starts near its position instead of at byte 0:
+        # every CHECKPOINT-th position plus the newest line seen, each checked before use.
+        self._marks: dict[int, _Mark] = {}
+        self._latest: _Mark | None = None
+        self._idem_mark: _Mark | None = None  # the last line the key index has seen
 
     @property
     def display_path(self) -> str:
@@ -159,19 +242,15 @@ class FileEventStore:
 
     # -- reading ----------------------------------------------------------------------
 
-    def _lines(self, start_offset: int = 0) -> Iterator[tuple[int, bytes]]:
-        """Complete lines from ``start_offset`` with the byte offset after each."""
-        if not self.path.exists():
-            return
-        with open(self.path, "rb") as fh:
-            committed = self._committed_size(os.fstat(fh.fileno()).st_size)
-            fh.seek(start_offset)
-            offset = start_offset
-            for raw in fh:
-                if not raw.endswith(b"\n") or offset + len(raw) > committed:
-                    return  # an append in flight, or the torn tail of a crashed one
-                offset += len(raw)
-                yield offset, raw
+    @staticmethod
+    def _lines(fh: BinaryIO, offset: int, committed: int) -> Iterator[tuple[int, bytes]]:
+        """Complete lines from byte ``offset`` up to ``committed``, with the offset after each."""
+        fh.seek(offset)
+        for raw in fh:
+            if not raw.endswith(b"\n") or offset + len(raw) > committed:
+                return  # an append in flight, or the torn tail of a crashed one
+            offset += len(raw)
+            yield offset, raw
 
     def pending_offset(self) -> int | None:
         """The log's size before the batch being written (or left by a crash), if any."""
@@ -188,38 +267,87 @@ class FileEventStore:
         return size if pending is None else min(size, pending)
 
     def read(self, *, after: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
-        """The events after ``after``. Raises :class:`CorruptLog` at the first bad line."""
+        """The events after ``after``. Raises :class:`CorruptLog` at the first bad line.
+
+        The read starts at the nearest line whose place is known (a checkpoint every
+        ``CHECKPOINT`` lines, or the newest line read or appended) or, when ``after`` is
+        nearer the end of the log, at its line found by reading back from the end: reading
+        the newest events costs their bytes, not the whole log's.
+        """
         if after < 0:
             raise ValueError("after must be >= 0")
-        if limit is not None and limit <= 0:
+        if (limit is not None and limit <= 0) or not self.path.exists():
             return
-        start_pos = max(p for p in self._offsets if p <= after)
-        position = start_pos
-        prev_hash = GENESIS_HASH
-        emitted = 0
-        path = self.display_path
-        for offset, raw in self._lines(self._offsets[start_pos]):
-            position += 1
-            if position < after:
-                continue
-            try:
-                event = decode(raw)
-            except InvalidEvent as exc:
-                raise CorruptLog(str(exc), path=path, line=position) from exc
-            if position == after:
+        with open(self.path, "rb") as fh:
+            committed = self._committed_size(os.fstat(fh.fileno()).st_size)
+            position, offset, prev_hash = self._start(fh, after, committed)
+            emitted = 0
+            path = self.display_path
+            start = offset
+            for end, raw in self._lines(fh, offset, committed):
+                position += 1
+                if position < after:  # skipped: not decoded, but its place is noted
+                    if position % CHECKPOINT == 0:
+                        self._marks[position] = (position, start, end, _hash_of(raw))
+                    start = end
+                    continue
+                try:
+                    event = decode(raw)
+                except InvalidEvent as exc:
+                    raise CorruptLog(str(exc), path=path, line=position) from exc
+                if position == after:  # the line before the first one read
+                    if position != event.position:
+                        raise CorruptLog(f"event {event.id} has seq {event.position}, expected "
+                                         f"{position}", path=path, line=position)
+                else:
+                    check_link(event, position, prev_hash, path, position)
                 prev_hash = event.hash
-                if position != event.position:
-                    raise CorruptLog(f"event {event.id} has seq {event.position}, expected "
-                                     f"{position}", path=path, line=position)
-                continue
-            check_link(event, position, prev_hash, path, position)
-            prev_hash = event.hash
-            if position % 4096 == 0:
-                self._offsets[position] = offset
-            yield event
-            emitted += 1
-            if limit is not None and emitted >= limit:
-                return
+                mark = (position, start, end, prev_hash)
+                self._latest = mark
+                if position % CHECKPOINT == 0:
+                    self._marks[position] = mark
+                start = end
+                if position == after:
+                    continue
+                yield event
+                emitted += 1
+                if limit is not None and emitted >= limit:
+                    return
+
+    def _start(self, fh: BinaryIO, after: int, committed: int) -> tuple[int, int, str]:
+        """Where a read after ``after`` begins: a position, the byte offset after its line,
+        and that line's hash. When the line of ``after`` itself was found from the end, the
+        position is ``after - 1`` and the hash ``""``: the read decodes and checks it first."""
+        best = _GENESIS_MARK
+        for mark in (*self._marks.values(), self._latest):
+            if mark is not None and best[0] < mark[0] <= after:
+                best = mark
+        if best[0] and not self._still_there(fh, best, committed):
+            self._forget()  # cut back or replaced by another history: start over
+            best = _GENESIS_MARK
+        if best[0] == after:
+            return best[0], best[2], best[3]
+        found = _find_back(fh, committed, after, max_lines=after - best[0])
+        if found is not None:
+            return after - 1, found, ""
+        return best[0], best[2], best[3]
+
+    @staticmethod
+    def _still_there(fh: BinaryIO, mark: _Mark, committed: int) -> bool:
+        """Whether the line of ``mark`` is still where it was, committed."""
+        _, start, end, digest = mark
+        if end > committed:
+            return False
+        fh.seek(start)
+        line = fh.read(end - start)
+        return line.endswith(b"\n") and line.startswith(_HASH_FIELD + digest.encode())
+
+    def _forget(self) -> None:
+        """Drop every cached place, and the index of idempotency keys built on them."""
+        self._marks.clear()
+        self._latest = None
+        self._idem = None
+        self._idem_mark = None
 
     def head(self) -> Head:
         """The last complete event, read from the end of the file."""
@@ -290,15 +418,45 @@ class FileEventStore:
         if not positions:
             return []
         wanted = set(positions)
-        return [e for e in self.read(after=min(positions) - 1) if e.position in wanted]
+        first, last = min(positions), max(positions)
+        return [e for e in self.read(after=first - 1, limit=last - first + 1)
+                if e.position in wanted]
 
     def _refresh_idem(self) -> None:
+        """Index the idempotency keys of the lines added since the last call.
+
+        Only lines that carry a key are decoded: in a canonical line ``"idem":`` can only
+        be the envelope's key (a quotation mark inside a string is escaped).
+        """
         if self._idem is None:
-            self._idem = {}
-        for event in self.read(after=self._idem_position):
-            if event.idempotency_key is not None:
-                self._idem.setdefault(event.idempotency_key, []).append(event.position)
-            self._idem_position = event.position
+            self._idem, self._idem_mark = {}, None
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as fh:
+            committed = self._committed_size(os.fstat(fh.fileno()).st_size)
+            mark = self._idem_mark or _GENESIS_MARK
+            if mark[0] and not self._still_there(fh, mark, committed):
+                self._forget()
+                self._idem, mark = {}, _GENESIS_MARK
+            position, start = mark[0], mark[2]
+            last: _Mark | None = None
+            for end, raw in self._lines(fh, start, committed):
+                position += 1
+                if _IDEM_FIELD in raw:
+                    try:
+                        event = decode(raw)
+                    except InvalidEvent as exc:
+                        raise CorruptLog(str(exc), path=self.display_path,
+                                         line=position) from exc
+                    if event.position != position:
+                        raise CorruptLog(f"event {event.id} has seq {event.position}, expected "
+                                         f"{position}", path=self.display_path, line=position)
+                    if event.idempotency_key is not None:
+                        self._idem.setdefault(event.idempotency_key, []).append(position)
+                last = (position, start, end, _hash_of(raw))
+                start = end
+            if last is not None:
+                self._idem_mark = last
 
     # -- writing ----------------------------------------------------------------------
 
@@ -407,6 +565,7 @@ class FileEventStore:
                 self._set_pending(0 if new_file else self.path.stat().st_size)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
+                start = os.fstat(fd).st_size  # under the lock, and torn tails are gone
                 view = memoryview(data)
                 while view:
                     written = os.write(fd, view)
@@ -422,4 +581,15 @@ class FileEventStore:
                     os.fsync(dir_fd)
                 finally:
                     os.close(dir_fd)
+            self._note_appended(sealed, lines, start)
             return sealed
+
+    def _note_appended(self, sealed: Sequence[RecordedEvent], lines: Sequence[bytes],
+                       start: int) -> None:
+        """Remember where the lines just written are: the next read starts after them."""
+        for event, line in zip(sealed, lines, strict=True):
+            mark = (event.position, start, start + len(line), event.hash)
+            if event.position % CHECKPOINT == 0:
+                self._marks[event.position] = mark
+            start += len(line)
+        self._latest = mark

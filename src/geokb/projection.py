@@ -8,7 +8,8 @@ Layout of the dataset (see ``docs/data-model.md``):
 * the default graph holds the *current view* (the statements of live claims reported as
   fact or quoted speech), and everything about entities, sources, claims (provenance,
   evidence, valid time, lifecycle) and the log's events;
-* the graph ``graph/system`` holds the position of the last applied event.
+* the graph ``graph/system`` holds the position of the last applied event (and, for a
+  moment, the note of a batch's removals: see :mod:`geokb.replay`).
 
 Quads are produced as N-Quads lines: pyoxigraph parses them natively, several times
 faster than building term objects in Python, which is what makes replay fast.
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyoxigraph as ox
-from pyoxigraph import DefaultGraph, NamedNode, Quad
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
 from .codec import date_bounds
 from .events import (
@@ -54,12 +55,14 @@ DEFAULT = DefaultGraph()
 SYSTEM_GRAPH = GRAPH.system
 SYSTEM_NODE = GRAPH.system
 APPLIED = GK.appliedHead
+REDO = GK.pendingRemovals
 
 _DATATYPE_OF_PRECISION = {"day": XSD.date.value, "month": XSD.gYearMonth.value,
                           "year": XSD.gYear.value}
 
 
 _NEEDS_ESCAPE = re.compile(r'["\\\n\r]')
+_X_STRING = XSD.string.value
 
 
 def iri(value: str) -> str:
@@ -68,18 +71,19 @@ def iri(value: str) -> str:
 
 
 def literal(value: str, *, datatype: str | None = None, lang: str | None = None) -> str:
-    """A literal in N-Triples syntax.
+    """A literal in N-Triples syntax; the language tag in lower case, as pyoxigraph keeps
+    it (so that equal terms give equal lines).
 
-    >>> literal('say "hi"\\n', lang="en")
-    '"say \\\\"hi\\\\"\\\\n"@en'
+    >>> literal('say "hi"\\n', lang="en-GB")
+    '"say \\\\"hi\\\\"\\\\n"@en-gb'
     """
     text = value
     if _NEEDS_ESCAPE.search(value):
         text = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
                 .replace("\r", "\\r"))
     if lang:
-        return f'"{text}"@{lang}'
-    if datatype and datatype != XSD.string.value:
+        return f'"{text}"@{lang.lower()}'
+    if datatype and datatype != _X_STRING:
         return f'"{text}"^^<{datatype}>'
     return f'"{text}"'
 
@@ -104,7 +108,22 @@ O_SPECIFIC, O_SOURCE, O_SELECTOR = _t(OA.SpecificResource), _t(OA.hasSource), _t
 O_QUOTESEL, O_EXACT, O_PREFIX, O_SUFFIX = (_t(OA.TextQuoteSelector), _t(OA.exact), _t(OA.prefix),
                                            _t(OA.suffix))
 O_POSSEL, O_START, O_END = _t(OA.TextPositionSelector), _t(OA.start), _t(OA.end)
-X_INTEGER, X_DATETIME = XSD.integer.value, XSD.dateTime.value
+X_INTEGER, X_DATETIME, X_DECIMAL = XSD.integer.value, XSD.dateTime.value, XSD.decimal.value
+G_CONFIDENCE, R_COMMENT = _t(GK.confidence), _t(RDFS.comment)
+_VALID_FROM = _t(GK.validFrom), _t(GK.validFromPrecision), _t(GK.validStart)
+_VALID_UNTIL = _t(GK.validUntil), _t(GK.validUntilPrecision), _t(GK.validEnd)
+_PUBLISHED = _t(DCTERMS.issued), _t(GK.publicationPrecision), _t(GK.publishedStart)
+G_SOURCE, D_TITLE, G_REGISTEREDIN = _t(GK.Source), _t(DCTERMS.title), _t(GK.registeredIn)
+D_PUBLISHER, G_URL, X_ANYURI = _t(DCTERMS.publisher), _t(GK.url), XSD.anyURI.value
+G_PUBPRECISION, P_UNKNOWN = _t(GK.publicationPrecision), _t(PRECISION.unknown)
+_SOURCE_TEXTS = tuple((key, _t(pred)) for key, pred in (
+    ("language", DCTERMS.language), ("media_type", DCTERMS.format),
+    ("description", DCTERMS.description), ("byline", GK.byline), ("section", GK.section)))
+R_LABEL, G_DECLAREDIN, S_ALTLABEL = _t(RDFS.label), _t(GK.declaredIn), _t(SKOS.altLabel)
+O_SAMEAS, D_DESCRIPTION = _t(OWL.sameAs), _t(DCTERMS.description)
+G_RETRACTEDIN, G_RETRACTIONREASON = _t(GK.retractedIn), _t(GK.retractionReason)
+G_SUPERSEDEDBY, G_SUPERSEDEDIN = _t(GK.supersededBy), _t(GK.supersededIn)
+G_SUPERSESSIONREASON = _t(GK.supersessionReason)
 
 
 def integer(n: int) -> str:
@@ -126,16 +145,19 @@ _PRECISION_TERM = {p: _t(PRECISION[p]) for p in ("day", "month", "year")}
 _X_DATE = XSD.date.value
 
 
-def _date_lines(node: str, value: str | None, lexical: NamedNode, precision: NamedNode,
-                bound: NamedNode, *, latest: bool) -> list[str]:
+def _date_lines(node: str, value: str | None, predicates: tuple[str, str, str], *,
+                latest: bool) -> list[str]:
+    """The lexical date, its precision and its earliest (or latest) day; ``predicates``
+    in that order, rendered."""
     if value is None:
         return []
+    lexical, precision, bound = predicates
     first, last, prec = date_bounds(value)
     day = last if latest else first
     return [
-        f"{node} {_t(lexical)} {literal(value, datatype=_DATATYPE_OF_PRECISION[prec])} .",
-        f"{node} {_t(precision)} {_PRECISION_TERM[prec]} .",
-        f"{node} {_t(bound)} {literal(day.isoformat(), datatype=_X_DATE)} .",
+        f"{node} {lexical} {literal(value, datatype=_DATATYPE_OF_PRECISION[prec])} .",
+        f"{node} {precision} {_PRECISION_TERM[prec]} .",
+        f"{node} {bound} {literal(day.isoformat(), datatype=_X_DATE)} .",
     ]
 
 
@@ -165,52 +187,48 @@ def quads_for(event: RecordedEvent) -> list[str]:
     elif event.type == SOURCE_REGISTERED:
         src = iri(p["source"])
         lines += [
-            f"{src} {A} {_t(GK.Source)} .",
-            f"{src} {_t(DCTERMS.title)} {literal(p['title'])} .",
+            f"{src} {A} {G_SOURCE} .",
+            f"{src} {D_TITLE} {literal(p['title'])} .",
             f"{src} {G_SHA} {literal(p['sha256'])} .",
-            f"{src} {_t(GK.registeredIn)} {ev} .",
+            f"{src} {G_REGISTEREDIN} {ev} .",
             f"{src} {G_KNOWNFROM} {pos} .",
         ]
         if p.get("publisher"):
-            lines.append(f"{src} {_t(DCTERMS.publisher)} {iri(p['publisher'])} .")
+            lines.append(f"{src} {D_PUBLISHER} {iri(p['publisher'])} .")
         if p.get("url"):
-            lines.append(f"{src} {_t(GK.url)} {literal(p['url'], datatype=XSD.anyURI.value)} .")
+            lines.append(f"{src} {G_URL} {literal(p['url'], datatype=X_ANYURI)} .")
         if p.get("published"):
-            lines += _date_lines(src, p["published"], DCTERMS.issued, GK.publicationPrecision,
-                                 GK.publishedStart, latest=False)
+            lines += _date_lines(src, p["published"], _PUBLISHED, latest=False)
         else:
-            lines.append(f"{src} {_t(GK.publicationPrecision)} {_t(PRECISION.unknown)} .")
-        for key, pred in (("language", DCTERMS.language), ("media_type", DCTERMS.format),
-                          ("description", DCTERMS.description), ("byline", GK.byline),
-                          ("section", GK.section)):
+            lines.append(f"{src} {G_PUBPRECISION} {P_UNKNOWN} .")
+        for key, pred in _SOURCE_TEXTS:
             if p.get(key):
-                lines.append(f"{src} {_t(pred)} {literal(p[key])} .")
+                lines.append(f"{src} {pred} {literal(p[key])} .")
     elif event.type == ENTITY_DECLARED:
         ent = iri(p["entity"])
         lines += [f"{ent} {A} {iri(t)} ." for t in p["types"]]
         lines += [
-            f"{ent} {_t(RDFS.label)} {literal(p['label'], lang='en')} .",
-            f"{ent} {_t(GK.declaredIn)} {ev} .",
+            f"{ent} {R_LABEL} {literal(p['label'], lang='en')} .",
+            f"{ent} {G_DECLAREDIN} {ev} .",
             f"{ent} {G_KNOWNFROM} {pos} .",
         ]
-        lines += [f"{ent} {_t(SKOS.altLabel)} {literal(a, lang='en')} ."
-                  for a in p.get("aliases", [])]
-        lines += [f"{ent} {_t(OWL.sameAs)} {iri(s)} ." for s in p.get("same_as", [])]
+        lines += [f"{ent} {S_ALTLABEL} {literal(a, lang='en')} ." for a in p.get("aliases", [])]
+        lines += [f"{ent} {O_SAMEAS} {iri(s)} ." for s in p.get("same_as", [])]
         if p.get("description"):
-            lines.append(f"{ent} {_t(DCTERMS.description)} {literal(p['description'])} .")
+            lines.append(f"{ent} {D_DESCRIPTION} {literal(p['description'])} .")
     elif event.type == CLAIM_RETRACTED:
         claim = iri(p["claim"])
         lines += [
-            f"{claim} {_t(GK.retractedIn)} {ev} .",
-            f"{claim} {_t(GK.retractionReason)} {literal(p['reason'])} .",
+            f"{claim} {G_RETRACTEDIN} {ev} .",
+            f"{claim} {G_RETRACTIONREASON} {literal(p['reason'])} .",
             f"{claim} {G_KNOWNUNTIL} {pos} .",
         ]
     elif event.type == CLAIM_SUPERSEDED:
         claim = iri(p["claim"])
         lines += [
-            f"{claim} {_t(GK.supersededBy)} {iri(p['by'])} .",
-            f"{claim} {_t(GK.supersededIn)} {ev} .",
-            f"{claim} {_t(GK.supersessionReason)} {literal(p['reason'])} .",
+            f"{claim} {G_SUPERSEDEDBY} {iri(p['by'])} .",
+            f"{claim} {G_SUPERSEDEDIN} {ev} .",
+            f"{claim} {G_SUPERSESSIONREASON} {literal(p['reason'])} .",
             f"{claim} {G_KNOWNUNTIL} {pos} .",
         ]
     return lines
@@ -261,15 +279,14 @@ def _claim_lines(p: dict[str, Any], ev: str, pos: str) -> list[str]:
             f"{step} {G_STEPINDEX} {integer(index)} .",
             f"{step} {P_AGENT} {agent} .",
         ]
-    lines += _date_lines(claim, p.get("valid_from"), GK.validFrom, GK.validFromPrecision,
-                         GK.validStart, latest=False)
-    lines += _date_lines(claim, p.get("valid_until"), GK.validUntil, GK.validUntilPrecision,
-                         GK.validEnd, latest=True)
+    if p.get("valid_from") is not None:
+        lines += _date_lines(claim, p["valid_from"], _VALID_FROM, latest=False)
+    if p.get("valid_until") is not None:
+        lines += _date_lines(claim, p["valid_until"], _VALID_UNTIL, latest=True)
     if p.get("confidence") is not None:
-        lines.append(f"{claim} {_t(GK.confidence)} "
-                     f"{literal(p['confidence'], datatype=XSD.decimal.value)} .")
+        lines.append(f"{claim} {G_CONFIDENCE} {literal(p['confidence'], datatype=X_DECIMAL)} .")
     if p.get("note"):
-        lines.append(f"{claim} {_t(RDFS.comment)} {literal(p['note'])} .")
+        lines.append(f"{claim} {R_COMMENT} {literal(p['note'])} .")
     return lines
 
 
@@ -288,6 +305,22 @@ def needs_state(event: RecordedEvent) -> bool:
 
 def marker_line(position: int, digest: str) -> str:
     return f"{_t(SYSTEM_NODE)} {_t(APPLIED)} {literal(f'{position} {digest}')} {_t(SYSTEM_GRAPH)} ."
+
+
+def note_line(removed: Sequence[str]) -> str:
+    """The note, loaded with a batch, of the current-view triples (N-Triples lines) that
+    the batch removes next (see :mod:`geokb.replay`)."""
+    return (f"{_t(SYSTEM_NODE)} {_t(REDO)} {literal(chr(10).join(removed))} "
+            f"{_t(SYSTEM_GRAPH)} .")
+
+
+def marker_quad(position: int, digest: str) -> Quad:
+    """The quad of :func:`marker_line`, to remove a marker by value.
+
+    >>> marker_quad(3, "ab") == parse_lines([marker_line(3, "ab")])[0]
+    True
+    """
+    return Quad(SYSTEM_NODE, APPLIED, Literal(f"{position} {digest}"), SYSTEM_GRAPH)
 
 
 def parse_marker(quads: Iterable[Quad]) -> tuple[int, str]:

@@ -1,16 +1,18 @@
 """The pyoxigraph projection store: applies events, keeps its position, answers SPARQL.
 
-Every event becomes visible whole: additions go in with one transactional ``extend``,
-events that also remove quads go in as one SPARQL update (``DELETE DATA`` + ``INSERT
-DATA``), and the position of the last applied event travels in the same transaction.
+Every event becomes visible whole. Replay writes events in batches (see
+:mod:`geokb.replay`): a batch's quads and its position go in as one transactional N-Quads
+load, its removals (retractions, supersessions) right after; an event that must be applied
+alone (a ``GraphUpdated``) goes in as one SPARQL update (``DELETE DATA`` + ``INSERT DATA``)
+with its position.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
 from .events import (
+    CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
     GRAPH_UPDATED,
@@ -26,18 +29,23 @@ from .events import (
 )
 from .projection import (
     APPLIED,
-    DEFAULT,
+    REDO,
     SYSTEM_GRAPH,
     SYSTEM_NODE,
-    marker_line,
+    literal,
+    marker_quad,
     needs_state,
     parse_lines,
     parse_marker,
     quads_for,
 )
-from .vocab import FACTUAL_MODALITIES, GK, term_value
+from .replay import Batch, Loader, Seen, ended_removals
+from .vocab import EVENT, term_value
 
+#: Quads per batch (one load); up to four batches' worth wait for the worker thread.
 BATCH_QUADS = 20_000
+_SYSTEM = f"<{SYSTEM_GRAPH.value}>"
+_HEX_ID = re.compile(r"[0-9a-f]{32}\Z")
 
 
 def _term(t: Any) -> str:
@@ -69,69 +77,22 @@ def parse_nquads(lines: Iterable[str]) -> list[Quad]:
 
 
 def _lines_of(event: RecordedEvent) -> list[str]:
-    """``quads_for(event)``, with a malformed payload reported as :class:`InvalidEvent`."""
+    """``quads_for(event)``, with a malformed payload reported as :class:`InvalidEvent`.
+
+    Batches load with pyoxigraph's lenient parser, which does not check IRIs again: every
+    IRI of a payload was checked when the event was decoded or admitted
+    (:func:`geokb.codec.check_payload`), so only those made here from the event's id and
+    claim are checked (a claim IRI with a fragment cannot take ``#evidence``).
+    """
     try:
+        if not _HEX_ID.match(event.id):
+            NamedNode(EVENT.base + event.id)
+        if event.type == CLAIM_ASSERTED and "#" in event.payload["claim"]:
+            NamedNode(event.payload["claim"] + "#evidence")
         return quads_for(event)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidEvent(f"event at position {event.position} ({event.type}) has a "
                            f"malformed payload: {exc!r}") from exc
-
-
-class _Loader:
-    """Loads batches (data + the new position, one transaction each), one in flight.
-
-    While a batch loads on the worker thread the caller prepares the next one; the last
-    (or only) batch is loaded inline, so a small append starts no thread.
-    """
-
-    def __init__(self, store: ProjectionStore) -> None:
-        self.store = store
-        self.pool: ThreadPoolExecutor | None = None
-        self.inflight: tuple[Future[None], RecordedEvent] | None = None
-        self.submitted = store.position
-        # The first build of an on-disk projection bulk-loads (several times faster, not
-        # transactional) and records its position only with the last batch; a build cut
-        # short leaves no position, and the next open starts it over.
-        self.bulk = store.path is not None and store.position == 0
-
-    def submit(self, pending: list[str], last: RecordedEvent | None, *,
-               final: bool = False) -> None:
-        if last is None or last.position <= self.submitted:
-            return
-        bulk = self.bulk and not final
-        if not bulk:
-            pending.append(marker_line(last.position, last.hash))
-        data = ("\n".join(pending) + "\n").encode("utf-8")
-        self.settle()
-        self.submitted = last.position
-        if final:
-            self.store._load(data, last.position)
-            self._done(last)
-            return
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geokb-load")
-        self.inflight = (self.pool.submit(self.store._load, data, last.position, bulk=bulk),
-                         last)
-
-    def _done(self, last: RecordedEvent) -> None:
-        self.store._set_position(last)
-        self.store._drop_old_markers()
-
-    def settle(self) -> None:
-        """Wait for the batch in flight; then the store's position is its last event's."""
-        if self.inflight is None:
-            return
-        future, last = self.inflight
-        self.inflight = None
-        future.result()
-        self._done(last)
-
-    def close(self) -> None:
-        try:
-            self.settle()
-        finally:
-            if self.pool is not None:
-                self.pool.shutdown()
 
 
 class ProjectionStore:
@@ -140,28 +101,53 @@ class ProjectionStore:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self.store = ox.Store(str(path)) if path is not None else ox.Store()
-        self.position, self.head_hash = parse_marker(
-            self.store.quads_for_pattern(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH))
-        if self.position == 0 and next(iter(self.store), None) is not None:
-            # an initial bulk build was cut short (no position recorded yet): start over
-            self.store.clear()
+        # Only here are markers and notes looked for (on disk, removed quads leave
+        # tombstones that a scan after every batch would wade through).
+        markers = list(self.store.quads_for_pattern(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH))
+        self.position, self.head_hash = parse_marker(markers)
+        self._marker: tuple[int, str] | None = None  # the marker in the store
+        self._batching: tuple[Batch, list[Seen]] | None = None  # see _apply_stateful
+        self._unfinished = False  # a batch's second step failed: see _finish_batch
+        if not self.position:
+            if next(iter(self.store), None) is not None:
+                # an initial bulk build was cut short (no position recorded yet): start over
+                self.store.clear()
+            return
+        self._marker = (self.position, self.head_hash)
+        self._finish_batch(markers)
+
+    def _finish_batch(self, markers: Iterable[Quad]) -> None:
+        """Finish a batch whose second step a kill (or an error) cut off: make the removals
+        its note lists, and drop the marker before it."""
+        for note in list(self.store.quads_for_pattern(SYSTEM_NODE, REDO, None, SYSTEM_GRAPH)):
+            text = term_value(note.object)
+            self.store.update(f"DELETE DATA {{ {text}\n"
+                              f"GRAPH {_SYSTEM} {{ {_system_triple(REDO, text)} }} }}")
+        for q in markers:
+            if q != marker_quad(self.position, self.head_hash):
+                self.store.remove(q)
+        self._unfinished = False
 
     # -- writing ----------------------------------------------------------------------
 
     def apply(self, events: Iterable[RecordedEvent]) -> int:
         """Apply ``events`` in order; returns how many were applied.
 
-        Events the projection already holds are skipped (catch-up overlap). Batches are
-        loaded by a worker thread while the next batch is prepared (pyoxigraph releases
-        the GIL while it parses), one batch in flight at a time. Raises
-        :class:`InvalidEvent` if an event is out of order, malformed, or refers to a claim
-        the projection does not hold (a log that skipped validation).
+        Events the projection already holds are skipped (catch-up overlap). Events are
+        written in batches by a worker thread while the next batch is prepared (see
+        :mod:`geokb.replay`). The events' payloads must have passed
+        :func:`geokb.codec.check_payload` (the log's decoder and admission run it; see
+        :func:`_lines_of`). Raises :class:`InvalidEvent` if an event is out of order,
+        malformed, or refers to a claim the projection does not hold (a log that skipped
+        validation); the projection then holds the events up to its position, no more.
         """
-        loader = _Loader(self)
-        pending: list[str] = []
+        if self._unfinished:
+            self._finish_batch(list(self.store.quads_for_pattern(SYSTEM_NODE, APPLIED, None,
+                                                                 SYSTEM_GRAPH)))
+        loader = Loader(self, waiting=4 * BATCH_QUADS)
+        batch = Batch()
         expected = self.position + 1
         count = 0
-        last: RecordedEvent | None = None
         try:
             for event in events:
                 if event.position < expected:
@@ -169,26 +155,27 @@ class ProjectionStore:
                 if event.position > expected:
                     raise InvalidEvent(f"event at position {event.position} applied out of "
                                        f"order (projection at {expected - 1})")
-                if needs_state(event):
-                    loader.submit(pending, last)
-                    pending = []
-                    loader.settle()
+                if not needs_state(event):
+                    batch.add(event, _lines_of(event))
+                elif (event.type == GRAPH_UPDATED or loader.bulk
+                      or any(s.unsafe for s in loader.seen(batch))):
+                    loader.hand_over(batch)  # it must see the store up to it: alone
+                    batch = Batch()
+                    loader.drain()
                     self._apply_stateful(event)
-                    # it recorded its position: bulk batches after it would sit above that
-                    # position on disk if a kill came before the next one
-                    loader.bulk = False
-                    # a position is on disk now: a later bulk batch (no position of its
-                    # own) cut short by a crash would sit above it, unaccounted for
                     loader.bulk = False
                 else:
-                    pending.extend(_lines_of(event))
-                    if len(pending) >= BATCH_QUADS:
-                        loader.submit(pending, event)
-                        pending = []
+                    self._batching = batch, loader.seen(batch)
+                    try:
+                        self._apply_stateful(event)
+                    finally:
+                        self._batching = None
+                if len(batch.lines) >= BATCH_QUADS:
+                    loader.hand_over(batch)
+                    batch = Batch()
                 expected += 1
                 count += 1
-                last = event
-            loader.submit(pending, last, final=True)
+            loader.hand_over(batch, final=True)
         finally:
             loader.close()
         return count
@@ -196,63 +183,66 @@ class ProjectionStore:
     def _set_position(self, event: RecordedEvent) -> None:
         self.position, self.head_hash = event.position, event.hash
 
-    def _drop_old_markers(self) -> None:
-        for q in list(self.store.quads_for_pattern(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH)):
-            if term_value(q.object).partition(" ")[0] != str(self.position):
-                self.store.remove(q)
+    def _write_batch(self, data: bytes, last: RecordedEvent, removed: Sequence[str], *,
+                     bulk: bool) -> None:
+        """Write a batch (see :mod:`geokb.replay`): ``data`` holds its quads and, unless it
+        is a bulk one, the marker of ``last`` and the note of ``removed``; then one update
+        removes those, the note and the old marker."""
+        self._load(data, last.position, bulk=bulk)
+        system: list[str] = []
+        if not bulk:
+            if removed:
+                system.append(_system_triple(REDO, "\n".join(removed)))
+            if self._marker is not None:
+                system.append(_system_triple(APPLIED, "{} {}".format(*self._marker)))
+            self._marker = (last.position, last.hash)
+        self._set_position(last)
+        if removed or system:
+            block = f"GRAPH {_SYSTEM} {{ {' '.join(system)} }}" if system else ""
+            self._unfinished = True
+            self.store.update(f"DELETE DATA {{ {chr(10).join(removed)}\n{block} }}")
+            self._unfinished = False
 
     def _load(self, data: bytes, position: int, *, bulk: bool = False) -> None:
         try:
             if bulk:
-                self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+                self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
             else:
-                self.store.load(data, format=ox.RdfFormat.N_QUADS)
+                self.store.load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
         except SyntaxError as exc:
             raise InvalidEvent(f"events up to position {position} give invalid RDF: "
                                f"{exc}") from exc
 
     def _apply_stateful(self, event: RecordedEvent) -> None:
-        """Apply an event that removes quads, with its position, in one SPARQL update."""
-        removals: list[Quad]
-        additions = parse_lines(_lines_of(event))
+        """Apply an event that removes quads.
+
+        While :meth:`apply` prepares a batch, a retraction or supersession joins it: its
+        removals are worked out from the store and from what the events not yet in it did.
+        Otherwise the event goes in at once, with its position, as one SPARQL update.
+        """
+        lines = _lines_of(event)
+        if self._batching is not None:
+            batch, seen = self._batching
+            removed, unsafe = ended_removals(self.store, event.payload["claim"], seen)
+            batch.remove(removed)
+            batch.seen.unsafe |= unsafe
+            batch.seen.ended.add(event.payload["claim"])
+            batch.add(event, lines)
+            return
+        additions = parse_lines(lines)
         if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
-            removals = self._unsupported_after_ending(NamedNode(event.payload["claim"]))
+            removals = "\n".join(ended_removals(self.store, event.payload["claim"], ())[0])
         elif event.type == GRAPH_UPDATED:
-            removals = parse_nquads(event.payload["delete"])
+            removals = _data_block(parse_nquads(event.payload["delete"]))
             additions += parse_nquads(event.payload["insert"])
         else:  # pragma: no cover - needs_state() lists exactly these
             raise AssertionError(event.type)
-        additions += parse_lines([marker_line(event.position, event.hash)])
-        update = (f"DELETE DATA {{ {_data_block(removals)} }} ;\n"
-                  f"INSERT DATA {{ {_data_block(additions)} }}")
-        self.store.update(update)
+        additions.append(marker_quad(event.position, event.hash))
+        old = [marker_quad(*self._marker)] if self._marker is not None else []
+        self.store.update(f"DELETE DATA {{ {removals}\n{_data_block(old)} }} ;\n"
+                          f"INSERT DATA {{ {_data_block(additions)} }}")
+        self._marker = (event.position, event.hash)
         self._set_position(event)
-        self._drop_old_markers()
-
-    def _is_live_factual(self, claim: NamedNode) -> bool:
-        if next(self.store.quads_for_pattern(claim, GK.knownUntilPosition, None, DEFAULT),
-                None) is not None:
-            return False
-        return any(term_value(q.object) in FACTUAL_MODALITIES
-                   for q in self.store.quads_for_pattern(claim, GK.modality, None, DEFAULT))
-
-    def _unsupported_after_ending(self, claim: NamedNode) -> list[Quad]:
-        """Current-view triples of ``claim`` that no other live factual claim states."""
-        if next(self.store.quads_for_pattern(claim, GK.assertedIn, None, DEFAULT), None) is None:
-            raise InvalidEvent(f"claim {claim.value} is not in the projection")
-        out: list[Quad] = []
-        for q in self.store.quads_for_pattern(None, None, None, claim):
-            supported = False
-            for other in self.store.quads_for_pattern(q.subject, q.predicate, q.object, None):
-                g = other.graph_name
-                if isinstance(g, DefaultGraph) or g == claim or not isinstance(g, NamedNode):
-                    continue
-                if self._is_live_factual(g):
-                    supported = True
-                    break
-            if not supported:
-                out.append(Quad(q.subject, q.predicate, q.object, DEFAULT))
-        return out
 
     # -- reading ----------------------------------------------------------------------
 
@@ -280,6 +270,11 @@ class ProjectionStore:
     def flush(self) -> None:
         if self.path is not None:
             self.store.flush()
+
+
+def _system_triple(predicate: NamedNode, value: str) -> str:
+    """A triple of the system graph (a marker or a note) for ``GRAPH <system> { … }``."""
+    return f"<{SYSTEM_NODE.value}> <{predicate.value}> {literal(value)} ."
 
 
 def literal_int(term: Literal | None) -> int | None:

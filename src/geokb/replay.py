@@ -1,0 +1,248 @@
+"""Replay in batches: many events per transaction, written by a worker thread.
+
+:meth:`geokb.store.ProjectionStore.apply` gathers events into a :class:`Batch`: the
+N-Quads lines they add, and the current-view triples that the retractions and
+supersessions among them remove. The removals are worked out while the batch is prepared,
+from the store and from what the events not yet in it did (:class:`Seen`), so a batch is
+never cut short by a retraction and the :class:`Loader` writes it while the next one is
+prepared (pyoxigraph releases the GIL while it parses and writes).
+
+A batch is written in two transactions: one load of its lines, its position and a note
+of its removals; then one update that makes the removals and drops the note and the old
+position. If a kill (or an error) comes between, the next open (or apply) finds the note
+and makes the removals (``ProjectionStore._finish_batch``), so the store holds exactly the
+events up to its position.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from pyoxigraph import Literal, NamedNode, Store
+
+from .events import CLAIM_ASSERTED, InvalidEvent, RecordedEvent
+from .projection import DEFAULT, literal, marker_line, note_line, statement_of
+from .vocab import FACTUAL_MODALITIES, GK, term_value
+
+if TYPE_CHECKING:
+    from .store import ProjectionStore
+
+_ASSERTED_IN, _KNOWN_UNTIL, _MODALITY = GK.assertedIn, GK.knownUntilPosition, GK.modality
+#: The triples the lookups below read. A claim whose statement uses one of these
+#: predicates could change them in ways :class:`Seen` does not follow: retractions then wait
+#: for the store to hold the batch (rare; the result is the same, only slower).
+_BOOKKEEPING = frozenset({_ASSERTED_IN.value, _KNOWN_UNTIL.value, _MODALITY.value})
+
+Triple = tuple[Any, Any, Any]
+
+
+class Seen:
+    """What the events of one batch did that a later retraction must know while the batch
+    may not be in the store yet: the claims they asserted (statement as an N-Triples line,
+    whether reported as fact, the payload) and the claims they ended."""
+
+    __slots__ = ("claims", "ended", "stating", "unsafe")
+
+    def __init__(self) -> None:
+        self.claims: dict[str, list[tuple[str, bool, dict[str, Any]]]] = {}
+        self.stating: dict[str, list[str]] = {}
+        self.ended: set[str] = set()
+        self.unsafe = False
+
+    def asserted(self, payload: dict[str, Any]) -> None:
+        claim = payload["claim"]
+        s, p, o = statement_of(payload)
+        line = f"{s} {p} {o} ."
+        factual = payload["modality"] in FACTUAL_MODALITIES
+        self.claims.setdefault(claim, []).append((line, factual, payload))
+        self.stating.setdefault(line, []).append(claim)
+        if payload["predicate"] in _BOOKKEEPING:
+            self.unsafe = True
+
+
+class Batch:
+    """The events of one batch: their lines, and the current-view triples (N-Triples
+    lines) whose last change in the batch is a removal."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.removed: set[str] = set()
+        self.last: RecordedEvent | None = None
+        self.seen = Seen()
+
+    def add(self, event: RecordedEvent, lines: list[str]) -> None:
+        self.lines.extend(lines)
+        if self.removed:  # a later event adds the triple again: it stays
+            self.removed.difference_update(lines)
+        if event.type == CLAIM_ASSERTED:
+            self.seen.asserted(event.payload)
+        self.last = event
+
+    def remove(self, triples: Sequence[str]) -> None:
+        self.removed.update(triples)
+
+
+def _nt(term: Any) -> str:
+    """A term in the N-Triples form :mod:`geokb.projection` writes (lines compare equal
+    exactly when their terms do)."""
+    if isinstance(term, NamedNode):
+        return f"<{term.value}>"
+    if isinstance(term, Literal):
+        return literal(term.value, datatype=term.datatype.value, lang=term.language)
+    return str(term)
+
+
+def _statement_terms(payload: dict[str, Any]) -> Triple:
+    obj = payload["object"]
+    if "iri" in obj:
+        o: Any = NamedNode(obj["iri"])
+    elif obj.get("lang"):
+        o = Literal(obj["value"], language=obj["lang"])
+    elif obj.get("datatype"):
+        o = Literal(obj["value"], datatype=NamedNode(obj["datatype"]))
+    else:
+        o = Literal(obj["value"])
+    return NamedNode(payload["subject"]), NamedNode(payload["predicate"]), o
+
+
+def ended_removals(store: Store, claim: str, seen: Sequence[Seen]) -> tuple[list[str], bool]:
+    """The current-view triples that ending ``claim`` removes: its statements that no other
+    live claim reported as fact states. ``seen`` tells what the events not yet in ``store``
+    did. Also says whether a removed triple is one the lookups read (see ``_BOOKKEEPING``).
+
+    Raises :class:`InvalidEvent` if the claim was never asserted.
+    """
+    node = NamedNode(claim)
+    mine = [entry for s in seen for entry in s.claims.get(claim, ())]
+    if not mine and next(store.quads_for_pattern(node, _ASSERTED_IN, None, DEFAULT),
+                         None) is None:
+        raise InvalidEvent(f"claim {claim} is not in the projection")
+    triples: dict[str, Triple] = {}
+    for line, _, payload in mine:
+        if line not in triples:
+            triples[line] = _statement_terms(payload)
+    for q in store.quads_for_pattern(None, None, None, node):
+        line = f"{_nt(q.subject)} {_nt(q.predicate)} {_nt(q.object)} ."
+        triples.setdefault(line, (q.subject, q.predicate, q.object))
+    removed = [line for line, triple in triples.items()
+               if not _supported(store, line, triple, claim, seen)]
+    unsafe = any(triples[line][1].value in _BOOKKEEPING for line in removed)
+    return removed, unsafe
+
+
+def _supported(store: Store, line: str, triple: Triple, claim: str,
+               seen: Sequence[Seen]) -> bool:
+    for s in seen:
+        for other in s.stating.get(line, ()):
+            if other != claim and _live_factual(store, other, seen):
+                return True
+    for q in store.quads_for_pattern(*triple, None):
+        g = q.graph_name
+        if isinstance(g, NamedNode) and g.value != claim and _live_factual(store, g.value,
+                                                                           seen):
+            return True
+    return False
+
+
+def _live_factual(store: Store, claim: str, seen: Sequence[Seen]) -> bool:
+    if any(claim in s.ended for s in seen):
+        return False
+    node = NamedNode(claim)
+    if next(store.quads_for_pattern(node, _KNOWN_UNTIL, None, DEFAULT), None) is not None:
+        return False
+    if any(factual for s in seen for _, factual, _ in s.claims.get(claim, ())):
+        return True
+    return any(term_value(q.object) in FACTUAL_MODALITIES
+               for q in store.quads_for_pattern(node, _MODALITY, None, DEFAULT))
+
+
+class Loader:
+    """Writes the batches of one ``apply``, in order, on a worker thread.
+
+    At most ``waiting`` quads are handed over and not yet written; once a batch fails, the
+    ones after it are not written. The last batch is written inline, so a small apply
+    starts no thread.
+    """
+
+    def __init__(self, store: ProjectionStore, *, waiting: int) -> None:
+        self.store = store
+        self.waiting = waiting
+        self.pool: ThreadPoolExecutor | None = None
+        self.running: deque[tuple[Future[None], int, Seen]] = deque()
+        self.running_quads = 0
+        self.failed = False
+        # The first build of an on-disk projection bulk-loads (several times faster, not
+        # transactional) and records its position only with the last batch; a build cut
+        # short leaves no position, and the next open starts it over. Once an update has
+        # recorded a position, bulk batches after it would sit above that position on disk
+        # if a kill came before the next one: from then on every batch is a transaction.
+        self.bulk = store.path is not None and store.position == 0
+
+    def seen(self, batch: Batch) -> list[Seen]:
+        """What the events not yet surely in the store did, ``batch``'s included."""
+        return [*(s for _, _, s in self.running), batch.seen]
+
+    def hand_over(self, batch: Batch, *, final: bool = False) -> None:
+        """Write ``batch``: on the worker thread, or here if it is the last one."""
+        last = batch.last
+        if last is None:
+            return
+        bulk = self.bulk and not final
+        lines = batch.lines
+        removed = sorted(batch.removed)
+        if not bulk:
+            lines.append(marker_line(last.position, last.hash))
+            if removed:
+                lines.append(note_line(removed))
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        write = self._guarded(lambda: self.store._write_batch(data, last, removed, bulk=bulk))
+        if final:
+            self.drain()
+            write()
+            return
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geokb-load")
+        while self.running and (self.running[0][0].done()
+                                or self.running_quads > self.waiting):
+            self._collect()  # raises the worker's error, if it met one
+        self.running.append((self.pool.submit(write), len(lines), batch.seen))
+        self.running_quads += len(lines)
+
+    def _guarded(self, write: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            if self.failed:
+                return
+            try:
+                write()
+            except BaseException:
+                self.failed = True
+                raise
+
+        return run
+
+    def _collect(self) -> None:
+        future, quads, _ = self.running.popleft()
+        self.running_quads -= quads
+        future.result()
+
+    def drain(self) -> None:
+        """Wait for every batch handed over; raise the first error met."""
+        error: BaseException | None = None
+        while self.running:
+            try:
+                self._collect()
+            except BaseException as exc:
+                error = error or exc
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        try:
+            self.drain()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+
