@@ -122,15 +122,22 @@ def _value(term: Any) -> str:
     return str(term.value)
 
 
-def run_lookup(store: Any, entity_iri: str, as_of: int | None = None) -> tuple[int, int]:
-    """The status answer from raw pyoxigraph in four SELECTs with no OPTIONAL.
+#: claims per answer, as ``geokb.queries.PAGE_SIZE`` (the first page of a status/timeline)
+PAGE = 50
+
+
+def run_lookup(store: Any, entity_iri: str, as_of: int | None = None,
+               limit: int | None = PAGE) -> tuple[int, int]:
+    """The status answer from raw pyoxigraph in four SELECTs with no OPTIONAL: every claim
+    about the entity is found, and the first ``limit`` of them (a page, as geokb answers)
+    are fetched whole with their linked nodes and labels.
 
     Returns (distinct claims, rows).
     """
     val: Any = _value if store.__class__.__module__.startswith("pyoxigraph") else str
     claims = [val(sol[0]) for sol in store.query(find_query(entity_iri, as_of))]
     nodes = [entity_iri]
-    for c in claims:
+    for c in claims[:limit]:
         nodes += [c, c + "#evidence", c + "#quote", c + "#position"]
     rows: list[list[str]] = []
     linked: set[str] = set()

@@ -211,18 +211,18 @@ def bench_queries(kb: Any, raw: Any, manifest: dict[str, Any],
         times["status"].append(dt)
         dt, (count, _rows) = clock(lambda: sparql.run_lookup(raw, iri))  # noqa: B023
         times["raw_status"].append(dt)
-        mismatches += count != len(st["claims"])
+        mismatches += count != st["page"]["total"]
         claims_seen.append(count)
         dt, st = clock(lambda: kb.status(slug, as_of=a))  # noqa: B023
         times["asof"].append(dt)
         dt, (count, _rows) = clock(lambda: sparql.run_lookup(raw, iri, a))  # noqa: B023
         times["raw_asof"].append(dt)
-        mismatches += count != len(st["claims"])
+        mismatches += count != st["page"]["total"]
         dt, tl = clock(lambda: kb.timeline(slug))  # noqa: B023
         times["timeline"].append(dt)
         dt, (count, _rows) = clock(lambda: sparql.run_lookup(raw, iri))  # noqa: B023
         times["raw_timeline"].append(dt)
-        mismatches += count != len(tl["claims"])
+        mismatches += count != tl["page"]["total"]
         done += 1
     out: dict[str, Any] = {k: latency_summary(v) for k, v in times.items()}
     out["entities"] = done
@@ -443,6 +443,7 @@ def writes(args: dict[str, Any]) -> dict[str, Any]:
     from geokb.admission import Admission
     from geokb.claimfile import claim_event
     from geokb.kb import KnowledgeBase
+    from geokb.validation import write_engine
 
     kb_dir = Path(args["kb"])
     manifest = load_manifest(kb_dir)
@@ -468,8 +469,9 @@ def writes(args: dict[str, Any]) -> dict[str, Any]:
             return events
 
         batch_size = int(args.get("batch_size", 500))
-        kb.shapes  # noqa: B018 - load the shapes before timing
-        admission = Admission(kb.projection, kb.ontology, kb.shapes, kb.texts)
+        engine = write_engine(kb.shapes, kb.ontology)  # compiled before timing, as on open
+        gc.freeze()  # as `geokb` does once it has opened a KB (cli.open_kb)
+        admission = Admission(kb.projection, kb.ontology, kb.shapes, kb.texts, engine=engine)
         # admission (rules + SHACL) alone, single claims and one batch
         singles = next_events(int(args.get("singles", 20)))
         single_t: list[float] = []
@@ -523,36 +525,36 @@ def writes(args: dict[str, Any]) -> dict[str, Any]:
 def _raw_pyshacl(kb: Any, admission: Any, drafts: list[Any]) -> float:
     """Seconds pySHACL alone takes on the very graph admission validates for ``drafts``.
 
-    The graph is captured from admission's own call of ``run_shacl`` (so it stays the
-    same graph however admission builds it), copied with the ontology mixed in, and only
+    The quads are captured from admission's own call of the compiled engine (so it stays
+    the same graph however admission builds it), turned into an rdflib graph with the
+    ontology mixed in (as ``geokb.validation.run_shacl`` does), and only
     ``pyshacl.validate`` on it is timed.
     """
     import pyshacl
-    import rdflib
 
-    import geokb.admission as admission_module
+    from geokb.validation import to_rdflib
 
-    captured: list[rdflib.Graph] = []
-    original = admission_module.run_shacl  # type: ignore[attr-defined]
+    engine = admission.engine
+    captured: list[Any] = []
+    original = engine.validate
 
-    def spy(data: Any, ontology: Any, shapes: Any) -> Any:
-        copy = rdflib.Graph()
-        for triple in data:
-            copy.add(triple)
-        for triple in ontology.graph:
-            copy.add(triple)
-        captured.append(copy)
-        return original(data, ontology, shapes)
+    def spy(quads: Any, *, focus: Any = None) -> Any:
+        quads = list(quads)
+        captured.append(quads)
+        return original(quads, focus=focus)
 
-    admission_module.run_shacl = spy  # type: ignore[attr-defined]
+    engine.validate = spy
     try:
         admission.shacl(drafts)
     finally:
-        admission_module.run_shacl = original  # type: ignore[attr-defined]
+        del engine.validate
     if not captured:
         return float("nan")
+    graph = to_rdflib(captured[0])
+    for triple in kb.ontology.graph:
+        graph.add(triple)
     t = time.perf_counter()
-    pyshacl.validate(captured[0], shacl_graph=kb.shapes, inference="none", advanced=False,
+    pyshacl.validate(graph, shacl_graph=kb.shapes, inference="none", advanced=False,
                      allow_warnings=True, abort_on_first=False)
     return time.perf_counter() - t
 

@@ -28,6 +28,7 @@ from .events import (
 from .eventstore import Head, seal
 from .ontology import Ontology
 from .projection import DEFAULT, parse_lines, quads_for
+from .shacl_engine import CompiledShapes
 from .sources import SourceTexts
 from .store import ProjectionStore
 from .validation import ShapeReport, run_shacl, to_rdflib
@@ -76,11 +77,12 @@ class Admission:
     """Checks batches of events against the rules, the ontology and the shapes."""
 
     def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: object,
-                 texts: SourceTexts) -> None:
+                 texts: SourceTexts, *, engine: CompiledShapes | None = None) -> None:
         self.store = store
         self.ontology = ontology
         self.shapes = shapes
         self.texts = texts
+        self.engine = engine  # the compiled shapes; None: pySHACL checks every write
 
     def check(self, events: Sequence[Event], *, pending_texts: Mapping[str, str],
               recorded_by: str) -> list[RecordedEvent]:
@@ -153,6 +155,8 @@ class Admission:
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
                 context.extend(self.store.store.quads_for_pattern(node, pred, None, DEFAULT))
+        if self.engine is not None:
+            return self.engine.validate(own + context, focus=focus)
         report = run_shacl(to_rdflib(own + context), self.ontology, self.shapes)  # type: ignore[arg-type]
         report.results = [r for r in report.results if r.focus.split("#", 1)[0] in focus]
         return report

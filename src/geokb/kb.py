@@ -31,7 +31,7 @@ from .ontology import Ontology, load_ontology
 from .queries import as_int, one
 from .sources import FileSourceTexts, SourceTexts
 from .store import ProjectionStore
-from .validation import load_shapes
+from .validation import load_shapes, write_engine
 from .vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 
 DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
@@ -130,7 +130,8 @@ class KnowledgeBase:
                 earlier = self._recorded_under_keys(events)
                 if earlier:  # a retried request: answer with what it recorded the first time
                     return earlier
-                admission = Admission(self.projection, self.ontology, self.shapes, self.texts)
+                admission = Admission(self.projection, self.ontology, self.shapes, self.texts,
+                                      engine=write_engine(self.shapes, self.ontology))  # type: ignore[arg-type]
                 admission.check(events, pending_texts=texts, recorded_by=recorded_by)
                 for text in texts.values():
                     self.texts.put(text)

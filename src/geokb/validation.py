@@ -4,10 +4,13 @@ context it needs) before they are appended, or over the whole projection in CI.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyshacl
 import rdflib
@@ -15,6 +18,9 @@ from pyoxigraph import DefaultGraph, Quad
 from rdflib.namespace import SH
 
 from .ontology import Ontology, OntologyError
+
+if TYPE_CHECKING:
+    from .shacl_engine import CompiledShapes
 from .vocab import shapes_dir
 
 
@@ -99,3 +105,34 @@ def run_shacl(data: rdflib.Graph, ontology: Ontology, shapes: rdflib.Graph) -> S
         ))
     report.results.sort(key=lambda r: (r.focus, r.path, r.message))
     return report
+
+
+SHACL_ENGINE_ENV = "GEOKB_SHACL_ENGINE"
+
+
+_ENGINES: dict[tuple[int, int], tuple[rdflib.Graph, Ontology, CompiledShapes | None]] = {}
+
+
+def write_engine(shapes: rdflib.Graph, ontology: Ontology) -> CompiledShapes | None:
+    """The compiled shapes that check writes, or None where pySHACL must check them: when
+    ``GEOKB_SHACL_ENGINE=pyshacl``, or when the shapes use a feature the compiled engine
+    does not implement (said once on stderr). Compiled once per shapes and ontology."""
+    choice = os.environ.get(SHACL_ENGINE_ENV, "compiled")
+    if choice == "pyshacl":
+        return None
+    if choice != "compiled":
+        raise OntologyError(f"{SHACL_ENGINE_ENV} must be 'compiled' or 'pyshacl', not {choice!r}")
+    from .shacl_engine import UnsupportedShapes, compile_shapes
+
+    key = (id(shapes), id(ontology))
+    if key not in _ENGINES:  # the graphs are kept in the value, so their ids stay theirs
+        engine: CompiledShapes | None
+        try:
+            engine = compile_shapes(shapes, ontology.graph)
+        except UnsupportedShapes as exc:
+            print(f"geokb: the shapes use a feature the compiled SHACL engine does not "
+                  f"implement ({exc}); writes are checked by pySHACL instead (slower)",
+                  file=sys.stderr)
+            engine = None
+        _ENGINES[key] = (shapes, ontology, engine)
+    return _ENGINES[key][2]
