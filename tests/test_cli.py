@@ -54,7 +54,7 @@ def test_status_json_schema(cli_kb: Path) -> None:
     code, out, _ = geokb(cli_kb, "status", "khmeimim", "--format", "json")
     assert code == 0
     answer = json.loads(out)
-    assert set(answer) == {"entity", "as_of", "valid_at", "status", "claims"}
+    assert set(answer) == {"entity", "as_of", "valid_at", "status", "claims", "page"}
     claim = answer["claims"][0]
     assert set(claim) >= {"claim", "statement", "modality", "source", "evidence", "speaker",
                           "reported_via", "valid_time", "lifecycle"}

@@ -119,7 +119,9 @@ class History:
 
 
 def _api_writer(directory: Path, tag: str, seconds: float, explicit: bool,
-                history: History) -> subprocess.Popen[bytes]:
+                history: History) -> tuple[subprocess.Popen[bytes], threading.Thread]:
+    """A writer process and the thread that reads its OP lines (join it before reading
+    the history: ``communicate()`` would race it for the last lines of stdout)."""
     cmd = [sys.executable, "-m", "tests.reliability_support", "write", str(directory),
            "--tag", tag, "--seconds", str(seconds), "--idem-every", "5"]
     if explicit:
@@ -134,8 +136,9 @@ def _api_writer(directory: Path, tag: str, seconds: float, explicit: bool,
                 history.add(Op(tag, name, invoked, completed, outcome, position, event_id,
                                retried, key))
 
-    threading.Thread(target=collect, daemon=True).start()
-    return proc
+    collector = threading.Thread(target=collect, daemon=True)
+    collector.start()
+    return proc, collector
 
 
 def _cli_writer(directory: Path, tag: str, deadline: float, history: History) -> None:
@@ -259,8 +262,11 @@ def run_concurrency(root: Path, seconds: float, *, api_writers: int = 4, cli_wri
             t.start()
         for t in threads:
             t.join()
-        for proc in procs:
-            _, err = proc.communicate(timeout=300)
+        for proc, collector in procs:
+            proc.wait(timeout=300)
+            collector.join(timeout=60)
+            assert proc.stderr is not None
+            err = proc.stderr.read()
             if proc.returncode != 0:
                 tally.fail(f"writer process exited {proc.returncode}: {err.decode()[-300:]}")
         tally.add("seconds", round(time.monotonic() - started))

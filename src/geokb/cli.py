@@ -21,6 +21,7 @@ import typer
 from . import claimfile, render
 from .events import EVENT_TYPES, GeoKBError
 from .ontology import OntologyError
+from .queries import PAGE_SIZE
 
 app = typer.Typer(help="geokb: an event-sourced geopolitical knowledge base.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -343,16 +344,23 @@ def show(claim: str, as_of: str = typer.Option(None, "--as-of"),
     guarded(run)
 
 
+LIMIT_HELP = "Claims per page (0: all of them)."
+OFFSET_HELP = "Claims to skip (the next page starts at offset + limit)."
+
+
 @app.command()
 def status(
     entity: str = typer.Argument(..., help="Label, alias (any case) or slug."),
     as_of: str = typer.Option(None, "--as-of", help="Log position or UTC time: as known then."),
     valid_at: str = typer.Option(None, "--valid-at", help="World date: as true then."),
+    limit: int = typer.Option(PAGE_SIZE, "--limit", min=0, help=LIMIT_HELP),
+    offset: int = typer.Option(0, "--offset", min=0, help=OFFSET_HELP),
     format: Fmt = typer.Option(Fmt.text, "--format"),
 ) -> None:
-    """The status of a facility or agreement, and every claim about it, with evidence."""
+    """The status of a facility or agreement, and the claims about it, with evidence."""
     def run() -> None:
-        answer = open_kb().status(entity, as_of=as_of, valid_at=valid_at)
+        answer = open_kb().status(entity, as_of=as_of, valid_at=valid_at,
+                                  limit=limit or None, offset=offset)
         emit_json(answer) if format is Fmt.json else typer.echo(render.status_text(answer))
     guarded(run)
 
@@ -362,11 +370,14 @@ def timeline(
     entity: str = typer.Argument(..., help="Label, alias (any case) or slug."),
     as_of: str = typer.Option(None, "--as-of"),
     valid_at: str = typer.Option(None, "--valid-at"),
+    limit: int = typer.Option(PAGE_SIZE, "--limit", min=0, help=LIMIT_HELP),
+    offset: int = typer.Option(0, "--offset", min=0, help=OFFSET_HELP),
     format: Fmt = typer.Option(Fmt.text, "--format"),
 ) -> None:
     """Claims about an entity in world-time order."""
     def run() -> None:
-        answer = open_kb().timeline(entity, as_of=as_of, valid_at=valid_at)
+        answer = open_kb().timeline(entity, as_of=as_of, valid_at=valid_at,
+                                    limit=limit or None, offset=offset)
         emit_json(answer) if format is Fmt.json else typer.echo(render.timeline_text(answer))
     guarded(run)
 

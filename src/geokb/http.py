@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hmac
 import json
 import os
@@ -19,10 +20,12 @@ import re
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
@@ -35,6 +38,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 from pyoxigraph import NamedNode, Variable
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL, Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,6 +46,8 @@ from . import sparql_protocol as sp
 from .cache import ResultCache
 from .codec import envelope_of
 from .events import GeoKBError, InvalidEvent, NotFound, RecordedEvent
+from .eventstore import PENDING_NAME, EventStore, FileEventStore
+from .queries import PAGE_SIZE
 from .updates import uses_keyword
 from .vocab import compact
 
@@ -194,7 +200,137 @@ async def _send_error(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# -- SPARQL queries ahead of the router ---------------------------------------------------
+
+SPARQL_PATHS = ("/sparql", "/sparql/")
+
+
+class SparqlQueries:
+    """SPARQL queries at ``paths`` answered as plain ASGI, ahead of routing.
+
+    A small query costs the engine a few hundred microseconds; FastAPI's routing,
+    dependency solving and middleware would cost as much again. Only queries are
+    answered here (``answer`` is the route's own), with the route's errors; updates, the
+    service description and requests the protocol refuses go on to the route.
+    """
+
+    def __init__(self, app: ASGIApp, paths: tuple[str, ...],
+                 answer: Callable[[sp.SparqlRequest, str | None, str],
+                                  Awaitable[sp.Answer]]) -> None:
+        self.app = app
+        self.paths = paths
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths \
+                or scope["method"] not in ("GET", "POST"):
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        if scope["method"] == "POST":
+            chunks = []
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+            body = b"".join(chunks)
+            receive = _replay(body, receive)
+        headers = Headers(scope=scope)
+        try:
+            req = sp.parse_request(scope["method"], scope.get("query_string", b"").decode(),
+                                   headers.get("content-type"), body)
+        except (sp.ProtocolError, UnicodeDecodeError):
+            req = None  # the route says what is wrong, as it always has
+        if req is None or req.operation != "query":
+            await self.app(scope, receive, send)
+            return
+        try:
+            answer = await self.answer(req, headers.get("accept"), _endpoint(scope))
+        except Exception as exc:
+            if sp.error_status(exc) is None:
+                raise  # a bug: a 500, as from the route
+            response: Response = _error_response(exc)
+        else:
+            response = _answer_response(answer)
+        await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` (already read) once, then the real one's messages."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _endpoint(scope: Scope) -> str:
+    """The request's URL without its query string: the SPARQL endpoint's IRI."""
+    return str(URL(scope={**scope, "query_string": b""}))
+
+
+def _answer_response(answer: sp.Answer) -> Response:
+    return Response(answer.body, status_code=answer.status, media_type=answer.media_type,
+                    headers={"Vary": "Accept"})
+
+
 # -- query threads ----------------------------------------------------------------------
+
+
+class _Workers:
+    """At most ``size`` daemon threads that run jobs in turn: a thread starts when work
+    finds every thread busy, and ends after ``idle`` seconds without work. Reusing them
+    spares each query a thread start."""
+
+    def __init__(self, name: str, size: int, idle: float = 30.0) -> None:
+        self._name = name
+        self._size = size
+        self._idle_seconds = idle
+        self._cond = threading.Condition()
+        self._jobs: deque[Callable[[], None]] = deque()
+        self._idle = 0
+        self._threads = 0
+        self._closed = False
+
+    def close(self) -> None:
+        """Let every thread end once the jobs queued now are done (the app is stopping)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._cond:
+            self._jobs.append(job)
+            if self._idle >= len(self._jobs) or self._threads >= self._size:
+                self._cond.notify()  # a waiting thread, or the next one to finish, takes it
+                return
+            self._threads += 1
+        threading.Thread(target=self._work, name=self._name, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                deadline = time.monotonic() + self._idle_seconds
+                while not self._jobs:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or self._closed:
+                        self._threads -= 1
+                        return
+                    self._idle += 1
+                    try:
+                        self._cond.wait(remaining)
+                    finally:
+                        self._idle -= 1
+                job = self._jobs.popleft()
+            job()
 
 
 class QueryRunner:
@@ -203,11 +339,16 @@ class QueryRunner:
     pyoxigraph cannot cancel a query. On timeout the client gets its 503 at once and the
     thread is told to stop at the next result row; a query that blocks inside the engine
     (a big ORDER BY or aggregate) runs on and keeps its slot until it finishes, so a burst
-    of runaway queries makes later ones wait, then time out, instead of piling up.
+    of runaway queries makes later ones wait, then time out, instead of piling up. The
+    threads are kept for the next queries while there is work.
     """
 
     def __init__(self, slots: int) -> None:
         self._slots = threading.BoundedSemaphore(slots)
+        self._workers = _Workers("geokb-query", slots)
+
+    def close(self) -> None:
+        self._workers.close()
 
     async def run(self, work: Callable[[sp.Limits], T], limits: sp.Limits) -> T:
         while not self._slots.acquire(blocking=False):
@@ -228,7 +369,7 @@ class QueryRunner:
             finally:
                 self._slots.release()
 
-        threading.Thread(target=target, name="geokb-query", daemon=True).start()
+        self._workers.submit(target)
         remaining = max(0.0, limits.deadline - time.monotonic())
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), remaining)
@@ -358,12 +499,28 @@ class StatusValue(_Open):
     claim: str
 
 
+class NextPage(_Open):
+    as_of: int = Field(description="The log position the first page was read at")
+    valid_at: str | None = None
+    offset: int
+    limit: int | None
+
+
+class PageOut(_Open):
+    offset: int
+    limit: int | None = Field(description="null: every claim on one page")
+    total: int = Field(description="Claims about the entity in this view, on every page")
+    next: NextPage | None = Field(description="The query parameters of the next page "
+                                              "(also in the Link header); null at the end")
+
+
 class StatusOut(_Open):
     entity: EntityOut
     as_of: int | None = None
     valid_at: str | None = None
-    status: list[StatusValue]
+    status: list[StatusValue] = Field(description="Every status claim, on every page")
     claims: list[ClaimOut]
+    page: PageOut
 
 
 class TimelineOut(_Open):
@@ -371,6 +528,7 @@ class TimelineOut(_Open):
     as_of: int | None = None
     valid_at: str | None = None
     claims: list[ClaimOut]
+    page: PageOut
 
 
 class SpanOut(_Open):
@@ -463,6 +621,10 @@ def _docs(model: type[BaseModel], *errors: int) -> dict[int | str, dict[str, Any
     return out
 
 
+MAX_PAGE = 1000
+PAGE_DOC = f"Claims per page (at most {MAX_PAGE})"
+OFFSET_DOC = "Claims to skip: the next page is in page.next (and the Link header)"
+
 ENTITY_NAMES = """SELECT ?e ?label ?name WHERE {
   ?e gk:declaredIn ?ev ; rdfs:label ?label .
   { ?e rdfs:label ?name } UNION { ?e skos:altLabel ?name }
@@ -503,6 +665,67 @@ SPARQL_DOC = {
 # -- the app ----------------------------------------------------------------------------
 
 
+class LogWatch:
+    """The log's head position, read again only when the log may have moved.
+
+    On the file log every append changes the ``stat`` of ``events.jsonl`` (size,
+    modification and change times, inode), and a batch becomes visible when its
+    ``.pending`` marker goes: while neither changes, neither does the head, and a request
+    costs one ``stat`` (two while a marker was there at the last read) instead of reading
+    and decoding the last line. Other backends (PostgreSQL) are asked every time.
+    """
+
+    def __init__(self, log: EventStore) -> None:
+        self.log = log
+        self._files = (log.path, log.directory / PENDING_NAME) \
+            if isinstance(log, FileEventStore) else None
+        self._seen: tuple[Any, Any, int] | None = None  # log stat, marker stat, head
+
+    @staticmethod
+    def _stat(path: Path) -> tuple[int, int, int, int] | None:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return None
+        return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+    def cached(self) -> int | None:
+        """The head if the files show it has not moved since it was read (costs a
+        ``stat`` or two, never a read), else ``None``."""
+        seen, files = self._seen, self._files
+        if files is None or seen is None or self._stat(files[0]) != seen[0]:
+            return None
+        if seen[1] is not None and self._stat(files[1]) != seen[1]:
+            return None
+        return seen[2]
+
+    def head(self) -> int:
+        """The log's head position (read from the log only if it may have moved)."""
+        files = self._files
+        if files is None:
+            return self.log.head().position
+        known = self.cached()
+        if known is not None:
+            return known
+        log, marker = self._stat(files[0]), self._stat(files[1])  # before the read
+        position = self.log.head().position
+        self._seen = (log, marker, position)
+        return position
+
+
+def _lifespan(svc: _Service) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """Stop the query threads when the app stops (each would otherwise idle on for 30 s)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            svc.runner.close()
+
+    return lifespan
+
+
 class _Service:
     """What the handlers share: the KB, the settings, the query threads."""
 
@@ -510,11 +733,18 @@ class _Service:
         self.kb = kb
         self.settings = settings
         self.runner = QueryRunner(settings.query_slots)
+        self.watch = LogWatch(kb.log)
         # answers keyed by request and log head: correct for as long as the head stands
         self.answers: ResultCache[sp.Answer] = ResultCache(max_entries=settings.cache_entries)
 
     def head(self) -> int:
-        return self.kb.log.head().position
+        return self.watch.head()
+
+    def current(self) -> int | None:
+        """The log head if the projection is known to be caught up with it without any
+        I/O but a ``stat`` (safe on the event loop), else ``None``."""
+        head = self.watch.cached()
+        return head if head is not None and head == self.kb.position else None
 
     def refresh(self) -> int:
         """Catch up with events other processes appended; returns the log head."""
@@ -522,6 +752,20 @@ class _Service:
         if head != self.kb.position:
             self.kb.catch_up()
         return head
+
+    def cached_json(self, key: tuple[Any, ...], make: Callable[[], dict[str, Any]],
+                    headers: Callable[[dict[str, Any]], dict[str, str]] | None = None
+                    ) -> Response:
+        """A REST answer, kept under ``key`` and the log head it was read at."""
+        full = (*key, self.refresh())
+        hit = self.answers.get(full)
+        if hit is None:
+            answer = make()
+            extra = headers(answer) if headers is not None else {}
+            body = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+            hit = sp.Answer(body, "application/json", headers=tuple(extra.items()))
+            self.answers.put(full, hit, len(body))
+        return Response(hit.body, media_type=hit.media_type, headers=dict(hit.headers))
 
     def limits(self) -> sp.Limits:
         return sp.Limits(max_rows=self.settings.max_rows, timeout=self.settings.query_timeout)
@@ -548,19 +792,24 @@ class _Service:
         return match
 
     def query(self, text: str, *, accept: str | None, limits: sp.Limits,
-              as_of: str | None = None, valid_at: str | None = None,
+              as_of: str | None = None, valid_at: str | None = None, fresh: bool = False,
               **options: Any) -> sp.Answer:
-        """Run a query (in a query thread) and serialize its answer."""
-        if not self.settings.allow_service and uses_keyword(text, "SERVICE"):
+        """Run a query (in a query thread) and serialize its answer; ``fresh``: the
+        caller has just caught up with the log."""
+        # the keyword scan only where the word is there at all (any case)
+        if not self.settings.allow_service and "SERVICE" in text.upper() \
+                and uses_keyword(text, "SERVICE"):
             raise sp.ProtocolError(400, "SERVICE (federated query) is disabled on this "
                                         "server: it would make the server fetch URLs")
         if not self.settings.sparql_prefixes:
             options["prefixes"] = {}
-        self.refresh()
+        if not fresh:
+            self.refresh()
         limits.check()
         try:
             result = self.kb.query(text, as_of=as_of, valid_at=valid_at, **options)
-            return sp.answer(result, accept, limits)
+            return sp.answer(result, accept, limits, again=lambda: self.kb.query(
+                text, as_of=as_of, valid_at=valid_at, **options))
         except SyntaxError as exc:
             raise sp.ProtocolError(400, f"SPARQL syntax error: {exc}") from exc
         except InvalidEvent as exc:
@@ -584,7 +833,10 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
                     "evidence-first REST API under `/api`. Writes need "
                     "`Authorization: Bearer <token>`. See docs/http.md.",
         version="0.1.0",
+        lifespan=_lifespan(svc),
     )
+    # added first, so innermost: the body limit and CORS apply to it as to the routes
+    app.add_middleware(SparqlQueries, paths=SPARQL_PATHS, answer=lambda *a: answer_query(*a))
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -622,32 +874,47 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
 
     # -- SPARQL protocol ---------------------------------------------------------------
 
-    async def sparql(request: Request) -> Response:
-        body = await request.body()
-        req = sp.parse_request(request.method, request.url.query,
-                               request.headers.get("content-type"), body)
-        endpoint = str(request.url.replace(query="", fragment=""))
-        if req.operation == "none":
-            return description(request, endpoint)
-        if req.operation == "update":
-            return await update(request, req, endpoint)
+    async def answer_query(req: sp.SparqlRequest, accept: str | None,
+                           endpoint: str) -> sp.Answer:
         options: dict[str, Any] = {"base_iri": endpoint}
         if req.has_dataset:
             options["default_graph"] = [_node(g) for g in req.default_graphs]
             options["named_graphs"] = [_node(g) for g in req.named_graphs]
-        limits = svc.limits()
-        accept = request.headers.get("accept")
         key = (req.text, accept, req.as_of, req.valid_at, endpoint,
                tuple(req.default_graphs) if req.has_dataset else None,
-               tuple(req.named_graphs) if req.has_dataset else None, svc.refresh())
-        cached = svc.answers.get(key)
+               tuple(req.named_graphs) if req.has_dataset else None)
+        # a repeated query while the log stands still is answered here, on the event
+        # loop (a stat of the log, a dictionary lookup); anything else takes one hop to a
+        # query thread, which catches up, looks again, and runs the query
+        head = svc.current()
+        cached = svc.answers.get((*key, head)) if head is not None else None
         if cached is None:
             cached = await svc.runner.run(
-                lambda lim: svc.query(req.text, accept=accept, limits=lim,
-                                      as_of=req.as_of, valid_at=req.valid_at, **options), limits)
-            svc.answers.put(key, cached, len(cached.body))
-        return Response(cached.body, status_code=cached.status, media_type=cached.media_type,
-                        headers={"Vary": "Accept"})
+                lambda lim: cached_query(key, head, req, accept, options, lim), svc.limits())
+        return cached
+
+    def cached_query(key: tuple[Any, ...], head: int | None, req: sp.SparqlRequest,
+                     accept: str | None, options: dict[str, Any],
+                     limits: sp.Limits) -> sp.Answer:
+        full = (*key, head if head is not None else svc.refresh())
+        answer = svc.answers.get(full) if head is None else None
+        if answer is None:
+            answer = svc.query(req.text, accept=accept, limits=limits, as_of=req.as_of,
+                               valid_at=req.valid_at, fresh=True, **options)
+            svc.answers.put(full, answer, len(answer.body))
+        return answer
+
+    async def sparql(request: Request) -> Response:
+        body = await request.body()
+        req = sp.parse_request(request.method, request.url.query,
+                               request.headers.get("content-type"), body)
+        endpoint = _endpoint(request.scope)
+        if req.operation == "none":
+            return description(request, endpoint)
+        if req.operation == "update":
+            return await update(request, req, endpoint)
+        return _answer_response(await answer_query(req, request.headers.get("accept"),
+                                                   endpoint))
 
     def description(request: Request, endpoint: str) -> Response:
         offers = [*sp.GRAPH_TYPES, "text/html"]
@@ -671,7 +938,7 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
              "deleted": len(e.payload.get("delete", [])),
              "inserted": len(e.payload.get("insert", []))} for e in recorded]).model_dump())
 
-    for path in ("/sparql", "/sparql/"):
+    for path in SPARQL_PATHS:
         for method in ("GET", "POST"):
             app.add_api_route(path, sparql, methods=[method], summary="SPARQL 1.1 endpoint",
                               description="Query (GET, form POST, direct POST), update (POST, "
@@ -737,20 +1004,31 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/entities/{slug}/status", tags=["entities"],
              responses=_docs(StatusOut, 404, 409, 422), response_class=JSONResponse,
-             summary="An entity's status claims and every claim about it, with evidence")
-    def status(slug: str = PathParam(..., examples=["tartus-naval-base"]),
+             summary="An entity's status claims and a page of the claims about it, with "
+                     "evidence")
+    def status(request: Request, slug: str = PathParam(..., examples=["tartus-naval-base"]),
                as_of: str | None = Query(None, description="Log position or UTC time"),
-               valid_at: str | None = Query(None, description="YYYY, YYYY-MM or YYYY-MM-DD")
-               ) -> Response:
-        svc.refresh()
-        return JSONResponse(svc.kb.status(slug, as_of=as_of, valid_at=valid_at))
+               valid_at: str | None = Query(None, description="YYYY, YYYY-MM or YYYY-MM-DD"),
+               limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE, description=PAGE_DOC),
+               offset: int = Query(0, ge=0, description=OFFSET_DOC)) -> Response:
+        return svc.cached_json(
+            ("status", slug, as_of, valid_at, limit, offset),
+            lambda: svc.kb.status(slug, as_of=as_of, valid_at=valid_at, limit=limit,
+                                  offset=offset),
+            lambda answer: _next_link(request, answer))
 
     @app.get("/api/entities/{slug}/timeline", tags=["entities"],
              responses=_docs(TimelineOut, 404, 409, 422), response_class=JSONResponse,
-             summary="Claims about an entity in world-time order")
-    def timeline(slug: str, as_of: str | None = None, valid_at: str | None = None) -> Response:
-        svc.refresh()
-        return JSONResponse(svc.kb.timeline(slug, as_of=as_of, valid_at=valid_at))
+             summary="A page of the claims about an entity in world-time order")
+    def timeline(request: Request, slug: str, as_of: str | None = None,
+                 valid_at: str | None = None,
+                 limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE, description=PAGE_DOC),
+                 offset: int = Query(0, ge=0, description=OFFSET_DOC)) -> Response:
+        return svc.cached_json(
+            ("timeline", slug, as_of, valid_at, limit, offset),
+            lambda: svc.kb.timeline(slug, as_of=as_of, valid_at=valid_at, limit=limit,
+                                    offset=offset),
+            lambda answer: _next_link(request, answer))
 
     @app.get("/api/claims/{claim_id}", tags=["claims"], responses=_docs(ClaimOut, 404, 422),
              response_class=JSONResponse,
@@ -866,6 +1144,16 @@ def _ensure_claim(svc: _Service, claim_id: str) -> None:
     svc.kb.claim(claim_id)
 
 
+def _next_link(request: Request, answer: dict[str, Any]) -> dict[str, str]:
+    """A ``Link: <…>; rel="next"`` header for a paged answer that has a next page."""
+    following = answer["page"]["next"]
+    if following is None:
+        return {}
+    params = {k: str(v) for k, v in following.items() if v is not None}
+    url = request.url.replace(query=urlencode(params))
+    return {"Link": f'<{url.path}?{url.query}>; rel="next"'}
+
+
 def _find_entities(kb: KnowledgeBase, q: str, limit: int) -> list[dict[str, Any]]:
     words = q.casefold().split()
     whole = " ".join(words)
@@ -929,15 +1217,17 @@ def _sse(event: RecordedEvent) -> str:
     return f"id: {event.position}\nevent: {event.type}\ndata: {data}\n\n"
 
 
-def _error_handlers(app: FastAPI) -> None:
-    def respond(exc: Exception) -> JSONResponse:
-        status = sp.error_status(exc)
-        assert status is not None
-        headers = exc.headers if isinstance(exc, sp.ProtocolError) else None
-        return JSONResponse(sp.error_body(exc), status_code=status, headers=headers)
+def _error_response(exc: Exception) -> JSONResponse:
+    """The response to a domain error (see :func:`geokb.sparql_protocol.error_status`)."""
+    status = sp.error_status(exc)
+    assert status is not None
+    headers = exc.headers if isinstance(exc, sp.ProtocolError) else None
+    return JSONResponse(sp.error_body(exc), status_code=status, headers=headers)
 
+
+def _error_handlers(app: FastAPI) -> None:
     async def domain(_request: Request, exc: Exception) -> Response:
-        return respond(exc)
+        return _error_response(exc)
 
     classes: list[type[Exception]] = [sp.ProtocolError, *(c for c, _ in sp.ERROR_STATUS)]
     for cls in classes:

@@ -318,18 +318,25 @@ class KnowledgeBase:
         return queries.resolve_entity(self.projection, name, self.resolve_as_of(as_of))
 
     def status(self, name: str, *, as_of: str | int | None = None,
-               valid_at: str | None = None) -> dict[str, Any]:
+               valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+               offset: int = 0) -> dict[str, Any]:
+        """The entity's status claims and a page of the claims about it (``limit=None``:
+        all); ``answer["page"]["next"]`` holds the arguments of the next page."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
             entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.status(self.projection, entity, when, self.ontology.labels)
+            return queries.status(self.projection, entity, when, self.ontology.labels,
+                                  limit=limit, offset=offset)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
-                 valid_at: str | None = None) -> dict[str, Any]:
+                 valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+                 offset: int = 0) -> dict[str, Any]:
+        """A page of the claims about the entity in world-time order (see :meth:`status`)."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
             entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.timeline(self.projection, entity, when, self.ontology.labels)
+            return queries.timeline(self.projection, entity, when, self.ontology.labels,
+                                    limit=limit, offset=offset)
 
     def claim(self, claim: str, *, as_of: str | int | None = None) -> dict[str, Any]:
         iri = NamedNode(claimfile.slug_iri(claim, CLAIM, "claim"))

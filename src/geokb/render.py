@@ -74,6 +74,26 @@ def _header(answer: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _count(answer: dict[str, Any], unit: str = "") -> str:
+    """How many claims the answer shows: "3", or "21–40 of 95" for a page of more.
+
+    >>> _count({"claims": [{}] * 2, "page": {"offset": 2, "total": 9, "next": {"offset": 4}}})
+    '3–4 of 9; --offset 4 for more'
+    >>> _count({"claims": [{}] * 3, "page": {"offset": 0, "total": 3, "next": None}}, " claims")
+    '3 claims'
+    """
+    shown = len(answer["claims"])
+    page = answer.get("page") or {"offset": 0, "total": shown, "next": None}
+    if page["offset"] == 0 and page["total"] == shown:
+        return f"{shown}{unit}"
+    first, last = page["offset"] + 1, page["offset"] + shown
+    text = f"{first}–{last} of {page['total']}{unit}" if shown else \
+        f"none past {page['offset']} of {page['total']}{unit}"
+    if page["next"] is not None:
+        text += f"; --offset {page['next']['offset']} for more"
+    return text
+
+
 def status_text(answer: dict[str, Any]) -> str:
     lines = _header(answer)
     if answer["status"]:
@@ -81,14 +101,14 @@ def status_text(answer: dict[str, Any]) -> str:
         lines.append(f"status: {values}")
     else:
         lines.append("status: no status claim")
-    lines.append(f"claims about it ({len(answer['claims'])}):")
+    lines.append(f"claims about it ({_count(answer)}):")
     lines += [claim_text(c) for c in answer["claims"]]
     return "\n".join(lines)
 
 
 def timeline_text(answer: dict[str, Any]) -> str:
     lines = _header(answer)
-    lines.append(f"timeline ({len(answer['claims'])} claims, world time order, unknown last):")
+    lines.append(f"timeline ({_count(answer, ' claims')}, world time order, unknown last):")
     lines += [claim_text(c) for c in answer["claims"]]
     return "\n".join(lines)
 

@@ -20,9 +20,9 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape, quoteattr
 
@@ -389,15 +389,22 @@ def collect(items: Iterable[Any], limits: Limits) -> list[Any]:
 
 @dataclass(frozen=True)
 class Answer:
-    """A serialized result: status, media type and body."""
+    """A serialized result: status, media type, body and any extra response headers."""
 
     body: bytes
     media_type: str
     status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
 
 
-def answer(result: Any, accept: str | None, limits: Limits) -> Answer:
+def answer(result: Any, accept: str | None, limits: Limits, *,
+           again: Callable[[], Any] | None = None) -> Answer:
     """Serialize a pyoxigraph query result in the format the client prefers.
+
+    SELECT results in JSON are written by pyoxigraph's own serializer when ``again`` (a
+    function that runs the query anew) is given: a body of at most 3 bytes per allowed
+    row cannot hold more rows than the limit (a row is at least ``{}`` and a comma), so
+    only a bigger one has its rows counted, by running the query again here.
 
     Raises :class:`ProtocolError` (406) if no format fits, :class:`QueryTimeout` or
     :class:`ResultTooLarge`.
@@ -407,6 +414,15 @@ def answer(result: Any, accept: str | None, limits: Limits) -> Answer:
         return Answer(serialize_boolean(bool(result), SOLUTION_TYPES[media]), _typed(media))
     if isinstance(result, ox.QuerySolutions):
         media = _pick(accept, SOLUTION_TYPES, "SELECT results")
+        if again is not None and SOLUTION_TYPES[media] == "json":
+            out = _Capped(3 * limits.max_rows, limits)
+            try:
+                result.serialize(cast("IO[bytes]", out), format=ox.QueryResultsFormat.JSON)
+            except _Overflow:
+                result = again()
+            else:
+                limits.check()
+                return Answer(b"".join(out.parts), _typed(media))
         names = [v.value for v in result.variables]
         rows = collect((list(row) for row in result), limits)
         return Answer(serialize_solutions(names, rows, SOLUTION_TYPES[media]), _typed(media))
@@ -415,6 +431,31 @@ def answer(result: Any, accept: str | None, limits: Limits) -> Answer:
         triples = collect(result, limits)
         return Answer(serialize_graph(triples, GRAPH_TYPES[media]), _typed(media))
     raise TypeError(f"unexpected query result {type(result).__name__}")
+
+
+class _Overflow(Exception):
+    """More bytes than :class:`_Capped` takes."""
+
+
+class _Capped:
+    """Where pyoxigraph's serializer writes: the bytes, up to ``cap`` and the deadline."""
+
+    def __init__(self, cap: int, limits: Limits) -> None:
+        self.cap = cap
+        self.limits = limits
+        self.size = 0
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise _Overflow
+        self.limits.check()
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
 def _pick(accept: str | None, offers: Mapping[str, object], what: str) -> str:
@@ -450,6 +491,28 @@ def _term_json(term: Any) -> dict[str, Any]:
                                             "predicate": _term_json(term.predicate),
                                             "object": _term_json(term.object)}}
     raise TypeError(f"unexpected term {term!r}")
+
+
+#: What json.dumps(…, ensure_ascii=False) writes a string with (in C where it can).
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _term_json_text(term: Any) -> str:
+    """``json.dumps(_term_json(term), ensure_ascii=False)``, without the dictionary."""
+    kind = type(term)
+    if kind is NamedNode:
+        return '{"type": "uri", "value": ' + _json_string(term.value) + "}"
+    if kind is Literal:
+        value = _json_string(term.value)
+        if term.language:
+            return ('{"type": "literal", "value": ' + value + ', "xml:lang": '
+                    + _json_string(term.language) + "}")
+        datatype = term.datatype.value
+        if datatype == XSD_STRING:
+            return '{"type": "literal", "value": ' + value + "}"
+        return ('{"type": "literal", "value": ' + value + ', "datatype": '
+                + _json_string(datatype) + "}")
+    return json.dumps(_term_json(term), ensure_ascii=False)
 
 
 def _xml_text(text: str) -> str:
@@ -499,10 +562,15 @@ def serialize_solutions(names: Sequence[str], rows: Sequence[Sequence[Any]], fmt
     <BLANKLINE>
     """
     if fmt == "json":
-        bindings = [{n: _term_json(t) for n, t in zip(names, row, strict=True) if t is not None}
-                    for row in rows]
-        return json.dumps({"head": {"vars": list(names)}, "results": {"bindings": bindings}},
-                          ensure_ascii=False).encode("utf-8")
+        # the text json.dumps(…, ensure_ascii=False) gives, written term by term
+        keys = [_json_string(n) + ": " for n in names]
+        bindings = ", ".join(
+            "{" + ", ".join(k + _term_json_text(t) for k, t in zip(keys, row, strict=True)
+                            if t is not None) + "}"
+            for row in rows)
+        head = ", ".join(_json_string(n) for n in names)
+        return (f'{{"head": {{"vars": [{head}]}}, "results": {{"bindings": [{bindings}]}}}}'
+                .encode())
     if fmt == "xml":
         head = "".join(f"<variable name={quoteattr(n)}/>" for n in names)
         results = "".join(

@@ -642,19 +642,55 @@ CONSTRUCT {
           ent.same_as.map((s, i) => [i ? ", " : "", h("a", { href: s, rel: "noopener noreferrer" }, s)]))
         : null);
     const claims = data.claims || [];
+    const total = String(data.page ? data.page.total : claims.length);
     const tabs = h("nav", { class: "tabs", "aria-label": "Entity views" },
       h("a", { href: `#/entity/${slug}`, "aria-current": tab !== "timeline" ? "page" : null },
-        "Status & claims", tab !== "timeline" ? h("span", { class: "count" }, String(claims.length)) : null),
+        "Status & claims", tab !== "timeline" ? h("span", { class: "count" }, total) : null),
       h("a", { href: `#/entity/${slug}/timeline`, "aria-current": tab === "timeline" ? "page" : null },
-        "Timeline", tab === "timeline" ? h("span", { class: "count" }, String(claims.length)) : null));
+        "Timeline", tab === "timeline" ? h("span", { class: "count" }, total) : null));
     if (tab === "timeline") {
-      render(head, timeBanner(), tabs, timelineList(claims, ent.iri));
+      const list = timelineList(claims, ent.iri);
+      render(head, timeBanner(), tabs, list, moreButton(path, data.page, list, (more) => timelineItems(more, ent.iri, list)));
     } else {
-      render(head, timeBanner(), statusPanel(data.status || []), tabs,
-        claims.length
-          ? h("div", { class: "claim-list" }, claims.map((c) => claimCard(c, { current: ent.iri })))
-          : h("p", { class: "empty" }, "No claim about this entity is known at this point in time."));
+      const list = claims.length
+        ? h("div", { class: "claim-list" }, claims.map((c) => claimCard(c, { current: ent.iri })))
+        : h("p", { class: "empty" }, "No claim about this entity is known at this point in time.");
+      render(head, timeBanner(), statusPanel(data.status || []), tabs, list,
+        moreButton(path, data.page, list, (more) => more.map((c) => claimCard(c, { current: ent.iri }))));
     }
+  }
+
+  /**
+   * "Show more": fetches the next page of a paged answer (its page.next holds the query
+   * parameters, as_of pinned to the first page's log position) and appends it to `list`.
+   */
+  function moreButton(path, page, list, itemsOf) {
+    if (!page || !page.next) return null;
+    let next = page.next;
+    const label = () => `Show more claims (${next.offset} of ${page.total} shown)`;
+    const status = h("p", { class: "muted small", role: "status" });
+    const button = h("button", { type: "button", class: "btn btn-quiet more" }, label());
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(next)) if (value !== null && value !== undefined) params.set(key, String(value));
+      try {
+        const more = await apiJson(path, params);
+        append(list, itemsOf(more.claims || []));
+        next = more.page && more.page.next;
+        status.textContent = "";
+        if (next) {
+          button.textContent = label();
+          button.disabled = false;
+        } else {
+          button.remove();
+        }
+      } catch (e) {
+        status.textContent = `Could not load more claims: ${e.message}`;
+        button.disabled = false;
+      }
+    });
+    return h("div", { class: "more-claims" }, button, status);
   }
 
   function statusPanel(values) {
@@ -669,7 +705,14 @@ CONSTRUCT {
 
   function timelineList(claims, current) {
     if (!claims.length) return h("p", { class: "empty" }, "No claim about this entity is known at this point in time.");
-    let lastKey = null;
+    const list = h("ol", { class: "timeline", "aria-label": "Claims in world-time order" });
+    append(list, timelineItems(claims, current, list));
+    return list;
+  }
+
+  /** Timeline items; a date is shown where it changes, also across pages of `list`. */
+  function timelineItems(claims, current, list) {
+    let lastKey = list.dataset.lastKey || null;
     const items = claims.map((c) => {
       const vt = c.valid_time || {};
       const d = vt.from || vt.until;
@@ -683,7 +726,8 @@ CONSTRUCT {
           : null),
         h("div", { class: "tl-body" }, claimCard(c, { current })));
     });
-    return h("ol", { class: "timeline", "aria-label": "Claims in world-time order" }, items);
+    if (lastKey !== null) list.dataset.lastKey = lastKey;
+    return items;
   }
 
   async function claimView(id) {

@@ -1,0 +1,36 @@
+"""The HTTP app over the PostgreSQL log: each request asks the database for its head (no
+file to watch), so an append by another process shows in the next answer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from geokb.http import LogWatch, create_app
+from tests.conftest import mini_document
+from tests.test_postgres import REPO_SRC, pg_dsn, pg_kb, pg_server  # noqa: F401 (fixtures)
+
+
+def test_another_process_append_is_seen_over_postgres(tmp_path: Path, pg_dsn: str) -> None:  # noqa: F811
+    kb = pg_kb(tmp_path / "kb", pg_dsn)
+    kb.ingest(mini_document(), base_dir=tmp_path)
+    assert LogWatch(kb.log).cached() is None  # nothing to stat: always asked
+    with TestClient(create_app(kb)) as client:
+        query = {"query": "ASK { claim:tartus-unclear gk:retractedIn ?e }"}
+        accept = {"Accept": "text/csv"}
+        assert client.get("/sparql", params=query, headers=accept).text.strip() == "false"
+        assert client.get("/api/entities/Tartus/status").json()["status"] != []
+        script = ("import sys; from geokb.postgres import PostgresEventStore as S; "
+                  "from geokb.events import Event as E; "
+                  "S(sys.argv[1]).append([E('ClaimRetracted', {'claim': "
+                  "'https://w3id.org/geokb/claim/tartus-unclear', 'reason': 'other process'})], "
+                  "expected_position=9, recorded_by='test:other')")
+        subprocess.run([sys.executable, "-c", script, pg_dsn], check=True, timeout=60,
+                       env={**os.environ, "PYTHONPATH": str(REPO_SRC)})
+        assert client.get("/sparql", params=query, headers=accept).text.strip() == "true"
+        assert client.get("/api/entities/Tartus/status").json()["status"] == []
+        assert client.get("/api/health").json() == {"position": 10}
