@@ -133,11 +133,17 @@ def figures_for(size: int, r: dict[str, Any], biggest: bool) -> list[Figure]:
     if "ingest_claims_per_s" in w:
         raw = 1000 / w["raw_pyshacl_batch_per_claim_ms"] \
             if w.get("raw_pyshacl_batch_per_claim_ms") else None
-        add(Figure("writes", f"batch ingest with SHACL (batches of {w['batch_size']}), "
-                   "claims/s", size, w["ingest_claims_per_s"], "claims/s", raw,
-                   "pySHACL alone on the same batch graph", _ratio(w["ingest_claims_per_s"], raw),
-                   "higher", "≥ 2,000 claims/s", w["ingest_claims_per_s"] >= 2000,
-                   "writes.ingest_vs_pyshacl"))
+        if "ingest_inmem_claims_per_s" in w:
+            rate = w["ingest_inmem_claims_per_s"]
+            add(Figure("writes", f"batch ingest with SHACL, projection in memory (the default; "
+                       f"batches of {w['batch_size']}), claims/s", size, rate, "claims/s", raw,
+                       "pySHACL alone on the same batch graph", _ratio(rate, raw), "higher",
+                       "≥ 2,000 claims/s", rate >= 2000, "writes.ingest_inmem_vs_pyshacl"))
+        add(Figure("writes", f"batch ingest with SHACL, projection on disk (batches of "
+                   f"{w['batch_size']}), claims/s", size, w["ingest_claims_per_s"], "claims/s",
+                   raw, "pySHACL alone on the same batch graph",
+                   _ratio(w["ingest_claims_per_s"], raw), "higher", "≥ 2,000 claims/s",
+                   w["ingest_claims_per_s"] >= 2000, "writes.ingest_vs_pyshacl"))
         add(Figure("writes", "admission per claim in a batch, ms", size,
                    w["admission_batch_per_claim_ms"], "ms",
                    w.get("raw_pyshacl_batch_per_claim_ms"), "pySHACL alone, same graph",
@@ -189,7 +195,7 @@ def figures_for(size: int, r: dict[str, Any], biggest: bool) -> list[Figure]:
         lab = res.get("status_by_label") or {}
         if lab.get("n"):
             add(Figure("queries", f"status by label {where}, p50 ms", size, lab["p50_ms"], "ms",
-                       note="name → entity is a SPARQL scan of every label"))
+                       note="name → entity through the lower-cased label index"))
         if res.get("mismatches"):
             add(Figure("queries", f"answers that differ from raw ({where})", size,
                        res["mismatches"], "answers"))
