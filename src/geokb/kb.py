@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import rdflib
 from pyoxigraph import NamedNode
 
 from . import claimfile, queries
@@ -56,7 +57,7 @@ class KnowledgeBase:
         self.projection_path = Path(projection_path) if projection_path is not None else None
         self.projection = ProjectionStore(self.projection_path)
         self.ontology = ontology or load_ontology()
-        self._shapes: object | None = None
+        self._shapes: rdflib.Graph | None = None
         self._write_lock = threading.RLock()
         # held while the projection changes, and while an answer is read from it in several
         # steps (status, timeline, claim, source), so no answer mixes two states
@@ -70,7 +71,7 @@ class KnowledgeBase:
     # -- log and projection -----------------------------------------------------------
 
     @property
-    def shapes(self) -> object:
+    def shapes(self) -> rdflib.Graph:
         if self._shapes is None:
             self._shapes = load_shapes()
         return self._shapes
@@ -131,7 +132,7 @@ class KnowledgeBase:
                 if earlier:  # a retried request: answer with what it recorded the first time
                     return earlier
                 admission = Admission(self.projection, self.ontology, self.shapes, self.texts,
-                                      engine=write_engine(self.shapes, self.ontology))  # type: ignore[arg-type]
+                                      engine=write_engine(self.shapes, self.ontology))
                 admission.check(events, pending_texts=texts, recorded_by=recorded_by)
                 for text in texts.values():
                     self.texts.put(text)

@@ -149,7 +149,7 @@ def validate(kb: KnowledgeBase) -> Report:
         elif key:
             introduced.setdefault(key, (line, event.id))
         introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
-    shacl = run_shacl(to_rdflib(store.quads()), kb.ontology, kb.shapes)  # type: ignore[arg-type]
+    shacl = run_shacl(to_rdflib(store.quads()), kb.ontology, kb.shapes)
     for r in shacl.results:
         if r.severity != "Violation":
             report.warnings.append(r.describe())
