@@ -108,7 +108,7 @@ def run_size(size: int, cfg: dict[str, Any], seed: int, cache: Path,
     if both_per_claim * size * 1.3 < 0.8 * avail:
         log(f"{size:,}: in-memory replay, raw loads, in-process queries …")
         inmem_args = {**common, "rdflib": cfg["rdflib"] and size <= 10_000}
-    elif ours_per_claim * size * 1.4 < 0.85 * avail:  # 1.2 was not enough at 1M (20 GiB)
+    elif ours_per_claim * size * 1.4 < 0.85 * avail:  # 1M fits: 12.8 KB/claim, 1.0x of 100k's
         log(f"{size:,}: in-memory replay, then raw loads one at a time (no room for both) …")
         inmem_args = {**common, "queries": False, "sequential": True}
     else:

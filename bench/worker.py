@@ -497,17 +497,7 @@ def writes(args: dict[str, Any]) -> dict[str, Any]:
         # validated batch ingest: admit + append (fsync) + apply
         budget = float(args.get("ingest_seconds", 20))
         n_batches = int(args.get("batches", 4))
-        appended = 0
-        spent = 0.0
-        per_batch: list[float] = []
-        while len(per_batch) < n_batches and spent < budget:
-            events = next_events(batch_size)
-            t = time.perf_counter()
-            kb.append(events, recorded_by=AGENT)
-            dt = time.perf_counter() - t
-            per_batch.append(dt)
-            spent += dt
-            appended += len(events)
+        appended, spent, per_batch = _ingest(kb, next_events, batch_size, n_batches, budget)
         out["ingest_claims"] = appended
         out["ingest_s"] = spent
         out["ingest_claims_per_s"] = appended / spent if spent else 0.0
@@ -528,16 +518,7 @@ def writes(args: dict[str, Any]) -> dict[str, Any]:
             mem_engine = write_engine(mem.shapes, mem.ontology)
             assert mem_engine is engine
             gc.freeze()  # after the replay, as `geokb` does once it has opened a KB
-            appended, spent = 0, 0.0
-            per_batch = []
-            while len(per_batch) < n_batches and spent < budget:
-                events = next_events(batch_size)
-                t = time.perf_counter()
-                mem.append(events, recorded_by=AGENT)
-                dt = time.perf_counter() - t
-                per_batch.append(dt)
-                spent += dt
-                appended += len(events)
+            appended, spent, _ = _ingest(mem, next_events, batch_size, n_batches, budget)
             out["ingest_inmem_claims"] = appended
             out["ingest_inmem_claims_per_s"] = appended / spent if spent else 0.0
         out["rss_peak_bytes"] = proc_status("self", "VmHWM")
@@ -545,6 +526,23 @@ def writes(args: dict[str, Any]) -> dict[str, Any]:
     finally:
         if not args.get("keep"):
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _ingest(kb: Any, next_events: Callable[[int], list[Any]], batch_size: int,
+            n_batches: int, budget: float) -> tuple[int, float, list[float]]:
+    """Validated batch ingest (admit + append with fsync + apply), bounded in batches and in
+    seconds: (claims appended, seconds spent in append, seconds per batch)."""
+    appended, spent = 0, 0.0
+    per_batch: list[float] = []
+    while len(per_batch) < n_batches and spent < budget:
+        events = next_events(batch_size)
+        t = time.perf_counter()
+        kb.append(events, recorded_by=AGENT)
+        dt = time.perf_counter() - t
+        per_batch.append(dt)
+        spent += dt
+        appended += len(events)
+    return appended, spent, per_batch
 
 
 def _engine_alone(admission: Any, drafts: list[Any], runs: int = 3) -> float:
