@@ -545,11 +545,11 @@ def _ingest(kb: Any, next_events: Callable[[int], list[Any]], batch_size: int,
     return appended, spent, per_batch
 
 
-def _engine_alone(admission: Any, drafts: list[Any], runs: int = 3) -> float:
-    """Seconds the compiled SHACL engine takes on the graph admission gives it for
-    ``drafts`` (the best of ``runs``), without the rules and the projection lookups."""
+def _admission_graph(admission: Any, drafts: list[Any]) -> tuple[list[Any], Any]:
+    """The quads and focus set admission hands the compiled engine for ``drafts``
+    (captured from its own call, so it stays the same graph however admission builds it)."""
     engine = admission.engine
-    captured: list[Any] = []
+    captured: list[tuple[list[Any], Any]] = []
     original = engine.validate
 
     def spy(quads: Any, *, focus: Any = None) -> Any:
@@ -562,44 +562,32 @@ def _engine_alone(admission: Any, drafts: list[Any], runs: int = 3) -> float:
         admission.shacl(drafts)
     finally:
         del engine.validate
-    quads, focus = captured[0]
+    return captured[0]
+
+
+def _engine_alone(admission: Any, drafts: list[Any], runs: int = 3) -> float:
+    """Seconds the compiled SHACL engine takes on the graph admission gives it for
+    ``drafts`` (the best of ``runs``), without the rules and the projection lookups."""
+    quads, focus = _admission_graph(admission, drafts)
     best = float("inf")
     for _ in range(runs):
         t = time.perf_counter()
-        engine.validate(quads, focus=focus)
+        admission.engine.validate(quads, focus=focus)
         best = min(best, time.perf_counter() - t)
     return best
 
 
 def _raw_pyshacl(kb: Any, admission: Any, drafts: list[Any]) -> float:
-    """Seconds pySHACL alone takes on the very graph admission validates for ``drafts``.
-
-    The quads are captured from admission's own call of the compiled engine (so it stays
-    the same graph however admission builds it), turned into an rdflib graph with the
-    ontology mixed in (as ``geokb.validation.run_shacl`` does), and only
-    ``pyshacl.validate`` on it is timed.
+    """Seconds pySHACL alone takes on the very graph admission validates for ``drafts``:
+    that graph turned into rdflib with the ontology mixed in (as
+    ``geokb.validation.run_shacl`` does); only ``pyshacl.validate`` is timed.
     """
     import pyshacl
 
     from geokb.validation import to_rdflib
 
-    engine = admission.engine
-    captured: list[Any] = []
-    original = engine.validate
-
-    def spy(quads: Any, *, focus: Any = None) -> Any:
-        quads = list(quads)
-        captured.append(quads)
-        return original(quads, focus=focus)
-
-    engine.validate = spy
-    try:
-        admission.shacl(drafts)
-    finally:
-        del engine.validate
-    if not captured:
-        return float("nan")
-    graph = to_rdflib(captured[0])
+    quads, _focus = _admission_graph(admission, drafts)
+    graph = to_rdflib(quads)
     for triple in kb.ontology.graph:
         graph.add(triple)
     t = time.perf_counter()

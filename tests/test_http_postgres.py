@@ -3,16 +3,18 @@ file to watch), so an append by another process shows in the next answer."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from geokb.http import LogWatch, create_app
 from tests.conftest import mini_document
-from tests.test_postgres import REPO_SRC, pg_dsn, pg_kb, pg_server  # noqa: F401 (fixtures)
+from tests.test_postgres import (  # noqa: F401 (fixtures)
+    pg_dsn,
+    pg_kb,
+    pg_server,
+    retract_from_another_process,
+)
 
 
 def test_another_process_append_is_seen_over_postgres(tmp_path: Path, pg_dsn: str) -> None:  # noqa: F811
@@ -24,13 +26,7 @@ def test_another_process_append_is_seen_over_postgres(tmp_path: Path, pg_dsn: st
         accept = {"Accept": "text/csv"}
         assert client.get("/sparql", params=query, headers=accept).text.strip() == "false"
         assert client.get("/api/entities/Tartus/status").json()["status"] != []
-        script = ("import sys; from geokb.postgres import PostgresEventStore as S; "
-                  "from geokb.events import Event as E; "
-                  "S(sys.argv[1]).append([E('ClaimRetracted', {'claim': "
-                  "'https://w3id.org/geokb/claim/tartus-unclear', 'reason': 'other process'})], "
-                  "expected_position=9, recorded_by='test:other')")
-        subprocess.run([sys.executable, "-c", script, pg_dsn], check=True, timeout=60,
-                       env={**os.environ, "PYTHONPATH": str(REPO_SRC)})
+        retract_from_another_process(pg_dsn)
         assert client.get("/sparql", params=query, headers=accept).text.strip() == "true"
         assert client.get("/api/entities/Tartus/status").json()["status"] == []
         assert client.get("/api/health").json() == {"position": 10}

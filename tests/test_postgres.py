@@ -73,6 +73,18 @@ def sql(dsn: str, statement: str) -> None:
         conn.execute(statement)
 
 
+def retract_from_another_process(dsn: str) -> None:
+    """Append, from another OS process, the retraction of the mini document's
+    ``tartus-unclear`` claim (position 10 of a KB holding just that document)."""
+    script = ("import sys; from geokb.postgres import PostgresEventStore as S; "
+              "from geokb.events import Event as E; "
+              "S(sys.argv[1]).append([E('ClaimRetracted', {'claim': "
+              "'https://w3id.org/geokb/claim/tartus-unclear', 'reason': 'other process'})], "
+              "expected_position=9, recorded_by='test:other')")
+    subprocess.run([sys.executable, "-c", script, dsn], check=True, timeout=60,
+                   env={**os.environ, "PYTHONPATH": str(REPO_SRC)})
+
+
 def pg_kb(directory: Path, dsn: str) -> KnowledgeBase:
     directory.mkdir(exist_ok=True)
     return KnowledgeBase(directory, log=PostgresEventStore(dsn), texts=PostgresSourceTexts(dsn))
@@ -244,13 +256,7 @@ def test_follower_catches_up_when_another_process_appends(tmp_path: Path, pg_dsn
     thread = threading.Thread(target=follower.follow, args=(stop,), kwargs={"poll": 2.0})
     thread.start()
     try:
-        script = ("import sys; from geokb.postgres import PostgresEventStore as S; "
-                  "from geokb.events import Event as E; "
-                  "S(sys.argv[1]).append([E('ClaimRetracted', {'claim': "
-                  "'https://w3id.org/geokb/claim/tartus-unclear', 'reason': 'other process'})], "
-                  "expected_position=9, recorded_by='test:other')")
-        subprocess.run([sys.executable, "-c", script, pg_dsn], check=True, timeout=60,
-                       env={**os.environ, "PYTHONPATH": str(REPO_SRC)})
+        retract_from_another_process(pg_dsn)
         appended = time.monotonic()
         while follower.position < 10 and time.monotonic() - appended < 5:
             time.sleep(0.01)

@@ -402,13 +402,6 @@ class Shape:
     target_subjects_of: list[NamedNode] = field(default_factory=list)
     target_objects_of: list[NamedNode] = field(default_factory=list)
 
-    def value_nodes(self, data: Data, focus: Term) -> list[Term]:
-        if self.path is None:
-            return [focus]
-        if self.path.kind == "pred":
-            return data.objects(focus, self.path.pred)  # type: ignore[arg-type]
-        return self.path.values(data, focus)
-
     def evaluate(self, data: Data, focus: Term, sink: Sink) -> bool:
         """True if ``focus`` conforms; with a ``sink`` every result is collected, without
         one the evaluation stops at the first failure (a conformance test)."""
