@@ -4,8 +4,8 @@ Same ``(claims, seed)`` → the same bytes: event ids, transaction times and cho
 from one seeded ``random.Random``. Every event is sealed with geokb's own codec
 (``codec.envelope_of`` → ``codec.content_hash`` → ``codec.encode``), so the log is canonical
 and hash-chained and ``FileEventStore.read()`` / ``geokb verify`` accept it. Source texts
-are stored where ``geokb.sources.FileSourceTexts`` keeps them (``sources/<sha256>.txt``)
-and every quote is located in its text with ``geokb.claimfile.locate``.
+are stored where ``geokb.log.sources.FileSourceTexts`` keeps them (``sources/<sha256>.txt``)
+and every quote is located in its text with ``geokb.write.claimfile.locate``.
 
 Everything is marked synthetic: labels start with "Synthetic", ``recorded_by`` is
 ``bench:synthetic``, URLs are under ``synthetic.invalid``. Logs are written to a cache
@@ -32,9 +32,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from geokb.claimfile import locate
-from geokb.codec import content_hash, encode, envelope_of, sha256_hex
-from geokb.events import (
+from geokb.log.codec import content_hash, encode, envelope_of, sha256_hex
+from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
@@ -44,8 +43,9 @@ from geokb.events import (
     SOURCE_REGISTERED,
     RecordedEvent,
 )
-from geokb.eventstore import LOG_NAME
-from geokb.sources import FileSourceTexts
+from geokb.log.file import LOG_NAME
+from geokb.log.sources import FileSourceTexts
+from geokb.write.claimfile import locate
 
 GENERATOR_VERSION = 1
 AGENT = "bench:synthetic"

@@ -44,7 +44,7 @@ def rdflib_endpoint_bin() -> str | None:
 
 def has_geokb_http() -> bool:
     try:
-        import geokb.http  # noqa: F401
+        import geokb.http.app  # noqa: F401
     except ImportError:
         return False
     return True

@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
     kb_dir, manifest = ensure_kb(args.claims, args.seed)
-    from geokb.eventstore import FileEventStore
     from geokb.kb import KnowledgeBase
-    from geokb.store import ProjectionStore
+    from geokb.log.file import FileEventStore
+    from geokb.projection.store import ProjectionStore
 
     summary: dict[str, Any] = {"claims": args.claims}
     earlier = OUT / f"summary-{args.claims}.json"
@@ -141,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def profile_writes(kb_dir: Path, proj: Path, work: Path, claims: int) -> dict[str, Any]:
-    from geokb.claimfile import claim_event
     from geokb.kb import KnowledgeBase
+    from geokb.write.claimfile import claim_event
 
     from .worker import claim_specs, scratch_copy
 
@@ -159,7 +159,7 @@ def profile_writes(kb_dir: Path, proj: Path, work: Path, claims: int) -> dict[st
             texts.setdefault(spec["source"], kb.source_text(spec["source"]))
             batch.append(claim_event(spec, texts[spec["source"]]))
         batches.append(batch)
-    from geokb.validation import write_engine
+    from geokb.shacl.validation import write_engine
 
     write_engine(kb.shapes, kb.ontology)  # compiled before the profile, as on open
     gc.freeze()  # as `geokb` does once it has opened a KB

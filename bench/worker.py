@@ -36,8 +36,8 @@ def inmem(args: dict[str, Any]) -> dict[str, Any]:
     pyoxigraph three ways; then the in-process queries on both; rdflib if asked."""
     import pyoxigraph as ox
 
-    from geokb.eventstore import FileEventStore
-    from geokb.store import ProjectionStore
+    from geokb.log.file import FileEventStore
+    from geokb.projection.store import ProjectionStore
 
     kb_dir = Path(args["kb"])
     nq_path = Path(args["nq"])
@@ -175,7 +175,7 @@ def bench_queries(kb: Any, raw: Any, manifest: dict[str, Any],
     """
     from pyoxigraph import NamedNode
 
-    from geokb.queries import as_int, one
+    from geokb.read.queries import as_int, one
     from geokb.vocab import GK
 
     n_max = int(args.get("query_n", 300))
@@ -320,8 +320,8 @@ def disk_build(args: dict[str, Any]) -> dict[str, Any]:
     same N-Quads into an on-disk raw pyoxigraph store with bulk_load."""
     import pyoxigraph as ox
 
-    from geokb.eventstore import FileEventStore
-    from geokb.store import ProjectionStore
+    from geokb.log.file import FileEventStore
+    from geokb.projection.store import ProjectionStore
 
     kb_dir = Path(args["kb"])
     proj = Path(args["projection"])
@@ -440,10 +440,10 @@ def claim_specs(manifest: dict[str, Any], tag: str) -> Iterator[dict[str, Any]]:
 def writes(args: dict[str, Any]) -> dict[str, Any]:
     """Validated batch ingest through ``KnowledgeBase.append`` on a copy of the KB, the
     admission cost per claim (batch and single), and raw pySHACL on the same graphs."""
-    from geokb.admission import Admission
-    from geokb.claimfile import claim_event
     from geokb.kb import KnowledgeBase
-    from geokb.validation import write_engine
+    from geokb.shacl.validation import write_engine
+    from geokb.write.admission import Admission
+    from geokb.write.claimfile import claim_event
 
     kb_dir = Path(args["kb"])
     manifest = load_manifest(kb_dir)
@@ -580,11 +580,11 @@ def _engine_alone(admission: Any, drafts: list[Any], runs: int = 3) -> float:
 def _raw_pyshacl(kb: Any, admission: Any, drafts: list[Any]) -> float:
     """Seconds pySHACL alone takes on the very graph admission validates for ``drafts``:
     that graph turned into rdflib with the ontology mixed in (as
-    ``geokb.validation.run_shacl`` does); only ``pyshacl.validate`` is timed.
+    ``geokb.shacl.validation.run_shacl`` does); only ``pyshacl.validate`` is timed.
     """
     import pyshacl
 
-    from geokb.validation import to_rdflib
+    from geokb.shacl.validation import to_rdflib
 
     quads, _focus = _admission_graph(admission, drafts)
     graph = to_rdflib(quads)

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geokb import claimfile
-from geokb.events import (
+from geokb.kb import KnowledgeBase
+from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
@@ -41,10 +41,10 @@ from geokb.events import (
     GeoKBError,
     RecordedEvent,
 )
-from geokb.eventstore import FileEventStore
-from geokb.kb import KnowledgeBase
-from geokb.report import scan_chain
-from geokb.store import ProjectionStore
+from geokb.log.file import FileEventStore
+from geokb.ops.report import scan_chain
+from geokb.projection.store import ProjectionStore
+from geokb.write import claimfile
 
 from .conftest import ARTICLE, mini_document
 
@@ -279,13 +279,13 @@ class _FaultyOs:
 
 
 def install_faults(seed: int, max_call: int = 60) -> None:
-    import geokb.eventstore
-    import geokb.sources
+    import geokb.log.file
+    import geokb.log.sources
 
     rng = random.Random(seed)
     faulty = _FaultyOs(os, rng, rng.randint(1, max_call))
-    geokb.eventstore.os = faulty  # type: ignore[attr-defined]
-    geokb.sources.os = faulty  # type: ignore[attr-defined]
+    geokb.log.file.os = faulty  # type: ignore[attr-defined]
+    geokb.log.sources.os = faulty  # type: ignore[attr-defined]
 
 
 def _emit(*parts: object) -> None:
@@ -346,7 +346,7 @@ def write(directory: Path, tag: str, seconds: float, explicit: bool, idem_every:
     so a stale writer gets :class:`AppendConflict`, reports it and retries; the claim keeps
     its name, so a conflicted attempt that had been written would fail the retry.
     """
-    from geokb.events import AppendConflict
+    from geokb.log.events import AppendConflict
 
     kb = KnowledgeBase(directory)
     conflicts = {"n": 0}

@@ -91,7 +91,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
            if k not in ("GEOKB_KB", "GEOKB_PROJECTION", "GEOKB_TOKEN")}
     script = Path(sys.executable).with_name("geokb")
     command = [str(script)] if script.is_file() else [
-        sys.executable, "-c", "from geokb.cli import main; main()"]
+        sys.executable, "-c", "from geokb.cli.main import main; main()"]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [*command, "--kb", str(kb_dir), "serve", "--host", "127.0.0.1", "--port", str(port)],

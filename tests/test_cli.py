@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from geokb.cli import app
+from geokb.cli.main import app
 
 from .conftest import REPO, mini_document
 
@@ -140,8 +140,8 @@ def _rewrite_event(kb: Path, index: int, edit: dict[str, object]) -> int:
     This models a hand edit by someone who also fixed up the hashes, so that only the
     validator (not the hash chain) can catch it.
     """
-    from geokb.codec import content_hash, decode, encode
-    from geokb.events import GENESIS_HASH, RecordedEvent
+    from geokb.log.codec import content_hash, decode, encode
+    from geokb.log.events import GENESIS_HASH, RecordedEvent
 
     path = kb / "events.jsonl"
     events = [decode(line + b"\n") for line in path.read_bytes().splitlines()]
@@ -158,7 +158,7 @@ def _rewrite_event(kb: Path, index: int, edit: dict[str, object]) -> int:
     for i, e in enumerate(events):
         e = RecordedEvent(**{**e.__dict__, "payload": payload if i == target else e.payload,
                              "prev": prev, "hash": ""})
-        from geokb.codec import envelope_of
+        from geokb.log.codec import envelope_of
 
         e = RecordedEvent(**{**e.__dict__, "hash": content_hash(envelope_of(e))})
         prev = e.hash
@@ -188,7 +188,7 @@ def test_validate_points_at_the_bad_event(repo_kb: Path, edit: dict[str, object]
 
 
 def test_validate_points_at_a_quote_not_in_the_source(repo_kb: Path) -> None:
-    from geokb.codec import decode
+    from geokb.log.codec import decode
 
     first = next(decode(x + b"\n")
                  for x in (repo_kb / "events.jsonl").read_bytes().splitlines()
@@ -200,7 +200,7 @@ def test_validate_points_at_a_quote_not_in_the_source(repo_kb: Path) -> None:
 
 
 def test_unknown_status_points_at_the_event(repo_kb: Path) -> None:
-    from geokb.codec import decode
+    from geokb.log.codec import decode
 
     claims = [decode(x + b"\n") for x in (repo_kb / "events.jsonl").read_bytes().splitlines()
               if b'"ClaimAsserted"' in x]
@@ -238,7 +238,7 @@ def test_validate_bad_turtle_exits_2(repo_kb: Path, tmp_path: Path,
     (home / "shapes" / "broken.ttl").write_text("this is not turtle .", encoding="utf-8")
     monkeypatch.setenv("GEOKB_HOME", str(home))
     from geokb.ontology import load_ontology
-    from geokb.validation import load_shapes
+    from geokb.shacl.validation import load_shapes
 
     load_ontology.cache_clear()
     load_shapes.cache_clear()

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from geokb.codec import canonical_json, decode, encode
-from geokb.events import Event, InvalidEvent
-from geokb.eventstore import EMPTY_HEAD, seal
+from geokb.log.codec import canonical_json, decode, encode
+from geokb.log.events import Event, InvalidEvent
+from geokb.log.file import EMPTY_HEAD, seal
 
 
 def _event() -> bytes:
@@ -49,7 +49,7 @@ def test_broken_lines_are_named(bad: bytes, message: str) -> None:
     ({"claim": "https://w3id.org/geokb/claim/x", "reason": "r", "extra": 1}, "unknown field"),
 ])
 def test_payload_checks(payload: dict[str, object], message: str) -> None:
-    from geokb.codec import check_payload
+    from geokb.log.codec import check_payload
 
     with pytest.raises(InvalidEvent, match=message):
         check_payload("ClaimRetracted", payload)
@@ -60,7 +60,7 @@ def test_payload_checks(payload: dict[str, object], message: str) -> None:
     ("24-12", "invalid date"), ("December 2024", "invalid date"),
 ])
 def test_bad_dates(value: str, message: str) -> None:
-    from geokb.codec import date_bounds
+    from geokb.log.codec import date_bounds
 
     with pytest.raises(InvalidEvent, match=message):
         date_bounds(value)

@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
-from geokb.events import AppendConflict
 from geokb.kb import KnowledgeBase
+from geokb.log.events import AppendConflict
 from geokb.vocab import PREFIXES
 
 from .reliability_support import (
@@ -351,7 +351,7 @@ def check_history(directory: Path, history: History, tally: Tally) -> None:
 
 
 def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
-    pytest.importorskip("geokb.http")
+    pytest.importorskip("geokb.http.app")
     tally, history = run_concurrency(tmp_path, 3.0)
     print(tally.line())
     assert not tally.failures, "\n".join(tally.failures[:20])
@@ -378,7 +378,7 @@ def test_explicit_expected_position_gets_conflict_and_writes_nothing(
     stale = kb.position
     other.assert_claim(claim_spec("first", "tartus-naval-base"))
     before = (kb.directory / "events.jsonl").read_bytes()
-    from geokb import claimfile
+    from geokb.write import claimfile
 
     event = claimfile.claim_event(claim_spec("second", "tartus-naval-base"),
                                   kb.source_text("art"))
@@ -449,7 +449,7 @@ def test_readers_never_see_half_applied_events_in_process(tmp_path: Path) -> Non
 def test_status_is_read_from_one_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Deterministic form of the race above: a retraction that lands while status() is
     between its reads must wait, or the answer would list a retracted claim as current."""
-    from geokb import queries
+    from geokb.read import queries
 
     directory = tmp_path / "kb"
     make_base_kb(directory)

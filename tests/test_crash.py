@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
-from geokb.eventstore import FileEventStore
 from geokb.kb import KnowledgeBase
+from geokb.log.file import FileEventStore
 
 from .reliability_support import (
     FACILITIES,
@@ -395,7 +395,7 @@ def test_killed_cli_writers(tmp_path: Path) -> None:
 
 
 def test_killed_http_server(tmp_path: Path) -> None:
-    pytest.importorskip("geokb.http")
+    pytest.importorskip("geokb.http.app")
     tally = run_http_trials(tmp_path, 2, seed=4)
     _assert_held(tally)
 
@@ -505,7 +505,7 @@ def test_unfinished_batch_is_invisible_and_removed(tmp_path: Path, monkeypatch:
     """A kill can cut the one ``write`` of a batch between two lines (seen with real
     SIGKILLs on ext4). Readers must not see the complete lines of that batch, verify must
     report it, and the next writer must remove all of it: all or nothing."""
-    import geokb.eventstore
+    import geokb.log.file
 
     directory = tmp_path / "kb"
     make_base_kb(directory)
@@ -525,7 +525,7 @@ def test_unfinished_batch_is_invisible_and_removed(tmp_path: Path, monkeypatch:
             real_write(fd, data[:second + 20])  # two whole lines and a bit of the third
             raise _Died
 
-    monkeypatch.setattr(geokb.eventstore, "os", TornOs())
+    monkeypatch.setattr(geokb.log.file, "os", TornOs())
     kb = KnowledgeBase(directory)
     with pytest.raises(_Died):
         kb.ingest(ingest_document("torn", 3), base_dir=directory)
@@ -548,7 +548,7 @@ def test_projection_killed_after_a_retraction_mid_build_holds_its_prefix(
     92 events"): the first build of an on-disk projection bulk-loads batches without a
     position, but a retraction records one; batches bulk-loaded after it were then on
     disk above the recorded position when a kill came before the next one."""
-    from geokb.store import ProjectionStore
+    from geokb.projection.store import ProjectionStore
 
     directory = tmp_path / "kb"
     directory.mkdir()

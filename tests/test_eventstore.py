@@ -9,9 +9,9 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from geokb.codec import encode
-from geokb.events import GENESIS_HASH, AppendConflict, CorruptLog, Event
-from geokb.eventstore import EventStore, FileEventStore
+from geokb.log.codec import encode
+from geokb.log.events import GENESIS_HASH, AppendConflict, CorruptLog, Event
+from geokb.log.file import EventStore, FileEventStore
 
 
 def ev(n: int, key: str | None = None) -> Event:
@@ -180,16 +180,16 @@ class CountingStore(FileEventStore):
 
 def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the lines the event store decodes from now on (in calls[0])."""
-    import geokb.eventstore
+    import geokb.log.file
 
     calls = [0]
-    real = geokb.eventstore.decode
+    real = geokb.log.file.decode
 
     def counting(line: bytes) -> Any:
         calls[0] += 1
         return real(line)
 
-    monkeypatch.setattr(geokb.eventstore, "decode", counting)
+    monkeypatch.setattr(geokb.log.file, "decode", counting)
     return calls
 
 
@@ -236,9 +236,9 @@ def test_a_fresh_reader_finds_the_newest_events_from_the_end(
 
 def test_skipped_lines_leave_checkpoints(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import geokb.eventstore
+    import geokb.log.file
 
-    monkeypatch.setattr(geokb.eventstore, "CHECKPOINT", 10)
+    monkeypatch.setattr(geokb.log.file, "CHECKPOINT", 10)
     writer = FileEventStore(tmp_path / "kb")
     writer.append([ev(n) for n in range(1, 201)], expected_position=0, recorded_by="a")
     reader = CountingStore(tmp_path / "kb")
@@ -254,7 +254,7 @@ def test_cached_places_survive_another_process_cutting_the_log_back(
         tmp_path: Path) -> None:
     """A batch left half-written by a crash is cut back by the next writer (in another
     process): a reader that read the log before must read the new events right."""
-    from geokb.eventstore import PENDING_NAME, seal
+    from geokb.log.file import PENDING_NAME, seal
 
     reader = FileEventStore(tmp_path / "kb")
     reader.append([ev(1), ev(2), ev(3)], expected_position=0, recorded_by="a")

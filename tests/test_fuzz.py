@@ -1,6 +1,6 @@
 """Fuzzing the parsers and the HTTP API: every failure must be a domain error.
 
-* Event lines (``geokb.codec.decode``): random bytes, random JSON envelopes and mutations
+* Event lines (``geokb.log.codec.decode``): random bytes, random JSON envelopes and mutations
   of real lines. Only :class:`InvalidEvent` may come out; a line that decodes re-encodes
   to the same bytes, and applying it to a projection gives at worst ``InvalidEvent``.
 * Claim files (``claimfile.load_document`` + ``KnowledgeBase.ingest``): random bytes,
@@ -30,11 +30,11 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from geokb.claimfile import load_document
-from geokb.codec import canonical_json, content_hash, decode, encode
-from geokb.events import EVENT_TYPES, GeoKBError, InvalidEvent
 from geokb.kb import KnowledgeBase
-from geokb.store import ProjectionStore
+from geokb.log.codec import canonical_json, content_hash, decode, encode
+from geokb.log.events import EVENT_TYPES, GeoKBError, InvalidEvent
+from geokb.projection.store import ProjectionStore
+from geokb.write.claimfile import load_document
 
 from .reliability_support import make_base_kb
 
@@ -296,7 +296,7 @@ def fuzz_api(directory: Path, examples: int) -> dict[str, Any]:
     from hypothesis.errors import Unsatisfiable
     from schemathesis.checks import not_a_server_error
 
-    from geokb.http import Settings, create_app
+    from geokb.http.app import Settings, create_app
 
     kb = KnowledgeBase(directory)
     app = create_app(kb, Settings(tokens={"fuzzer": TOKEN}, query_timeout=2.0,
@@ -338,7 +338,7 @@ def fuzz_api(directory: Path, examples: int) -> dict[str, Any]:
 
 def test_api_has_no_server_errors(tmp_path: Path) -> None:
     pytest.importorskip("schemathesis")
-    pytest.importorskip("geokb.http")
+    pytest.importorskip("geokb.http.app")
     directory = tmp_path / "kb"
     make_base_kb(directory)
     report = fuzz_api(directory, 400 if LONG else 4)
@@ -395,7 +395,7 @@ def test_event_line_with_huge_integer_is_invalid() -> None:
 
 def test_iri_and_language_checks_agree_with_pyoxigraph() -> None:
     """What the codec accepts, the projection can store (a ValueError on replay before)."""
-    from geokb.codec import check_iri, check_lang
+    from geokb.log.codec import check_iri, check_lang
 
     for iri in ["http://a%zz", "http://[::1", "http://a\x01b", "http://a/#b#c", "urn:x:\x7f",
                 "http://a\n", "http://a\ufffeb"]:
@@ -405,7 +405,7 @@ def test_iri_and_language_checks_agree_with_pyoxigraph() -> None:
         with pytest.raises(InvalidEvent):
             check_lang(tag)
     with pytest.raises(InvalidEvent):
-        from geokb.codec import date_bounds
+        from geokb.log.codec import date_bounds
 
         date_bounds("２０２４")
 

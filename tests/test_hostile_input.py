@@ -28,10 +28,10 @@ from urllib.parse import quote
 import pytest
 from typer.testing import CliRunner
 
-from geokb.cli import app
-from geokb.codec import canonical_json, content_hash
-from geokb.events import CorruptLog, GeoKBError
+from geokb.cli.main import app
 from geokb.kb import KnowledgeBase
+from geokb.log.codec import canonical_json, content_hash
+from geokb.log.events import CorruptLog, GeoKBError
 
 from .reliability_support import make_base_kb
 
@@ -802,10 +802,10 @@ def shared_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def http_client(shared_kb: Path) -> Any:
-    pytest.importorskip("geokb.http")
+    pytest.importorskip("geokb.http.app")
     from fastapi.testclient import TestClient
 
-    from geokb.http import Settings, create_app
+    from geokb.http.app import Settings, create_app
 
     kb = KnowledgeBase(shared_kb)
     settings = Settings(tokens={"tester": TOKEN}, query_timeout=1.0, max_rows=100,
@@ -858,7 +858,7 @@ def test_every_surface_has_cases() -> None:
 def test_tokens_identity_and_logs_on_a_real_server(tmp_path: Path) -> None:
     """Two named tokens: each write records its token's name, never the token; a wrong
     token is refused; neither token appears in the server's output or in the log."""
-    pytest.importorskip("geokb.http")
+    pytest.importorskip("geokb.http.app")
     import httpx
 
     from .reliability_support import claim_spec, server
@@ -894,10 +894,10 @@ def test_tokens_identity_and_logs_on_a_real_server(tmp_path: Path) -> None:
 
 
 def test_without_a_token_the_server_is_read_only(tmp_path: Path) -> None:
-    pytest.importorskip("geokb.http")
+    pytest.importorskip("geokb.http.app")
     from fastapi.testclient import TestClient
 
-    from geokb.http import Settings, create_app
+    from geokb.http.app import Settings, create_app
 
     directory = prepared_kb(tmp_path / "kb")
     before = snapshot(directory)
@@ -918,8 +918,8 @@ def test_without_a_token_the_server_is_read_only(tmp_path: Path) -> None:
 
 
 def test_settings_never_show_a_token() -> None:
-    pytest.importorskip("geokb.http")
-    from geokb.http import Settings, SettingsError
+    pytest.importorskip("geokb.http.app")
+    from geokb.http.app import Settings, SettingsError
 
     settings = Settings.from_env(token="top-secret-1", environ={
         "GEOKB_TOKENS": "ci:top-secret-2"})
@@ -932,10 +932,10 @@ def test_settings_never_show_a_token() -> None:
 def test_the_write_token_is_compared_in_constant_time() -> None:
     """Review pinned as a test: the bearer check goes through hmac.compare_digest and
     looks at every configured token (no early exit that would tell which one matched)."""
-    pytest.importorskip("geokb.http")
+    pytest.importorskip("geokb.http.app")
     import inspect
 
-    from geokb import http
+    from geokb.http import app as http
 
     source = inspect.getsource(http._Service.writer)
     assert "hmac.compare_digest" in source
@@ -944,10 +944,10 @@ def test_the_write_token_is_compared_in_constant_time() -> None:
 
 
 def test_cors_only_for_configured_origins(tmp_path: Path) -> None:
-    pytest.importorskip("geokb.http")
+    pytest.importorskip("geokb.http.app")
     from fastapi.testclient import TestClient
 
-    from geokb.http import Settings, create_app
+    from geokb.http.app import Settings, create_app
 
     directory = prepared_kb(tmp_path / "kb")
     app = create_app(KnowledgeBase(directory), Settings(cors_origins=("https://ok.example",)))
@@ -963,8 +963,8 @@ def test_any_single_byte_edit_of_the_log_is_detected(pristine_kb: Path) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from geokb.eventstore import FileEventStore
-    from geokb.report import scan_chain
+    from geokb.log.file import FileEventStore
+    from geokb.ops.report import scan_chain
 
     data = (pristine_kb / "events.jsonl").read_bytes()
 

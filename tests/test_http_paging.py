@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from geokb import http
-from geokb import sparql_protocol as sp
-from geokb.http import LogWatch, Settings, create_app
+from geokb.http import app as http
+from geokb.http import protocol as sp
+from geokb.http.app import LogWatch, Settings, create_app
 from geokb.kb import KnowledgeBase
 from tests.test_http_support import AUTH, TOKEN, build_kb
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from geokb.http import LogWatch, create_app
+from geokb.http.app import LogWatch, create_app
 from tests.conftest import mini_document
 from tests.test_postgres import (  # noqa: F401 (fixtures)
     pg_dsn,

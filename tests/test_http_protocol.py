@@ -13,8 +13,8 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
-from geokb import sparql_protocol as sp
-from geokb.http import Settings, create_app
+from geokb.http import protocol as sp
+from geokb.http.app import Settings, create_app
 from geokb.kb import KnowledgeBase
 from tests.test_http_support import AUTH, TOKEN, build_kb
 

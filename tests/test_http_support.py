@@ -85,7 +85,7 @@ def serve(kb_dir: Path, *, env: Mapping[str, str] | None = None,
     log_path = kb_dir.parent / f"server-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from geokb.cli import main; main()", "--kb", str(kb_dir),
+            [sys.executable, "-c", "from geokb.cli.main import main; main()", "--kb", str(kb_dir),
              "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=environ, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

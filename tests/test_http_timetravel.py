@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geokb.http import Settings, create_app
+from geokb.http.app import Settings, create_app
 from geokb.kb import KnowledgeBase
 from tests.test_http_support import DOC, copy_prefix
 

@@ -1,4 +1,4 @@
-"""SPARQL Update as events (geokb.updates), against a real KnowledgeBase in a temp dir."""
+"""SPARQL Update as events (geokb.write.updates), against a real KnowledgeBase in a temp dir."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from geokb import updates
-from geokb.events import GRAPH_UPDATED, QueryError, ShapeViolation
 from geokb.kb import KnowledgeBase
-from geokb.updates import update_event
+from geokb.log.events import GRAPH_UPDATED, QueryError, ShapeViolation
+from geokb.write import updates
+from geokb.write.updates import update_event
 from tests.test_http_support import build_kb
 
 BASE = "http://localhost/sparql"

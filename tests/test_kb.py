@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from geokb.events import Ambiguous, AppendConflict, InvalidEvent, NotFound, ShapeViolation
 from geokb.kb import KnowledgeBase
+from geokb.log.events import Ambiguous, AppendConflict, InvalidEvent, NotFound, ShapeViolation
 from geokb.vocab import CLAIM
 
 from .conftest import mini_document
@@ -195,9 +195,9 @@ def test_two_kbs_on_one_log_retry_and_stay_consistent(
 def test_replay_across_many_batches_applies_every_event(
         mini_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
     """Regression: events after the first full batch were once skipped."""
-    import geokb.store
+    import geokb.projection.store
 
-    monkeypatch.setattr(geokb.store, "BATCH_QUADS", 40)
+    monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 40)
     fresh = KnowledgeBase(mini_kb.directory)
     assert fresh.position == mini_kb.position
     assert fresh.projection.canonical_hash() == mini_kb.projection.canonical_hash()
@@ -205,17 +205,17 @@ def test_replay_across_many_batches_applies_every_event(
 
 def test_on_disk_first_build_bulk_loads_and_an_interrupted_one_starts_over(
         mini_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import geokb.store
-    from geokb.eventstore import FileEventStore
-    from geokb.store import ProjectionStore
+    import geokb.projection.store
+    from geokb.log.file import FileEventStore
+    from geokb.projection.store import ProjectionStore
 
-    monkeypatch.setattr(geokb.store, "BATCH_QUADS", 40)  # several bulk batches
+    monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 40)  # several bulk batches
     built = KnowledgeBase(mini_kb.directory, projection_path=tmp_path / "p1")
     assert built.projection.canonical_hash() == mini_kb.projection.canonical_hash()
     # a first build killed after some bulk batches: data on disk, no position recorded
     partial = ProjectionStore(tmp_path / "p2")
     partial.store.bulk_load(b'<http://ex.org/s> <http://ex.org/p> "left over" .\n',
-                            format=geokb.store.ox.RdfFormat.N_QUADS)
+                            format=geokb.projection.store.ox.RdfFormat.N_QUADS)
     del partial
     gc.collect()
     reopened = ProjectionStore(tmp_path / "p2")

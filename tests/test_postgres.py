@@ -23,12 +23,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from geokb.cli import app
-from geokb.codec import encode
-from geokb.events import AppendConflict, CorruptLog, InvalidEvent, NotFound
-from geokb.eventstore import FileEventStore
+from geokb.cli.main import app
 from geokb.kb import KnowledgeBase
-from geokb.sources import FileSourceTexts
+from geokb.log.codec import encode
+from geokb.log.events import AppendConflict, CorruptLog, InvalidEvent, NotFound
+from geokb.log.file import FileEventStore
+from geokb.log.sources import FileSourceTexts
 
 from .conftest import mini_document
 from .pg_support import PostgresServer, unavailable_reason
@@ -36,7 +36,7 @@ from .test_eventstore import EventStoreContract, append_as_writer, ev
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[dev]'")
 
-from geokb.postgres import PostgresEventStore, PostgresSourceTexts, push  # noqa: E402
+from geokb.log.postgres import PostgresEventStore, PostgresSourceTexts, push  # noqa: E402
 
 REPO_SRC = Path(__file__).resolve().parents[1] / "src"
 runner = CliRunner()
@@ -76,8 +76,8 @@ def sql(dsn: str, statement: str) -> None:
 def retract_from_another_process(dsn: str) -> None:
     """Append, from another OS process, the retraction of the mini document's
     ``tartus-unclear`` claim (position 10 of a KB holding just that document)."""
-    script = ("import sys; from geokb.postgres import PostgresEventStore as S; "
-              "from geokb.events import Event as E; "
+    script = ("import sys; from geokb.log.postgres import PostgresEventStore as S; "
+              "from geokb.log.events import Event as E; "
               "S(sys.argv[1]).append([E('ClaimRetracted', {'claim': "
               "'https://w3id.org/geokb/claim/tartus-unclear', 'reason': 'other process'})], "
               "expected_position=9, recorded_by='test:other')")

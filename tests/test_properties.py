@@ -32,9 +32,9 @@ from hypothesis.stateful import (
 )
 from typer.testing import CliRunner
 
-from geokb.cli import app
-from geokb.events import GeoKBError, NotFound
+from geokb.cli.main import app
 from geokb.kb import KnowledgeBase
+from geokb.log.events import GeoKBError, NotFound
 
 from .conftest import ARTICLE
 

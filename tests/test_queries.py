@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from geokb.events import Ambiguous, InvalidEvent, NotFound
 from geokb.kb import KnowledgeBase
+from geokb.log.events import Ambiguous, InvalidEvent, NotFound
 
 from .conftest import ARTICLE, mini_document
 
@@ -223,7 +223,7 @@ def test_a_name_lookup_is_exact_not_a_substring(kb: KnowledgeBase) -> None:
 def test_a_claim_that_names_an_entity_names_it(kb: KnowledgeBase) -> None:
     """A live claim "x skos:altLabel y" (refused by today's rules, but a log may hold one
     from other rules) puts the alias in the current view, and its retraction removes it."""
-    from geokb import claimfile
+    from geokb.write import claimfile
 
     assert resolved(kb, "their future") == "NotFound"  # the index exists from here on
     spec = {"id": "syria-alias", "subject": "syria", "predicate": "skos:altLabel",

@@ -20,13 +20,19 @@ from hypothesis import strategies as st
 from pyshacl.errors import ReportableRuntimeError
 from rdflib import RDF, XSD, BNode, Literal, URIRef
 
-from geokb.admission import Admission
-from geokb.claimfile import claim_event
-from geokb.events import ShapeViolation
 from geokb.kb import KnowledgeBase
+from geokb.log.events import ShapeViolation
 from geokb.ontology import load_ontology
-from geokb.shacl_engine import CompiledShapes, UnsupportedShapes, compile_shapes
-from geokb.validation import SHACL_ENGINE_ENV, ShapeReport, load_shapes, run_shacl, write_engine
+from geokb.shacl.compiled import CompiledShapes, UnsupportedShapes, compile_shapes
+from geokb.shacl.validation import (
+    SHACL_ENGINE_ENV,
+    ShapeReport,
+    load_shapes,
+    run_shacl,
+    write_engine,
+)
+from geokb.write.admission import Admission
+from geokb.write.claimfile import claim_event
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = sorted((ROOT / "tests" / "shapes").glob("*/*.ttl"))

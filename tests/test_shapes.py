@@ -2,10 +2,10 @@
 
 ``tests/shapes/valid/*.ttl`` must conform; each ``tests/shapes/invalid/*.ttl`` must not,
 and its first line ``# expect: <text>`` names a substring of the expected sh:message.
-Fixtures are default-graph RDF as ``geokb.projection`` writes it.
+Fixtures are default-graph RDF as ``geokb.projection.quads`` writes it.
 
 The ontology is mixed into the data graph by copying its triples (as
-``geokb.validation.run_shacl`` does), not passed as ``ont_graph``: without inference
+``geokb.shacl.validation.run_shacl`` does), not passed as ``ont_graph``: without inference
 pySHACL's ``ont_graph`` only "inoculates" RDFS/OWL axioms, so the ontology's
 ``gk:status a gk:StatementProperty`` would not reach the data graph.
 """

@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import DefaultGraph, NamedNode, Quad
 
-import geokb.store
-from geokb.events import (
+import geokb.projection.store
+from geokb.kb import KnowledgeBase
+from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
@@ -28,10 +29,9 @@ from geokb.events import (
     InvalidEvent,
     RecordedEvent,
 )
-from geokb.eventstore import FileEventStore
-from geokb.kb import KnowledgeBase
-from geokb.projection import APPLIED, DEFAULT, REDO, SYSTEM_GRAPH, SYSTEM_NODE, quads_for
-from geokb.store import ProjectionStore
+from geokb.log.file import FileEventStore
+from geokb.projection.quads import APPLIED, DEFAULT, REDO, SYSTEM_GRAPH, SYSTEM_NODE, quads_for
+from geokb.projection.store import ProjectionStore
 from geokb.vocab import CLAIM, FACTUAL_MODALITIES, GK, ID, MODALITY, RDF, RDFS, XSD, term_value
 
 from .conftest import mini_document
@@ -155,8 +155,8 @@ def test_replay_in_batches_equals_one_event_at_a_time(ops: list[tuple[Any, ...]]
     for op in ops:
         log.step(op)
     expected = reference_hash(log.events)
-    old = geokb.store.BATCH_QUADS
-    geokb.store.BATCH_QUADS = batch
+    old = geokb.projection.store.BATCH_QUADS
+    geokb.projection.store.BATCH_QUADS = batch
     try:
         store = ProjectionStore()
         if slow:  # the worker lags: retractions must look at batches not written yet
@@ -164,7 +164,7 @@ def test_replay_in_batches_equals_one_event_at_a_time(ops: list[tuple[Any, ...]]
         store.apply(log.events[:split])
         store.apply(log.events)
     finally:
-        geokb.store.BATCH_QUADS = old
+        geokb.projection.store.BATCH_QUADS = old
     assert store.canonical_hash() == expected
     assert store.position == len(log.events)
     if log.events:
@@ -209,7 +209,7 @@ def backlog(claims: int, retract_every: int = 4) -> list[RecordedEvent]:
 @pytest.mark.parametrize("on_disk", [False, True])
 def test_exactly_one_marker_after_many_applies(tmp_path: Path, on_disk: bool,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(geokb.store, "BATCH_QUADS", 50)
+    monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 50)
     events = backlog(120)
     store = ProjectionStore(tmp_path / "p" if on_disk else None)
     for start in range(0, len(events), 7):
@@ -247,7 +247,7 @@ def test_a_kill_between_the_two_steps_of_a_batch_loses_nothing(
     """After the load of a batch (its quads, its position and the note of its removals)
     and before its removals, the next open makes the removals: the store then holds
     exactly the events up to its position."""
-    monkeypatch.setattr(geokb.store, "BATCH_QUADS", 60)
+    monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 60)
     events = backlog(80)
     path = tmp_path / "p"
     store = ProjectionStore(path)
@@ -273,7 +273,7 @@ def test_a_kill_between_the_two_steps_of_a_batch_loses_nothing(
 
 def test_retraction_of_an_unknown_claim_leaves_a_prefix(monkeypatch: pytest.MonkeyPatch
                                                         ) -> None:
-    monkeypatch.setattr(geokb.store, "BATCH_QUADS", 40)
+    monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 40)
     events = backlog(30)
     log = LogBuilder()
     log.events = list(events)
@@ -313,7 +313,7 @@ def test_restart_reads_only_the_end_of_the_log(kb_dir: Path, tmp_path: Path,
 
 def test_replay_of_a_file_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The log is read (and decoded) while the worker thread writes batches."""
-    monkeypatch.setattr(geokb.store, "BATCH_QUADS", 500)
+    monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 500)
     directory = tmp_path / "kb"
     events = backlog(400)
     log = FileEventStore(directory)
@@ -343,7 +343,7 @@ def test_iris_made_from_an_event_are_checked(change: dict[str, str]) -> None:
 
 def test_a_failed_second_step_is_finished_by_the_next_apply(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(geokb.store, "BATCH_QUADS", 60)
+    monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 60)
     events = backlog(80)
     store = ProjectionStore()
     real = store.store

@@ -5,7 +5,7 @@
     .venv/bin/python scripts/reliability/fuzz_atheris.py decode --seconds 60
     .venv/bin/python scripts/reliability/fuzz_atheris.py claimfile --seconds 60
 
-``decode``: any bytes given to geokb.codec.decode raise InvalidEvent or give an event that
+``decode``: any bytes given to geokb.log.codec.decode raise InvalidEvent or give an event that
 re-encodes to the same line. ``claimfile``: any bytes given to claimfile.load_document and
 then KnowledgeBase.ingest raise a GeoKBError subclass or append; a refusal changes nothing.
 Any other exception is a crash: atheris prints it, saves the input as crash-<sha1> in the
@@ -27,10 +27,10 @@ sys.path.insert(0, str(REPO))
 with atheris.instrument_imports():
     import yaml
 
-    from geokb.claimfile import load_document
-    from geokb.codec import decode, encode
-    from geokb.events import GeoKBError, InvalidEvent
     from geokb.kb import KnowledgeBase
+    from geokb.log.codec import decode, encode
+    from geokb.log.events import GeoKBError, InvalidEvent
+    from geokb.write.claimfile import load_document
 
 from tests.conftest import mini_document  # noqa: E402
 from tests.reliability_support import make_base_kb  # noqa: E402

@@ -35,7 +35,7 @@ from tests.test_hostile_input import (  # noqa: E402
 def main() -> int:
     from fastapi.testclient import TestClient
 
-    from geokb.http import Settings, create_app
+    from geokb.http.app import Settings, create_app
     from geokb.kb import KnowledgeBase
 
     root = Path(tempfile.mkdtemp(prefix="geokb-hostile-"))

@@ -17,9 +17,7 @@ from typing import Any
 import rdflib
 from pyoxigraph import NamedNode
 
-from . import claimfile, queries
-from .admission import Admission
-from .events import (
+from geokb.log.events import (
     AppendConflict,
     CorruptLog,
     Event,
@@ -27,13 +25,16 @@ from .events import (
     NotFound,
     RecordedEvent,
 )
-from .eventstore import EventStore, FileEventStore
-from .ontology import Ontology, load_ontology
-from .queries import as_int, one
-from .sources import FileSourceTexts, SourceTexts
-from .store import ProjectionStore
-from .validation import load_shapes, write_engine
-from .vocab import CLAIM, GK, PREFIXES, SOURCE, expand
+from geokb.log.file import EventStore, FileEventStore
+from geokb.log.sources import FileSourceTexts, SourceTexts
+from geokb.ontology import Ontology, load_ontology
+from geokb.projection.store import ProjectionStore
+from geokb.read import queries
+from geokb.read.queries import as_int, one
+from geokb.shacl.validation import load_shapes, write_engine
+from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
+from geokb.write import claimfile
+from geokb.write.admission import Admission
 
 DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
@@ -240,7 +241,7 @@ class KnowledgeBase:
         replay reproduces the update exactly. Returns ``[]`` when it changes nothing.
         Raises :class:`QueryError` for an update that cannot be parsed or is refused.
         """
-        from .updates import update_event
+        from geokb.write.updates import update_event
 
         with self._write_lock:
             for attempt in range(RETRIES):
@@ -364,7 +365,7 @@ class KnowledgeBase:
         return store.query(sparql, **options)
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
-        from .validity import valid_view
+        from geokb.read.validity import valid_view
 
         return valid_view(store, queries.TimeFilter.make(None, valid_at))
 
@@ -426,7 +427,7 @@ def _source_text_of(spec: Mapping[str, Any], base_dir: Path, index: int) -> str:
     if "text" in spec:
         if not isinstance(spec["text"], str):
             raise InvalidEvent(f"source {index}: 'text' must be a string")
-        from .sources import normalise_text
+        from geokb.log.sources import normalise_text
 
         return normalise_text(spec["text"].encode("utf-8"))
     if "file" not in spec:

@@ -15,8 +15,8 @@ from rdflib.namespace import RDF as R_RDF
 from rdflib.namespace import RDFS as R_RDFS
 from rdflib.namespace import SKOS as R_SKOS
 
-from .events import GeoKBError
-from .vocab import GK, ontology_dir
+from geokb.log.events import GeoKBError
+from geokb.vocab import GK, ontology_dir
 
 RECORD_CLASSES = frozenset(
     GK[n].value for n in ("Claim", "Source", "LogEvent", "AttributionStep", "StatementProperty")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pyoxigraph import DefaultGraph
 
-from .projection import DEFAULT
-from .queries import TimeFilter, _valid, iter_claims
-from .store import ProjectionStore
-from .vocab import FACTUAL_MODALITIES, GK, term_value
+from geokb.projection.quads import DEFAULT
+from geokb.projection.store import ProjectionStore
+from geokb.read.queries import TimeFilter, _valid, iter_claims
+from geokb.vocab import FACTUAL_MODALITIES, GK, term_value
 
 
 def valid_view(store: ProjectionStore, when: TimeFilter) -> ProjectionStore:

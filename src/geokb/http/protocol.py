@@ -1,7 +1,7 @@
 """The SPARQL 1.1 Protocol without a web framework: request parsing, content negotiation
 (with q-values), result serialization under limits, and domain error → HTTP status.
 
-:mod:`geokb.http` calls these; nothing here knows about FastAPI, so each rule can be
+:mod:`geokb.http.app` calls these; nothing here knows about FastAPI, so each rule can be
 tested alone.
 
 >>> negotiate("text/csv;q=0.5, application/sparql-results+json", SOLUTION_TYPES)
@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from .events import (
+from geokb.log.events import (
     Ambiguous,
     AppendConflict,
     InvalidEvent,
@@ -37,7 +37,7 @@ from .events import (
     QueryError,
     ShapeViolation,
 )
-from .vocab import PREFIXES
+from geokb.vocab import PREFIXES
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"

@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from .codec import date_bounds
-from .events import (
+from geokb.log.codec import date_bounds
+from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
@@ -37,9 +37,9 @@ from .events import (
     InvalidEvent,
     NotFound,
 )
-from .projection import DEFAULT
-from .store import ProjectionStore
-from .vocab import (
+from geokb.projection.quads import DEFAULT
+from geokb.projection.store import ProjectionStore
+from geokb.vocab import (
     DCTERMS,
     GK,
     ID,

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-from .codec import sha256_hex
-from .events import InvalidEvent, NotFound
+from geokb.log.codec import sha256_hex
+from geokb.log.events import InvalidEvent, NotFound
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
@@ -41,7 +41,7 @@ def normalise_text(data: bytes) -> str:
 
 class SourceTexts(Protocol):
     """Where source texts are kept: :class:`FileSourceTexts` or
-    :class:`geokb.postgres.PostgresSourceTexts`."""
+    :class:`geokb.log.postgres.PostgresSourceTexts`."""
 
     def put(self, text: str) -> str:
         """Store ``text`` and return its SHA-256."""

@@ -4,7 +4,7 @@ REST API, a live event feed and the web page, all over one :class:`KnowledgeBase
 ``create_app(kb, settings)`` builds the app; nothing is module-level state. Handlers
 that touch pyoxigraph are plain ``def`` functions (FastAPI runs them in its thread pool)
 or hand their work to a query thread, so the event loop never blocks. Domain errors are
-translated here, at the edge (see :mod:`geokb.sparql_protocol` for the table); a bug
+translated here, at the edge (see :mod:`geokb.http.protocol` for the table); a bug
 stays a 500.
 """
 
@@ -42,17 +42,17 @@ from starlette.datastructures import URL, Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import sparql_protocol as sp
-from .cache import ResultCache
-from .codec import envelope_of
-from .events import GeoKBError, InvalidEvent, NotFound, RecordedEvent
-from .eventstore import PENDING_NAME, EventStore, FileEventStore
-from .queries import PAGE_SIZE
-from .updates import uses_keyword
-from .vocab import compact
+from geokb.http import protocol as sp
+from geokb.http.cache import ResultCache
+from geokb.log.codec import envelope_of
+from geokb.log.events import GeoKBError, InvalidEvent, NotFound, RecordedEvent
+from geokb.log.file import PENDING_NAME, EventStore, FileEventStore
+from geokb.read.queries import PAGE_SIZE
+from geokb.vocab import compact
+from geokb.write.updates import uses_keyword
 
 if TYPE_CHECKING:
-    from .kb import KnowledgeBase
+    from geokb.kb import KnowledgeBase
 
 T = TypeVar("T")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -1218,7 +1218,7 @@ def _sse(event: RecordedEvent) -> str:
 
 
 def _error_response(exc: Exception) -> JSONResponse:
-    """The response to a domain error (see :func:`geokb.sparql_protocol.error_status`)."""
+    """The response to a domain error (see :func:`geokb.http.protocol.error_status`)."""
     status = sp.error_status(exc)
     assert status is not None
     headers = exc.headers if isinstance(exc, sp.ProtocolError) else None

@@ -17,11 +17,11 @@ import rdflib
 from pyoxigraph import DefaultGraph, Quad
 from rdflib.namespace import SH
 
-from .ontology import Ontology, OntologyError
+from geokb.ontology import Ontology, OntologyError
 
 if TYPE_CHECKING:
-    from .shacl_engine import CompiledShapes
-from .vocab import shapes_dir
+    from geokb.shacl.compiled import CompiledShapes
+from geokb.vocab import shapes_dir
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def write_engine(shapes: rdflib.Graph, ontology: Ontology) -> CompiledShapes | N
         return None
     if choice != "compiled":
         raise OntologyError(f"{SHACL_ENGINE_ENV} must be 'compiled' or 'pyshacl', not {choice!r}")
-    from .shacl_engine import UnsupportedShapes, compile_shapes
+    from geokb.shacl.compiled import UnsupportedShapes, compile_shapes
 
     key = (id(shapes), id(ontology))
     if key not in _ENGINES:  # the graphs are kept in the value, so their ids stay theirs

@@ -36,10 +36,10 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad
 from rdflib.term import BNode, URIRef, Variable
 from rdflib.term import Literal as RdfLiteral
 
-from .events import GRAPH_UPDATED, Event, QueryError
-from .projection import SYSTEM_GRAPH
-from .store import ProjectionStore
-from .vocab import PREFIXES
+from geokb.log.events import GRAPH_UPDATED, Event, QueryError
+from geokb.projection.quads import SYSTEM_GRAPH
+from geokb.projection.store import ProjectionStore
+from geokb.vocab import PREFIXES
 
 GENID = "https://w3id.org/geokb/genid/"
 #: An event line may not exceed the log's 1 MiB line limit; leave room for the envelope.

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from .codec import check_iri, sha256_hex
-from .events import (
+from geokb.log.codec import check_iri, sha256_hex
+from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
@@ -26,8 +26,8 @@ from .events import (
     Event,
     InvalidEvent,
 )
-from .sources import normalise_text
-from .vocab import CLAIM, GK, ID, MODALITY, SOURCE, expand, is_slug
+from geokb.log.sources import normalise_text
+from geokb.vocab import CLAIM, GK, ID, MODALITY, SOURCE, expand, is_slug
 
 MAX_CLAIM_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 20
@@ -316,7 +316,7 @@ def supersession_event(claim: str, by: str, reason: str) -> Event:
 
 def read_source_file(path: Path) -> str:
     """Read a source text file safely. Raises :class:`InvalidEvent`."""
-    from .sources import MAX_SOURCE_BYTES
+    from geokb.log.sources import MAX_SOURCE_BYTES
 
     return normalise_text(read_limited(path, MAX_SOURCE_BYTES, "source file"))
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from .codec import (
+from geokb.log.codec import (
     MAX_LINE_BYTES,
     check_agent,
     check_idempotency_key,
@@ -30,7 +30,7 @@ from .codec import (
     encode,
     sha256_hex,
 )
-from .events import (
+from geokb.log.events import (
     GENESIS_HASH,
     SCHEMA_VERSION,
     AppendConflict,
@@ -74,7 +74,7 @@ _GENESIS_MARK: _Mark = (0, 0, 0, GENESIS_HASH)
 
 class EventStore(Protocol):
     """What every backend of the log provides (:class:`FileEventStore`, and
-    :class:`geokb.postgres.PostgresEventStore`)."""
+    :class:`geokb.log.postgres.PostgresEventStore`)."""
 
     def append(self, events: Sequence[Event], *, expected_position: int | None,
                recorded_by: str) -> list[RecordedEvent]:
@@ -131,7 +131,7 @@ def seal(events: Sequence[Event], head: Head, recorded_by: str,
             position=head.position + offset, recorded_at=stamp, recorded_by=recorded_by,
             payload=event.payload, prev=prev, hash="", idempotency_key=event.idempotency_key,
         )
-        from .codec import envelope_of
+        from geokb.log.codec import envelope_of
 
         digest = content_hash(envelope_of(draft))
         sealed = RecordedEvent(**{**draft.__dict__, "hash": digest})
@@ -144,7 +144,7 @@ def check_link(event: RecordedEvent, expected_position: int, prev_hash: str, pat
                line: int) -> None:
     """Raise :class:`CorruptLog` if ``event`` is not the next link of the chain.
 
-    (:func:`geokb.codec.decode` has already checked the event against its own hash.)
+    (:func:`geokb.log.codec.decode` has already checked the event against its own hash.)
     """
     if event.position != expected_position:
         raise CorruptLog(f"event {event.id} has seq {event.position}, expected {expected_position}"

@@ -10,9 +10,9 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
-from .admission import Admission, _Overlay
-from .codec import decode
-from .events import (
+from geokb.kb import KnowledgeBase
+from geokb.log.codec import decode
+from geokb.log.events import (
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
     GENESIS_HASH,
@@ -20,11 +20,11 @@ from .events import (
     InvalidEvent,
     RecordedEvent,
 )
-from .eventstore import EventStore, FileEventStore
-from .kb import KnowledgeBase
-from .store import ProjectionStore
-from .validation import run_shacl, to_rdflib
-from .vocab import GK
+from geokb.log.file import EventStore, FileEventStore
+from geokb.projection.store import ProjectionStore
+from geokb.shacl.validation import run_shacl, to_rdflib
+from geokb.vocab import GK
+from geokb.write.admission import Admission, _Overlay
 
 LIFECYCLE_PATHS = frozenset(GK[n].value for n in (
     "knownUntilPosition", "retractedIn", "retractionReason", "supersededBy", "supersededIn",
@@ -134,7 +134,7 @@ def validate(kb: KnowledgeBase) -> Report:
     ended: dict[str, tuple[int, str]] = {}
     for line, event in events:
         try:
-            from .events import Event
+            from geokb.log.events import Event
 
             admission._rules(Event(event.type, event.payload), _Overlay(store), {})
             shifted = RecordedEvent(**{**event.__dict__, "position": store.position + 1})

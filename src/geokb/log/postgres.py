@@ -1,6 +1,6 @@
 """The event log and the source texts in PostgreSQL, for KBs that outgrow one machine.
 
-:class:`PostgresEventStore` keeps exactly the lines :class:`~geokb.eventstore.FileEventStore`
+:class:`PostgresEventStore` keeps exactly the lines :class:`~geokb.log.file.FileEventStore`
 keeps (canonical JSON, hash chain and all, one row per event with its newline), so a log
 moves between the backends byte for byte. Writers are serialized by a transaction-scoped
 advisory lock, check the expected position under it and announce the new head with
@@ -28,8 +28,8 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from .codec import decode, encode, sha256_hex
-from .events import (
+from geokb.log.codec import decode, encode, sha256_hex
+from geokb.log.events import (
     GENESIS_HASH,
     AppendConflict,
     CorruptLog,
@@ -38,8 +38,8 @@ from .events import (
     NotFound,
     RecordedEvent,
 )
-from .eventstore import EMPTY_HEAD, FileEventStore, Head, check_link, seal
-from .sources import FileSourceTexts
+from geokb.log.file import EMPTY_HEAD, FileEventStore, Head, check_link, seal
+from geokb.log.sources import FileSourceTexts
 
 SCHEMES = ("postgresql://", "postgres://")
 CHANNEL = "geokb_events"

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from .vocab import compact
+from geokb.vocab import compact
 
 
 def _term(t: dict[str, Any] | None) -> str:

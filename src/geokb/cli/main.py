@@ -18,10 +18,11 @@ from typing import Any, NoReturn, TypeVar
 import pyoxigraph as ox
 import typer
 
-from . import claimfile, render
-from .events import EVENT_TYPES, GeoKBError
-from .ontology import OntologyError
-from .queries import PAGE_SIZE
+from geokb.cli import render
+from geokb.log.events import EVENT_TYPES, GeoKBError
+from geokb.ontology import OntologyError
+from geokb.read.queries import PAGE_SIZE
+from geokb.write import claimfile
 
 app = typer.Typer(help="geokb: an event-sourced geopolitical knowledge base.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -91,7 +92,7 @@ def guarded(action: Callable[[], T]) -> T:
 
 
 def open_kb() -> Any:
-    from .kb import KnowledgeBase
+    from geokb.kb import KnowledgeBase
 
     log, texts = open_backends()
     if log is None and not State.kb_dir.is_dir():
@@ -105,11 +106,11 @@ def open_kb() -> Any:
 
 
 def postgres_module(url: str) -> Any:
-    """:mod:`geokb.postgres`, for a ``postgresql://`` URL; exit 2 for anything else."""
+    """:mod:`geokb.log.postgres`, for a ``postgresql://`` URL; exit 2 for anything else."""
     if not url.startswith(PG_SCHEMES):
         fail(f"not a PostgreSQL URL: {url!r} (give postgresql://host/db)", 2)
     try:
-        from . import postgres
+        from geokb.log import postgres
     except ImportError:
         fail("a PostgreSQL log needs psycopg: pip install 'geokb[postgres]'", 2)
     return postgres
@@ -319,7 +320,7 @@ def log(
 ) -> None:
     """The history: events in log order, filterable."""
     def run() -> None:
-        from .codec import envelope_of
+        from geokb.log.codec import envelope_of
 
         if type is not None and type not in EVENT_TYPES:
             fail(f"unknown event type {type!r}: one of {', '.join(EVENT_TYPES)}")
@@ -415,7 +416,7 @@ def query(
                 fail(f"query file {file} is not valid UTF-8 (byte {exc.start})")
         if not text:
             fail("give a query as an argument or with --file")
-        from .updates import uses_keyword
+        from geokb.write.updates import uses_keyword
 
         if uses_keyword(text, "SERVICE") and not allow_service:
             fail("SERVICE (federated query) is refused: it makes geokb fetch URLs; pass "
@@ -448,7 +449,7 @@ def validate(format: ValidateFmt = typer.Option(ValidateFmt.text, "--format")) -
 
     Exit 0 conforms, 1 violations, 2 could not run.
     """
-    from .report import validate as run_validate
+    from geokb.ops.report import validate as run_validate
 
     report = guarded(lambda: run_validate(open_kb_for_check()))
     if format is ValidateFmt.json:
@@ -466,7 +467,7 @@ def validate(format: ValidateFmt = typer.Option(ValidateFmt.text, "--format")) -
 
 def open_kb_for_check() -> Any:
     """A KB object for checks: the log is read by the check itself, not replayed here."""
-    from .kb import KnowledgeBase
+    from geokb.kb import KnowledgeBase
 
     log, texts = open_backends()
     if log is None and not State.kb_dir.is_dir():
@@ -477,7 +478,7 @@ def open_kb_for_check() -> Any:
 @app.command()
 def verify() -> None:
     """Check the log's hash chain; name every edited, removed, inserted or reordered event."""
-    from .report import verify as run_verify
+    from geokb.ops.report import verify as run_verify
 
     report = guarded(lambda: run_verify(open_kb_for_check()))
     for p in report.problems:
@@ -533,7 +534,7 @@ def export(format: ExportFmt = typer.Option(ExportFmt.trig, "--format"),
            output: Path = typer.Option(None, "--output", "-o")) -> None:
     """Export the projection (every graph) as TriG, N-Quads or JSON-LD."""
     def run() -> None:
-        from .vocab import PREFIXES
+        from geokb.vocab import PREFIXES
 
         kb = open_kb()
         fmt = {"trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
@@ -554,7 +555,7 @@ def export(format: ExportFmt = typer.Option(ExportFmt.trig, "--format"),
 def check(directory: Path = typer.Option(None, "--dir", help="Default: <kb>/checks.")) -> None:
     """Run the KB's assertions (SPARQL ASK files); exit 1 naming each that fails."""
     def run() -> int:
-        from .checks import run_checks
+        from geokb.ops.checks import run_checks
 
         results = run_checks(open_kb(), directory or State.kb_dir / "checks")
         failed = [r for r in results if not r.passed]
@@ -577,7 +578,7 @@ def serve(
     def run() -> None:
         import uvicorn
 
-        from .http import Settings, create_app
+        from geokb.http.app import Settings, create_app
 
         kb = open_kb()
         settings = Settings.from_env(token=os.environ.get(token_env) or None)

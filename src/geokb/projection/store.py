@@ -1,7 +1,7 @@
 """The pyoxigraph projection store: applies events, keeps its position, answers SPARQL.
 
 Every event becomes visible whole. Replay writes events in batches (see
-:mod:`geokb.replay`): a batch's quads and its position go in as one transactional N-Quads
+:mod:`geokb.projection.batch`): a batch's quads and its position go in as one transactional N-Quads
 load, its removals (retractions, supersessions) right after; an event that must be applied
 alone (a ``GraphUpdated``) goes in as one SPARQL update (``DELETE DATA`` + ``INSERT DATA``)
 with its position.
@@ -19,7 +19,7 @@ from typing import Any
 import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
-from .events import (
+from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
@@ -27,7 +27,8 @@ from .events import (
     InvalidEvent,
     RecordedEvent,
 )
-from .projection import (
+from geokb.projection.batch import Batch, Loader, Seen, ended_removals
+from geokb.projection.quads import (
     APPLIED,
     REDO,
     SYSTEM_GRAPH,
@@ -39,8 +40,7 @@ from .projection import (
     parse_marker,
     quads_for,
 )
-from .replay import Batch, Loader, Seen, ended_removals
-from .vocab import EVENT, term_value
+from geokb.vocab import EVENT, term_value
 
 #: Quads per batch (one load); up to four batches' worth wait for the worker thread.
 BATCH_QUADS = 20_000
@@ -81,7 +81,7 @@ def _lines_of(event: RecordedEvent) -> list[str]:
 
     Batches load with pyoxigraph's lenient parser, which does not check IRIs again: every
     IRI of a payload was checked when the event was decoded or admitted
-    (:func:`geokb.codec.check_payload`), so only those made here from the event's id and
+    (:func:`geokb.log.codec.check_payload`), so only those made here from the event's id and
     claim are checked (a claim IRI with a fragment cannot take ``#evidence``).
     """
     try:
@@ -135,8 +135,8 @@ class ProjectionStore:
 
         Events the projection already holds are skipped (catch-up overlap). Events are
         written in batches by a worker thread while the next batch is prepared (see
-        :mod:`geokb.replay`). The events' payloads must have passed
-        :func:`geokb.codec.check_payload` (the log's decoder and admission run it; see
+        :mod:`geokb.projection.batch`). The events' payloads must have passed
+        :func:`geokb.log.codec.check_payload` (the log's decoder and admission run it; see
         :func:`_lines_of`). Raises :class:`InvalidEvent` if an event is out of order,
         malformed, or refers to a claim the projection does not hold (a log that skipped
         validation); the projection then holds the events up to its position, no more.
@@ -185,8 +185,8 @@ class ProjectionStore:
 
     def _write_batch(self, data: bytes, last: RecordedEvent, removed: Sequence[str], *,
                      bulk: bool) -> None:
-        """Write a batch (see :mod:`geokb.replay`): ``data`` holds its quads and, unless it
-        is a bulk one, the marker of ``last`` and the note of ``removed``; then one update
+        """Write a batch (see :mod:`geokb.projection.batch`): ``data`` holds its quads and,
+        unless it is a bulk one, the marker of ``last`` and the note of ``removed``; then one update
         removes those, the note and the old marker."""
         self._load(data, last.position, bulk=bulk)
         system: list[str] = []

@@ -4,7 +4,7 @@ pySHACL walks the shapes graph in Python for every focus node and costs about 7 
 claim on our shapes; a write path that must admit thousands of claims a second cannot
 pay that. This module reads the same ``shapes/*.ttl`` once and compiles it into Python
 objects that evaluate SHACL Core over an in-memory index of the batch's triples (plus the
-ontology, mixed in as :func:`geokb.validation.run_shacl` mixes it into pySHACL's data
+ontology, mixed in as :func:`geokb.shacl.validation.run_shacl` mixes it into pySHACL's data
 graph), at a fraction of a millisecond per claim.
 
 pySHACL stays the reference: ``geokb validate`` (CI) runs it over the whole KB, and the
@@ -44,8 +44,8 @@ from rdflib.namespace import RDF as R_RDF
 from rdflib.namespace import RDFS as R_RDFS
 from rdflib.namespace import SH as R_SH
 
-from .events import GeoKBError
-from .validation import ShapeReport, ShapeResult
+from geokb.log.events import GeoKBError
+from geokb.shacl.validation import ShapeReport, ShapeResult
 
 Term = NamedNode | BlankNode | Literal
 

@@ -9,7 +9,7 @@ Layout of the dataset (see ``docs/data-model.md``):
   fact or quoted speech), and everything about entities, sources, claims (provenance,
   evidence, valid time, lifecycle) and the log's events;
 * the graph ``graph/system`` holds the position of the last applied event (and, for a
-  moment, the note of a batch's removals: see :mod:`geokb.replay`).
+  moment, the note of a batch's removals: see :mod:`geokb.projection.batch`).
 
 Quads are produced as N-Quads lines: pyoxigraph parses them natively, several times
 faster than building term objects in Python, which is what makes replay fast.
@@ -24,8 +24,8 @@ from typing import Any
 import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
-from .codec import date_bounds
-from .events import (
+from geokb.log.codec import date_bounds
+from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
@@ -34,7 +34,7 @@ from .events import (
     SOURCE_REGISTERED,
     RecordedEvent,
 )
-from .vocab import (
+from geokb.vocab import (
     DCTERMS,
     EVENT,
     FACTUAL_MODALITIES,
@@ -164,7 +164,7 @@ def _date_lines(node: str, value: str | None, predicates: tuple[str, str, str], 
 def quads_for(event: RecordedEvent) -> list[str]:
     """The quads ``event`` adds, as N-Quads lines (pure: depends on the event alone).
 
-    >>> from geokb.events import RecordedEvent
+    >>> from geokb.log.events import RecordedEvent
     >>> e = RecordedEvent(id="e1", type="ClaimRetracted", schema=1, position=3,
     ...     recorded_at="2026-01-01T00:00:00.000000Z", recorded_by="ana",
     ...     payload={"claim": "https://w3id.org/geokb/claim/c1", "reason": "wrong"},
@@ -309,7 +309,7 @@ def marker_line(position: int, digest: str) -> str:
 
 def note_line(removed: Sequence[str]) -> str:
     """The note, loaded with a batch, of the current-view triples (N-Triples lines) that
-    the batch removes next (see :mod:`geokb.replay`)."""
+    the batch removes next (see :mod:`geokb.projection.batch`)."""
     return (f"{_t(SYSTEM_NODE)} {_t(REDO)} {literal(chr(10).join(removed))} "
             f"{_t(SYSTEM_GRAPH)} .")
 

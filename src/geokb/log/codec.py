@@ -19,7 +19,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
-from .events import (
+from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from .codec import check_payload
-from .events import (
+from geokb.log.codec import check_payload
+from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
@@ -25,14 +25,14 @@ from .events import (
     RecordedEvent,
     ShapeViolation,
 )
-from .eventstore import Head, seal
-from .ontology import Ontology
-from .projection import DEFAULT, parse_lines, quads_for
-from .shacl_engine import CompiledShapes
-from .sources import SourceTexts
-from .store import ProjectionStore
-from .validation import ShapeReport, run_shacl, to_rdflib
-from .vocab import GK, MODALITIES, RDF, term_value
+from geokb.log.file import Head, seal
+from geokb.log.sources import SourceTexts
+from geokb.ontology import Ontology
+from geokb.projection.quads import DEFAULT, parse_lines, quads_for
+from geokb.projection.store import ProjectionStore
+from geokb.shacl.compiled import CompiledShapes
+from geokb.shacl.validation import ShapeReport, run_shacl, to_rdflib
+from geokb.vocab import GK, MODALITIES, RDF, term_value
 
 CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
 

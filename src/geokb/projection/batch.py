@@ -1,6 +1,6 @@
 """Replay in batches: many events per transaction, written by a worker thread.
 
-:meth:`geokb.store.ProjectionStore.apply` gathers events into a :class:`Batch`: the
+:meth:`geokb.projection.store.ProjectionStore.apply` gathers events into a :class:`Batch`: the
 N-Quads lines they add, and the current-view triples that the retractions and
 supersessions among them remove. The removals are worked out while the batch is prepared,
 from the store and from what the events not yet in it did (:class:`Seen`), so a batch is
@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Store
 
-from .events import CLAIM_ASSERTED, InvalidEvent, RecordedEvent
-from .projection import DEFAULT, literal, marker_line, note_line, statement_of
-from .vocab import FACTUAL_MODALITIES, GK, term_value
+from geokb.log.events import CLAIM_ASSERTED, InvalidEvent, RecordedEvent
+from geokb.projection.quads import DEFAULT, literal, marker_line, note_line, statement_of
+from geokb.vocab import FACTUAL_MODALITIES, GK, term_value
 
 if TYPE_CHECKING:
-    from .store import ProjectionStore
+    from geokb.projection.store import ProjectionStore
 
 _ASSERTED_IN, _KNOWN_UNTIL, _MODALITY = GK.assertedIn, GK.knownUntilPosition, GK.modality
 #: The triples the lookups below read. A claim whose statement uses one of these
@@ -86,7 +86,7 @@ class Batch:
 
 
 def _nt(term: Any) -> str:
-    """A term in the N-Triples form :mod:`geokb.projection` writes (lines compare equal
+    """A term in the N-Triples form :mod:`geokb.projection.quads` writes (lines compare equal
     exactly when their terms do)."""
     if isinstance(term, NamedNode):
         return f"<{term.value}>"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .events import QueryError
-from .updates import uses_keyword
+from geokb.log.events import QueryError
+from geokb.write.updates import uses_keyword
 
 
 @dataclass(frozen=True)

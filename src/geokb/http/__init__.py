@@ -1,0 +1,5 @@
+"""The HTTP front door: ``create_app(kb, settings)`` and its settings."""
+
+from geokb.http.app import LogWatch, Settings, SettingsError, create_app
+
+__all__ = ["LogWatch", "Settings", "SettingsError", "create_app"]
