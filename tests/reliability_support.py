@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geokb.errors import GeoKBError
 from geokb.kb import KnowledgeBase
 from geokb.log.events import (
     CLAIM_ASSERTED,
@@ -38,7 +39,6 @@ from geokb.log.events import (
     ENTITY_DECLARED,
     SOURCE_REGISTERED,
     Event,
-    GeoKBError,
     RecordedEvent,
 )
 from geokb.log.file import FileEventStore
@@ -346,7 +346,7 @@ def write(directory: Path, tag: str, seconds: float, explicit: bool, idem_every:
     so a stale writer gets :class:`AppendConflict`, reports it and retries; the claim keeps
     its name, so a conflicted attempt that had been written would fail the retry.
     """
-    from geokb.log.events import AppendConflict
+    from geokb.errors import AppendConflict
 
     kb = KnowledgeBase(directory)
     conflicts = {"n": 0}

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from geokb.errors import InvalidEvent
 from geokb.log.codec import canonical_json, decode, encode
-from geokb.log.events import Event, InvalidEvent
+from geokb.log.events import Event
 from geokb.log.file import EMPTY_HEAD, seal
 
 

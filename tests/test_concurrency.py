@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
+from geokb.errors import AppendConflict
 from geokb.kb import KnowledgeBase
-from geokb.log.events import AppendConflict
 from geokb.vocab import PREFIXES
 
 from .reliability_support import (

@@ -9,8 +9,9 @@ from typing import Any, BinaryIO
 
 import pytest
 
+from geokb.errors import AppendConflict, CorruptLog
 from geokb.log.codec import encode
-from geokb.log.events import GENESIS_HASH, AppendConflict, CorruptLog, Event
+from geokb.log.events import GENESIS_HASH, Event
 from geokb.log.file import EventStore, FileEventStore
 
 

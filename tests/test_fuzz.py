@@ -30,9 +30,10 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from geokb.errors import GeoKBError, InvalidEvent
 from geokb.kb import KnowledgeBase
 from geokb.log.codec import canonical_json, content_hash, decode, encode
-from geokb.log.events import EVENT_TYPES, GeoKBError, InvalidEvent
+from geokb.log.events import EVENT_TYPES
 from geokb.projection.store import ProjectionStore
 from geokb.write.claimfile import load_document
 

@@ -29,9 +29,9 @@ import pytest
 from typer.testing import CliRunner
 
 from geokb.cli.main import app
+from geokb.errors import CorruptLog, GeoKBError
 from geokb.kb import KnowledgeBase
 from geokb.log.codec import canonical_json, content_hash
-from geokb.log.events import CorruptLog, GeoKBError
 
 from .reliability_support import make_base_kb
 
@@ -919,7 +919,8 @@ def test_without_a_token_the_server_is_read_only(tmp_path: Path) -> None:
 
 def test_settings_never_show_a_token() -> None:
     pytest.importorskip("geokb.http.app")
-    from geokb.http.app import Settings, SettingsError
+    from geokb.errors import SettingsError
+    from geokb.http.app import Settings
 
     settings = Settings.from_env(token="top-secret-1", environ={
         "GEOKB_TOKENS": "ci:top-secret-2"})

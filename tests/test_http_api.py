@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from geokb.errors import SettingsError
 from geokb.http import app as http
-from geokb.http.app import Settings, SettingsError, create_app
+from geokb.http.app import Settings, create_app
 from geokb.kb import KnowledgeBase
 from tests.test_http_support import AUTH, DOC, TOKEN, build_kb
 

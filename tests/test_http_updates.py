@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from geokb.errors import QueryError, ShapeViolation
 from geokb.kb import KnowledgeBase
-from geokb.log.events import GRAPH_UPDATED, QueryError, ShapeViolation
+from geokb.log.events import GRAPH_UPDATED
 from geokb.write import updates
 from geokb.write.updates import update_event
 from tests.test_http_support import build_kb

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from geokb.errors import Ambiguous, AppendConflict, InvalidEvent, NotFound, ShapeViolation
 from geokb.kb import KnowledgeBase
-from geokb.log.events import Ambiguous, AppendConflict, InvalidEvent, NotFound, ShapeViolation
 from geokb.vocab import CLAIM
 
 from .conftest import mini_document

@@ -24,9 +24,9 @@ import yaml
 from typer.testing import CliRunner
 
 from geokb.cli.main import app
+from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
 from geokb.kb import KnowledgeBase
 from geokb.log.codec import encode
-from geokb.log.events import AppendConflict, CorruptLog, InvalidEvent, NotFound
 from geokb.log.file import FileEventStore
 from geokb.log.sources import FileSourceTexts
 

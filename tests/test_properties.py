@@ -33,8 +33,8 @@ from hypothesis.stateful import (
 from typer.testing import CliRunner
 
 from geokb.cli.main import app
+from geokb.errors import GeoKBError, NotFound
 from geokb.kb import KnowledgeBase
-from geokb.log.events import GeoKBError, NotFound
 
 from .conftest import ARTICLE
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from geokb.errors import Ambiguous, InvalidEvent, NotFound
 from geokb.kb import KnowledgeBase
-from geokb.log.events import Ambiguous, InvalidEvent, NotFound
 
 from .conftest import ARTICLE, mini_document
 

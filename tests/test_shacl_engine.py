@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from pyshacl.errors import ReportableRuntimeError
 from rdflib import RDF, XSD, BNode, Literal, URIRef
 
+from geokb.errors import ShapeViolation, UnsupportedShapes
 from geokb.kb import KnowledgeBase
-from geokb.log.events import ShapeViolation
 from geokb.ontology import load_ontology
-from geokb.shacl.compiled import CompiledShapes, UnsupportedShapes, compile_shapes
+from geokb.shacl.compiled import CompiledShapes, compile_shapes
 from geokb.shacl.validation import (
     SHACL_ENGINE_ENV,
     ShapeReport,

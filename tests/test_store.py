@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from pyoxigraph import DefaultGraph, NamedNode, Quad
 
 import geokb.projection.store
+from geokb.errors import InvalidEvent
 from geokb.kb import KnowledgeBase
 from geokb.log.events import (
     CLAIM_ASSERTED,
@@ -26,7 +27,6 @@ from geokb.log.events import (
     ENTITY_DECLARED,
     GRAPH_UPDATED,
     Event,
-    InvalidEvent,
     RecordedEvent,
 )
 from geokb.log.file import FileEventStore

@@ -27,9 +27,9 @@ sys.path.insert(0, str(REPO))
 with atheris.instrument_imports():
     import yaml
 
+    from geokb.errors import GeoKBError, InvalidEvent
     from geokb.kb import KnowledgeBase
     from geokb.log.codec import decode, encode
-    from geokb.log.events import GeoKBError, InvalidEvent
     from geokb.write.claimfile import load_document
 
 from tests.conftest import mini_document  # noqa: E402

@@ -17,14 +17,8 @@ from typing import Any
 import rdflib
 from pyoxigraph import NamedNode
 
-from geokb.log.events import (
-    AppendConflict,
-    CorruptLog,
-    Event,
-    InvalidEvent,
-    NotFound,
-    RecordedEvent,
-)
+from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
+from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology

@@ -15,16 +15,12 @@ from rdflib.namespace import RDF as R_RDF
 from rdflib.namespace import RDFS as R_RDFS
 from rdflib.namespace import SKOS as R_SKOS
 
-from geokb.log.events import GeoKBError
+from geokb.errors import OntologyError
 from geokb.vocab import GK, ontology_dir
 
 RECORD_CLASSES = frozenset(
     GK[n].value for n in ("Claim", "Source", "LogEvent", "AttributionStep", "StatementProperty")
 )
-
-
-class OntologyError(GeoKBError):
-    """The ontology files cannot be read (exit code 2: could not run)."""
 
 
 @dataclass(frozen=True)

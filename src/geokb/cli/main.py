@@ -19,8 +19,8 @@ import pyoxigraph as ox
 import typer
 
 from geokb.cli import render
-from geokb.log.events import EVENT_TYPES, GeoKBError
-from geokb.ontology import OntologyError
+from geokb.errors import GeoKBError, OntologyError
+from geokb.log.events import EVENT_TYPES
 from geokb.read.queries import PAGE_SIZE
 from geokb.write import claimfile
 

@@ -42,10 +42,11 @@ from starlette.datastructures import URL, Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from geokb.errors import InvalidEvent, NotFound, SettingsError
 from geokb.http import protocol as sp
 from geokb.http.cache import ResultCache
 from geokb.log.codec import envelope_of
-from geokb.log.events import GeoKBError, InvalidEvent, NotFound, RecordedEvent
+from geokb.log.events import RecordedEvent
 from geokb.log.file import PENDING_NAME, EventStore, FileEventStore
 from geokb.read.queries import PAGE_SIZE
 from geokb.vocab import compact
@@ -57,10 +58,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _TOKEN_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-class SettingsError(GeoKBError):
-    """A setting (usually from the environment) cannot be read."""
 
 
 # -- settings -------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from geokb.log.events import (
+from geokb.errors import (
     Ambiguous,
     AppendConflict,
     InvalidEvent,

@@ -19,6 +19,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
+from geokb.errors import InvalidEvent
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -28,7 +29,6 @@ from geokb.log.events import (
     GRAPH_UPDATED,
     SCHEMA_VERSION,
     SOURCE_REGISTERED,
-    InvalidEvent,
     RecordedEvent,
 )
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from geokb.errors import AppendConflict, CorruptLog, InvalidEvent
 from geokb.log.codec import (
     MAX_LINE_BYTES,
     check_agent,
@@ -30,15 +31,7 @@ from geokb.log.codec import (
     encode,
     sha256_hex,
 )
-from geokb.log.events import (
-    GENESIS_HASH,
-    SCHEMA_VERSION,
-    AppendConflict,
-    CorruptLog,
-    Event,
-    InvalidEvent,
-    RecordedEvent,
-)
+from geokb.log.events import GENESIS_HASH, SCHEMA_VERSION, Event, RecordedEvent
 
 LOG_NAME = "events.jsonl"
 #: While a batch of several events is being written, ``kb/.pending`` holds the log's size

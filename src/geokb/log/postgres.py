@@ -28,16 +28,9 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
 from geokb.log.codec import decode, encode, sha256_hex
-from geokb.log.events import (
-    GENESIS_HASH,
-    AppendConflict,
-    CorruptLog,
-    Event,
-    InvalidEvent,
-    NotFound,
-    RecordedEvent,
-)
+from geokb.log.events import GENESIS_HASH, Event, RecordedEvent
 from geokb.log.file import EMPTY_HEAD, FileEventStore, Head, check_link, seal
 from geokb.log.sources import FileSourceTexts
 

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Protocol
 
+from geokb.errors import InvalidEvent, NotFound
 from geokb.log.codec import sha256_hex
-from geokb.log.events import InvalidEvent, NotFound
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}\Z")

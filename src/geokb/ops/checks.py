@@ -12,7 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from geokb.log.events import QueryError
+from geokb.errors import QueryError
 from geokb.write.updates import uses_keyword
 
 

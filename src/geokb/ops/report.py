@@ -10,16 +10,10 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
+from geokb.errors import GeoKBError, InvalidEvent
 from geokb.kb import KnowledgeBase
 from geokb.log.codec import decode
-from geokb.log.events import (
-    CLAIM_RETRACTED,
-    CLAIM_SUPERSEDED,
-    GENESIS_HASH,
-    GeoKBError,
-    InvalidEvent,
-    RecordedEvent,
-)
+from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, GENESIS_HASH, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.validation import run_shacl, to_rdflib

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Store
 
-from geokb.log.events import CLAIM_ASSERTED, InvalidEvent, RecordedEvent
+from geokb.errors import InvalidEvent
+from geokb.log.events import CLAIM_ASSERTED, RecordedEvent
 from geokb.projection.quads import DEFAULT, literal, marker_line, note_line, statement_of
 from geokb.vocab import FACTUAL_MODALITIES, GK, term_value
 

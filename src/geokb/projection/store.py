@@ -19,12 +19,12 @@ from typing import Any
 import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
+from geokb.errors import InvalidEvent
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
     GRAPH_UPDATED,
-    InvalidEvent,
     RecordedEvent,
 )
 from geokb.projection.batch import Batch, Loader, Seen, ended_removals

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from geokb.errors import Ambiguous, InvalidEvent, NotFound
 from geokb.log.codec import date_bounds
 from geokb.log.events import (
     CLAIM_ASSERTED,
@@ -33,9 +34,6 @@ from geokb.log.events import (
     CLAIM_SUPERSEDED,
     ENTITY_DECLARED,
     SOURCE_REGISTERED,
-    Ambiguous,
-    InvalidEvent,
-    NotFound,
 )
 from geokb.projection.quads import DEFAULT
 from geokb.projection.store import ProjectionStore

@@ -44,7 +44,7 @@ from rdflib.namespace import RDF as R_RDF
 from rdflib.namespace import RDFS as R_RDFS
 from rdflib.namespace import SH as R_SH
 
-from geokb.log.events import GeoKBError
+from geokb.errors import UnsupportedShapes
 from geokb.shacl.validation import ShapeReport, ShapeResult
 
 Term = NamedNode | BlankNode | Literal
@@ -55,10 +55,6 @@ RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_SUBCLASS = NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 RDFS_LITERAL = "http://www.w3.org/2000/01/rdf-schema#Literal"
-
-
-class UnsupportedShapes(GeoKBError):
-    """The shapes use a SHACL feature this engine does not implement (use pySHACL)."""
 
 
 # -- the data: an index of triples ---------------------------------------------------------

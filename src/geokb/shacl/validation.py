@@ -17,7 +17,8 @@ import rdflib
 from pyoxigraph import DefaultGraph, Quad
 from rdflib.namespace import SH
 
-from geokb.ontology import Ontology, OntologyError
+from geokb.errors import OntologyError
+from geokb.ontology import Ontology
 
 if TYPE_CHECKING:
     from geokb.shacl.compiled import CompiledShapes
@@ -122,7 +123,8 @@ def write_engine(shapes: rdflib.Graph, ontology: Ontology) -> CompiledShapes | N
         return None
     if choice != "compiled":
         raise OntologyError(f"{SHACL_ENGINE_ENV} must be 'compiled' or 'pyshacl', not {choice!r}")
-    from geokb.shacl.compiled import UnsupportedShapes, compile_shapes
+    from geokb.errors import UnsupportedShapes
+    from geokb.shacl.compiled import compile_shapes
 
     key = (id(shapes), id(ontology))
     if key not in _ENGINES:  # the graphs are kept in the value, so their ids stay theirs

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Quad
 
+from geokb.errors import InvalidEvent, ShapeViolation
 from geokb.log.codec import check_payload
 from geokb.log.events import (
     CLAIM_ASSERTED,
@@ -21,9 +22,7 @@ from geokb.log.events import (
     GRAPH_UPDATED,
     SOURCE_REGISTERED,
     Event,
-    InvalidEvent,
     RecordedEvent,
-    ShapeViolation,
 )
 from geokb.log.file import Head, seal
 from geokb.log.sources import SourceTexts

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from geokb.errors import InvalidEvent
 from geokb.log.codec import check_iri, sha256_hex
 from geokb.log.events import (
     CLAIM_ASSERTED,
@@ -24,7 +25,6 @@ from geokb.log.events import (
     ENTITY_DECLARED,
     SOURCE_REGISTERED,
     Event,
-    InvalidEvent,
 )
 from geokb.log.sources import normalise_text
 from geokb.vocab import CLAIM, GK, ID, MODALITY, SOURCE, expand, is_slug

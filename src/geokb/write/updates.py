@@ -36,7 +36,8 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad
 from rdflib.term import BNode, URIRef, Variable
 from rdflib.term import Literal as RdfLiteral
 
-from geokb.log.events import GRAPH_UPDATED, Event, QueryError
+from geokb.errors import QueryError
+from geokb.log.events import GRAPH_UPDATED, Event
 from geokb.projection.quads import SYSTEM_GRAPH
 from geokb.projection.store import ProjectionStore
 from geokb.vocab import PREFIXES
