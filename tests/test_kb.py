@@ -11,8 +11,7 @@ import pytest
 from geokb.errors import Ambiguous, AppendConflict, InvalidEvent, NotFound, ShapeViolation
 from geokb.kb import KnowledgeBase
 from geokb.vocab import CLAIM
-
-from .conftest import mini_document
+from tests.harness.documents import mini_document
 
 
 def log_bytes(kb: KnowledgeBase) -> bytes:

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.test_concurrency import run_concurrency  # noqa: E402
+from tests.reliability.test_concurrency import run_concurrency  # noqa: E402
 
 
 def main() -> int:

@@ -4,7 +4,8 @@
     .venv/bin/python scripts/reliability/crash.py            # 140 CLI + 70 HTTP + more
     .venv/bin/python scripts/reliability/crash.py --scale 0.2 --seed 7
 
-After every kill it checks what tests/test_crash.py checks: the log is a valid prefix (verify
+After every kill it checks what tests/reliability/test_crash.py checks: the log is a valid
+prefix (verify
 clean once the next writer recovered it), no partial event or batch is visible, every
 acknowledged append is present, and the projection after a restart equals a fresh replay.
 Exit status 0 when every trial held, 1 otherwise. Runs in a temporary directory.
@@ -21,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.test_crash import (  # noqa: E402
+from tests.reliability.test_crash import (  # noqa: E402
     run_catch_up_trials,
     run_cli_trials,
     run_driver_trials,

@@ -4,7 +4,8 @@
     .venv/bin/python scripts/reliability/fuzz.py                  # atheris 60 s per target
     .venv/bin/python scripts/reliability/fuzz.py --atheris-seconds 0
 
-Runs tests/test_fuzz.py and tests/test_properties.py with GEOKB_LONG=1 (5000 examples per
+Runs tests/reliability/test_fuzz.py and tests/reliability/test_properties.py with
+GEOKB_LONG=1 (5000 examples per
 parser property, 400 per API operation and mode, 60 command sequences of up to 20 steps),
 then scripts/reliability/fuzz_atheris.py on both targets if atheris is installed. Prints
 the time each took and exits 1 if any found a failure.
@@ -43,10 +44,12 @@ def main() -> int:
     args = parser.parse_args()
     env = {**os.environ, "GEOKB_LONG": "1"}
     ok = run("hypothesis: parsers, read API, HTTP API (schemathesis)",
-             [PYTHON, "-m", "pytest", "-q", "-s", "-p", "no:randomly", "tests/test_fuzz.py"],
+             [PYTHON, "-m", "pytest", "-q", "-s", "-p", "no:randomly",
+              "tests/reliability/test_fuzz.py"],
              env)
     ok &= run("hypothesis: command sequences, as-of, export/import",
-              [PYTHON, "-m", "pytest", "-q", "-p", "no:randomly", "tests/test_properties.py"],
+              [PYTHON, "-m", "pytest", "-q", "-p", "no:randomly",
+               "tests/reliability/test_properties.py"],
               env)
     if args.atheris_seconds and importlib.util.find_spec("atheris") is not None:
         for target in ("decode", "claimfile"):

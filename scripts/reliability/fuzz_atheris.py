@@ -32,8 +32,8 @@ with atheris.instrument_imports():
     from geokb.log.codec import decode, encode
     from geokb.write.claimfile import load_document
 
-from tests.conftest import mini_document  # noqa: E402
-from tests.reliability_support import make_base_kb  # noqa: E402
+from tests.harness.documents import mini_document  # noqa: E402
+from tests.harness.reliability import make_base_kb  # noqa: E402
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every hostile-input case of tests/test_hostile_input.py, counted per surface.
+"""Every hostile-input case of tests/reliability/test_hostile_input.py, counted per surface.
 
     .venv/bin/python scripts/reliability/hostile.py
 
@@ -18,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.test_hostile_input import (  # noqa: E402
+from tests.reliability.test_hostile_input import (  # noqa: E402
     CLAIM_FILES,
     CLI,
     EVENT_FILES,

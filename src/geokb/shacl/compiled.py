@@ -9,7 +9,7 @@ graph), at a fraction of a millisecond per claim.
 
 pySHACL stays the reference: ``geokb validate`` (CI) runs it over the whole KB, and the
 tests run both engines on every fixture and on thousands of mutated graphs and require the
-same results (``tests/test_shacl_engine.py``). A shapes graph that uses anything this
+same results (``tests/shacl/test_shacl_engine.py``). A shapes graph that uses anything this
 engine does not implement is refused by :func:`compile_shapes` with
 :class:`UnsupportedShapes`, and admission then falls back to pySHACL, so a curator's new
 shape is never silently ignored.

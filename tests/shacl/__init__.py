@@ -1,0 +1,1 @@
+"""Tests of geokb's shacl layer."""
