@@ -1,0 +1,1 @@
+"""Tests of the SPARQL text policy shared by every door."""
