@@ -117,7 +117,8 @@ def test_geokb_home_overrides_the_packaged_data(installed: Path, tmp_path: Path)
                   cwd=tmp_path, env=env)
     assert result.returncode == 0 and Path(result.stdout.strip()) == home / "shapes"
     (home / "shapes").rmdir()
-    shutil.copytree(REPO / "kb", tmp_path / "kb", ignore=shutil.ignore_patterns(".lock", ".pending"))
+    shutil.copytree(REPO / "kb", tmp_path / "kb",
+                    ignore=shutil.ignore_patterns(".lock", ".pending"))
     result = _run([str(installed / "bin" / "geokb"), "--kb", str(tmp_path / "kb"), "status",
                    "Tartus"],
                   cwd=tmp_path, env=env)
