@@ -1,4 +1,5 @@
-"""Namespaces, IRIs of the controlled vocabularies, and the paths of ``ontology/`` and ``shapes/``.
+"""Namespaces and IRIs of the controlled vocabularies (the paths of ``ontology/`` and ``shapes/``
+are re-exported from :mod:`geokb.resources`).
 
 >>> GK.Claim.value
 'https://w3id.org/geokb/ontology#Claim'
@@ -8,11 +9,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from geokb.resources import data_home
+from geokb.resources import ontology_dir as ontology_dir
+from geokb.resources import shapes_dir as shapes_dir
 
 BASE = "https://w3id.org/geokb/"
 
@@ -154,20 +157,6 @@ def compact(iri: str) -> str:
     return iri
 
 
-def project_root() -> Path:
-    """The directory holding ``ontology/`` and ``shapes/``.
-
-    ``GEOKB_HOME`` overrides; otherwise the repository checkout this package runs from.
-    """
-    env = os.environ.get("GEOKB_HOME")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2]
-
-
-def ontology_dir() -> Path:
-    return project_root() / "ontology"
-
-
-def shapes_dir() -> Path:
-    return project_root() / "shapes"
+# Where ontology/ and shapes/ are found lives in geokb.resources (GEOKB_HOME, an installed
+# wheel's package data, or the checkout); these names stay for the callers that import them.
+project_root = data_home
