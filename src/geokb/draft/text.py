@@ -61,10 +61,12 @@ def extract_article(raw: str) -> Article:
         return Article(raw)
     import trafilatura
 
-    doc = trafilatura.bare_extraction(raw, with_metadata=True, favor_recall=True,
-                                      include_comments=False, include_tables=False,
-                                      deduplicate=False, as_dict=True)
-    if not isinstance(doc, dict) or not doc.get("text"):
+    extracted = trafilatura.bare_extraction(raw, with_metadata=True, favor_recall=True,
+                                            include_comments=False, include_tables=False,
+                                            deduplicate=False)
+    doc = extracted if isinstance(extracted, dict) else (
+        extracted.as_dict() if extracted is not None else {})
+    if not doc.get("text"):
         return Article("", from_html=True)
     body = str(doc["text"])
     title = doc.get("title")
