@@ -4,6 +4,7 @@ Commands raise domain errors (:mod:`geokb.errors`) and never catch them; the roo
 ``invoke`` — the one path every run takes, from ``geokb`` on a terminal or from typer's
 ``CliRunner`` — turns what escapes into one line on stderr and an exit code:
 
+>>> from geokb.errors import BadTime
 >>> exit_code_for(BadTime("as-of 'x'")), exit_code_for(OntologyError("bad Turtle"))
 (1, 2)
 >>> exit_code_for(KeyError("x")) is None  # a bug: traceback, exit 3

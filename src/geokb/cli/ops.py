@@ -72,7 +72,8 @@ def verify(ctx: typer.Context) -> None:
 
 
 @app.command(rich_help_panel=PANEL)
-def validate(ctx: typer.Context, format: ValidateFmt = typer.Option(ValidateFmt.text, "--format",
+def validate(ctx: typer.Context,
+             format: ValidateFmt = typer.Option(ValidateFmt.text, "--format",
                                                 help="annotations: file:line: message.")
              ) -> None:
     """Check the whole KB: hash chain, replay, rules, SHACL and every quote.
@@ -136,7 +137,8 @@ def rebuild(
 
 
 @app.command(rich_help_panel=PANEL)
-def export(ctx: typer.Context, format: ExportFmt = typer.Option(ExportFmt.trig, "--format"),
+def export(ctx: typer.Context,
+           format: ExportFmt = typer.Option(ExportFmt.trig, "--format", help="The RDF format."),
            output: Path = typer.Option(None, "--output", "-o",
                                        help="Write here (default: stdout).")) -> None:
     """Export the projection (every graph) as TriG, N-Quads or JSON-LD."""

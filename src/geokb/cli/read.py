@@ -13,7 +13,7 @@ import typer
 
 from geokb.cli import render
 from geokb.cli.context import session
-from geokb.cli.render import Fmt, emit_json
+from geokb.cli.render import FORMAT_HELP, Fmt, emit_json
 from geokb.errors import InvalidRequest, QueryRefused
 from geokb.log.events import EVENT_TYPES
 from geokb.read.queries import PAGE_SIZE
@@ -46,7 +46,7 @@ def status(
     valid_at: str = typer.Option(None, "--valid-at", help=VALID_AT_HELP),
     limit: int = typer.Option(PAGE_SIZE, "--limit", min=0, help=LIMIT_HELP),
     offset: int = typer.Option(0, "--offset", min=0, help=OFFSET_HELP),
-    format: Fmt = typer.Option(Fmt.text, "--format"),
+    format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """The status of a facility or agreement, and the claims about it, with evidence."""
     answer = session(ctx).open_kb().status(entity, as_of=as_of, valid_at=valid_at,
@@ -62,7 +62,7 @@ def timeline(
     valid_at: str = typer.Option(None, "--valid-at", help=VALID_AT_HELP),
     limit: int = typer.Option(PAGE_SIZE, "--limit", min=0, help=LIMIT_HELP),
     offset: int = typer.Option(0, "--offset", min=0, help=OFFSET_HELP),
-    format: Fmt = typer.Option(Fmt.text, "--format"),
+    format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """Claims about an entity in world-time order."""
     answer = session(ctx).open_kb().timeline(entity, as_of=as_of, valid_at=valid_at,
@@ -73,7 +73,7 @@ def timeline(
 @app.command(rich_help_panel=PANEL)
 def show(ctx: typer.Context, claim: str = typer.Argument(..., help="Claim slug or IRI."),
          as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
-         format: Fmt = typer.Option(Fmt.text, "--format")) -> None:
+         format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP)) -> None:
     """One claim with its statement, evidence, attribution and lifecycle."""
     answer = session(ctx).open_kb().claim(claim, as_of=as_of)
     emit_json(answer) if format is Fmt.json else typer.echo(render.claim_text(answer, ""))
@@ -113,7 +113,9 @@ def query(
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     valid_at: str = typer.Option(None, "--valid-at", help="World date: the default graph's "
                                  "current view holds the claims valid then."),
-    format: QueryFmt = typer.Option(QueryFmt.table, "--format"),
+    format: QueryFmt = typer.Option(QueryFmt.table, "--format",
+                                    help="table for people; the others are the standard "
+                                    "result and RDF formats."),
     allow_service: bool = typer.Option(False, "--allow-service",
                                        help="Let SERVICE clauses fetch remote endpoints."),
 ) -> None:

@@ -20,6 +20,9 @@ class Fmt(StrEnum):
     json = "json"
 
 
+FORMAT_HELP = "text for people, json for programs."
+
+
 def emit_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from geokb.cli.context import session
-from geokb.cli.render import Fmt, emit_json
+from geokb.cli.render import FORMAT_HELP, Fmt, emit_json
 from geokb.errors import InvalidRequest
 from geokb.write import claimfile
 
@@ -38,7 +38,7 @@ def assert_(
     confidence: str = typer.Option(None, "--confidence", help="Decimal 0..1."),
     note: str = typer.Option(None, "--note"),
     id: str = typer.Option(None, "--id", help="Claim slug (default: derived from content)."),
-    format: Fmt = typer.Option(Fmt.text, "--format"),
+    format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """Assert one claim with its provenance; the quote is checked against the source."""
     if (object is None) == (object_text is None):
