@@ -138,7 +138,7 @@ class KnowledgeBase:
                 if earlier:  # a retried request: answer with what it recorded the first time
                     return earlier
                 if progress is not None:
-                    progress("checking rules and shapes", 0, len(events))
+                    progress("checking rules and shapes", 0, 0)
                 admission = Admission(self.projection, self.ontology, self.shapes, self.texts,
                                       engine=write_engine(self.shapes, self.ontology))
                 admission.check(events, pending_texts=texts, recorded_by=recorded_by)
@@ -413,7 +413,7 @@ class KnowledgeBase:
             events = _reporting(events, progress, "replaying the log", self.log.head().position)
         fresh.apply(events)
         if progress is not None:
-            progress("hashing the projection", 0, 1)
+            progress("hashing the projection", 0, 0)
         digest = fresh.canonical_hash()
         if progress is not None:
             progress("hashing the projection", 1, 1)

@@ -160,7 +160,7 @@ def export(ctx: typer.Context,
                 progress("reading quads", len(quads), max(total, len(quads)))
         if progress is not None:
             progress("reading quads", len(quads), len(quads))
-            progress(f"writing {format.value}", 0, 1)
+            progress(f"writing {format.value}", 0, 0)
         quads.sort(key=str)
         data = ox.serialize(quads, format=fmt, **options)
         if progress is not None:

@@ -151,7 +151,7 @@ def validate(kb: KnowledgeBase, *, progress: Progress | None = None) -> Report:
             introduced.setdefault(key, (line, event.id))
         introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
     if progress is not None:
-        progress("SHACL over the whole KB", 0, 1)
+        progress("SHACL over the whole KB", 0, 0)
     shacl = run_shacl(to_rdflib(store.quads()), kb.ontology, kb.shapes)
     if progress is not None:
         progress("SHACL over the whole KB", 1, 1)
