@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,12 @@ DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
 RETRIES = 5
 
+#: ``progress(stage, done, total)``: ``done`` of ``total`` steps of ``stage`` are done (a
+#: ``total`` of 0: not known). The long operations take one, default None (no reports).
+Progress = Callable[[str, int, int], None]
+#: events between two reports
+PROGRESS_EVERY = 64
+
 
 class KnowledgeBase:
     """An event-sourced KB over a log (``kb/`` by default) and a pyoxigraph projection.
@@ -45,7 +51,7 @@ class KnowledgeBase:
     def __init__(self, directory: str | os.PathLike[str], *, log: EventStore | None = None,
                  projection_path: str | os.PathLike[str] | None = None,
                  ontology: Ontology | None = None, catch_up: bool = True,
-                 texts: SourceTexts | None = None) -> None:
+                 texts: SourceTexts | None = None, progress: Progress | None = None) -> None:
         self.directory = Path(directory)
         self.log: EventStore = log if log is not None else FileEventStore(self.directory)
         self.texts: SourceTexts = texts if texts is not None else FileSourceTexts(self.directory)
@@ -61,7 +67,7 @@ class KnowledgeBase:
         self._snapshot_lock = threading.Lock()
         if catch_up:
             self._check_projection_matches_log()
-            self.catch_up()
+            self.catch_up(progress=progress)
 
     # -- log and projection -----------------------------------------------------------
 
@@ -87,10 +93,14 @@ class KnowledgeBase:
             self.projection.store.clear()
             self.projection.position, self.projection.head_hash = 0, ""
 
-    def catch_up(self) -> int:
+    def catch_up(self, *, progress: Progress | None = None) -> int:
         """Apply the events the projection has not seen yet; returns how many."""
         with self._write_lock, self._apply_lock:
-            return self.projection.apply(self.log.read(after=self.projection.position))
+            events: Iterable[RecordedEvent] = self.log.read(after=self.projection.position)
+            if progress is not None:
+                total = max(self.log.head().position - self.projection.position, 0)
+                events = _reporting(events, progress, "catching up with the log", total)
+            return self.projection.apply(events)
 
     def follow(self, stop: threading.Event, *, poll: float = 1.0) -> None:
         """Keep the projection caught up with the log until ``stop`` is set (a read node).
@@ -110,7 +120,8 @@ class KnowledgeBase:
 
     def append(self, events: Sequence[Event], *, recorded_by: str = DEFAULT_AGENT,
                expected_position: int | None = None,
-               pending_texts: Mapping[str, str] | None = None) -> list[RecordedEvent]:
+               pending_texts: Mapping[str, str] | None = None,
+               progress: Progress | None = None) -> list[RecordedEvent]:
         """Admit, append and apply ``events`` as one all-or-nothing batch.
 
         Raises :class:`InvalidEvent` or :class:`ShapeViolation` (nothing is written), or
@@ -126,9 +137,13 @@ class KnowledgeBase:
                 earlier = self._recorded_under_keys(events)
                 if earlier:  # a retried request: answer with what it recorded the first time
                     return earlier
+                if progress is not None:
+                    progress("checking rules and shapes", 0, 0)
                 admission = Admission(self.projection, self.ontology, self.shapes, self.texts,
                                       engine=write_engine(self.shapes, self.ontology))
                 admission.check(events, pending_texts=texts, recorded_by=recorded_by)
+                if progress is not None:
+                    progress("checking rules and shapes", len(events), len(events))
                 for text in texts.values():
                     self.texts.put(text)
                 try:
@@ -142,7 +157,8 @@ class KnowledgeBase:
                     self.catch_up()  # the log answered a key with events we had not seen
                 else:
                     with self._apply_lock:
-                        self.projection.apply(recorded)
+                        self.projection.apply(recorded if progress is None else _reporting(
+                            recorded, progress, "applying", len(recorded)))
                 return recorded
         raise AssertionError("unreachable")
 
@@ -193,7 +209,8 @@ class KnowledgeBase:
         return self.append([event], recorded_by=recorded_by)[0]
 
     def ingest(self, document: Mapping[str, Any], *, base_dir: Path,
-               recorded_by: str | None = None) -> list[RecordedEvent]:
+               recorded_by: str | None = None,
+               progress: Progress | None = None) -> list[RecordedEvent]:
         """Append every event of a claim file, or none (one batch)."""
         events: list[Event] = []
         pending: dict[str, str] = {}
@@ -206,7 +223,10 @@ class KnowledgeBase:
             events.append(src.event)
         for spec in _section(document, "entities"):
             events.append(claimfile.entity_event(spec))
-        for i, spec in enumerate(_section(document, "claims"), start=1):
+        claims = _section(document, "claims")
+        for i, spec in enumerate(claims, start=1):
+            if progress is not None and (i % PROGRESS_EVERY == 0 or i == len(claims)):
+                progress("reading claims", i, len(claims))
             src_iri = claimfile.slug_iri(spec.get("source"), SOURCE, f"claim {i} source")
             claim_text = texts_by_source.get(src_iri)
             try:
@@ -224,7 +244,7 @@ class KnowledgeBase:
         if not events:
             raise InvalidEvent("the claim file holds no sources, entities or claims")
         agent = recorded_by or str(document.get("recorded_by") or DEFAULT_AGENT)
-        return self.append(events, recorded_by=agent, pending_texts=pending)
+        return self.append(events, recorded_by=agent, pending_texts=pending, progress=progress)
 
     def update(self, sparql: str, *, recorded_by: str, base_iri: str | None = None,
                using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = (),
@@ -385,17 +405,38 @@ class KnowledgeBase:
             if limit is not None and count >= limit:
                 return
 
-    def rebuild(self) -> str:
+    def rebuild(self, *, progress: Progress | None = None) -> str:
         """Replay the whole log into a fresh in-memory projection; its canonical hash."""
         fresh = ProjectionStore()
-        fresh.apply(self.log.read(after=0))
-        return fresh.canonical_hash()
+        events: Iterable[RecordedEvent] = self.log.read(after=0)
+        if progress is not None:
+            events = _reporting(events, progress, "replaying the log", self.log.head().position)
+        fresh.apply(events)
+        if progress is not None:
+            progress("hashing the projection", 0, 0)
+        digest = fresh.canonical_hash()
+        if progress is not None:
+            progress("hashing the projection", 1, 1)
+        return digest
 
     def head_check(self) -> None:
         """Raise :class:`CorruptLog` if the projection is ahead of the log."""
         head = self.log.head()
         if head.position < self.position:
             raise CorruptLog(f"projection at {self.position} but log ends at {head.position}")
+
+
+def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,
+               total: int) -> Iterator[RecordedEvent]:
+    """``events``, reporting every :data:`PROGRESS_EVERY` of them (and the last) as done."""
+    done = 0
+    progress(stage, 0, total)
+    for event in events:
+        yield event
+        done += 1
+        if done % PROGRESS_EVERY == 0:
+            progress(stage, done, max(total, done))
+    progress(stage, done, max(total, done))
 
 
 def _mentions(value: object, needle: str) -> bool:

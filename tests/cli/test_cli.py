@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from geokb.cli.main import app
+from geokb.cli import app
 from tests.harness.documents import REPO, mini_document
 
 runner = CliRunner()

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from enum import StrEnum
 from typing import Any
 
+import typer
+
 from geokb.vocab import compact
+
+
+class Fmt(StrEnum):
+    """The ``--format`` of the commands that answer with one object."""
+
+    text = "text"
+    json = "json"
+
+
+FORMAT_HELP = "text for people, json for programs."
+
+
+def emit_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def _term(t: dict[str, Any] | None) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from geokb.errors import GeoKBError, InvalidEvent
-from geokb.kb import KnowledgeBase
+from geokb.kb import PROGRESS_EVERY, KnowledgeBase, Progress
 from geokb.log.codec import decode
 from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, GENESIS_HASH, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
@@ -115,18 +115,25 @@ def verify(kb: KnowledgeBase) -> Report:
     return scan_chain(kb.log)[0]
 
 
-def validate(kb: KnowledgeBase) -> Report:
+def validate(kb: KnowledgeBase, *, progress: Progress | None = None) -> Report:
     """Chain, replay with every rule, SHACL over the whole KB, quotes in their sources.
 
     Raises :class:`geokb.ontology.OntologyError` (or ``OSError``) when it cannot run.
+    ``progress`` (see :data:`geokb.kb.Progress`) hears of the replay and of SHACL.
     """
+    if progress is not None:
+        progress("reading the log", 0, 0)
     report, events = scan_chain(kb.log)
+    if progress is not None:
+        progress("reading the log", len(events), len(events))
     path = kb.log.display_path
     store = ProjectionStore()
     admission = Admission(store, kb.ontology, kb.shapes, kb.texts)
     introduced: dict[str, tuple[int, str]] = {}
     ended: dict[str, tuple[int, str]] = {}
-    for line, event in events:
+    for done, (line, event) in enumerate(events, start=1):
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(events)):
+            progress("replaying with every rule", done, len(events))
         try:
             from geokb.log.events import Event
 
@@ -143,7 +150,11 @@ def validate(kb: KnowledgeBase) -> Report:
         elif key:
             introduced.setdefault(key, (line, event.id))
         introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
+    if progress is not None:
+        progress("SHACL over the whole KB", 0, 0)
     shacl = run_shacl(to_rdflib(store.quads()), kb.ontology, kb.shapes)
+    if progress is not None:
+        progress("SHACL over the whole KB", 1, 1)
     for r in shacl.results:
         if r.severity != "Violation":
             report.warnings.append(r.describe())

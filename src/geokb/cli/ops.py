@@ -1,0 +1,197 @@
+"""Keeping a KB: init, verify, validate, check, rebuild, export, migrate.
+
+The checks print what they found and exit 1 when they found something (the ``WRONG`` code
+of :mod:`geokb.cli.errors`), 0 when they found nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import typer
+
+from geokb.cli.context import postgres_module, session
+from geokb.cli.errors import OK, WRONG, CheckFailed
+from geokb.cli.render import emit_json
+from geokb.errors import InvalidRequest, Unavailable
+
+app = typer.Typer()
+PANEL = "Keep the KB"
+
+
+class ValidateFmt(StrEnum):
+    text = "text"
+    json = "json"
+    annotations = "annotations"
+
+
+class ExportFmt(StrEnum):
+    trig = "trig"
+    nquads = "nquads"
+    jsonld = "jsonld"
+
+
+def verdict(ok: bool) -> typer.Exit:
+    return typer.Exit(OK.code if ok else WRONG.code)
+
+
+@app.command(rich_help_panel=PANEL)
+def init(ctx: typer.Context,
+         directory: Path = typer.Argument(None, help="Directory (default: --kb).")) -> None:
+    """Create an empty knowledge base directory (with --log: check the database's log)."""
+    s = session(ctx)
+    if s.log is not None:
+        log, _ = s.backends()
+        typer.echo(f"the event log in {log.display_path} is ready ({log.head().position} events)")
+        return
+    target = directory or s.kb_dir
+    if (target / "events.jsonl").exists():
+        raise InvalidRequest(f"{target}/events.jsonl already exists")
+    (target / "sources").mkdir(parents=True, exist_ok=True)
+    (target / "checks").mkdir(exist_ok=True)
+    (target / "events.jsonl").touch()
+    typer.echo(f"initialised an empty knowledge base in {target}/")
+
+
+@app.command(rich_help_panel=PANEL)
+def verify(ctx: typer.Context) -> None:
+    """Check the log's hash chain; name every edited, removed, inserted or reordered event."""
+    from geokb.ops.report import verify as run_verify
+
+    s = session(ctx)
+    report = run_verify(s.open_kb_for_check())
+    for p in report.problems:
+        typer.echo(p.annotation())
+    if report.ok:
+        typer.echo(f"{s.where()}: hash chain intact ({report.events} events)")
+    raise verdict(report.ok)
+
+
+@app.command(rich_help_panel=PANEL)
+def validate(ctx: typer.Context,
+             format: ValidateFmt = typer.Option(ValidateFmt.text, "--format",
+                                                help="annotations: file:line: message.")
+             ) -> None:
+    """Check the whole KB: hash chain, replay, rules, SHACL and every quote.
+
+    Exit 0 conforms, 1 violations, 2 could not run.
+    """
+    from geokb.ops.report import validate as run_validate
+
+    s = session(ctx)
+    kb = s.open_kb_for_check()
+    with s.bars() as progress:
+        report = run_validate(kb, progress=progress)
+    if format is ValidateFmt.json:
+        emit_json(report.to_json())
+    elif format is ValidateFmt.annotations:
+        for p in report.problems:
+            typer.echo(p.annotation())
+    else:
+        for p in report.problems:
+            typer.echo(p.annotation())
+        verdict_text = "conforms" if report.ok else f"{len(report.problems)} violation(s)"
+        typer.echo(f"{s.where()}: {report.events} events, {report.claims} claims: "
+                   f"{verdict_text}")
+    raise verdict(report.ok)
+
+
+@app.command(rich_help_panel=PANEL)
+def check(ctx: typer.Context,
+          directory: Path = typer.Option(None, "--dir", help="Default: <kb>/checks.")) -> None:
+    """Run the KB's assertions (SPARQL ASK files); exit 1 naming each that fails."""
+    from geokb.ops.checks import run_checks
+
+    s = session(ctx)
+    results = run_checks(s.open_kb(), directory or s.kb_dir / "checks")
+    failed = [r for r in results if not r.passed]
+    for r in results:
+        mark = "ok  " if r.passed else "FAIL"
+        typer.echo(f"{mark} {r.path}: {r.title}")
+    typer.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    raise verdict(not failed)
+
+
+@app.command(rich_help_panel=PANEL)
+def rebuild(
+    ctx: typer.Context,
+    expect: str = typer.Option(None, "--expect", help="Fail unless the hash is this."),
+) -> None:
+    """Replay the log into a fresh projection and print its canonical N-Quads hash.
+
+    With an on-disk projection, also check that it equals the fresh replay.
+    """
+    s = session(ctx)
+    kb = s.open_kb()
+    with s.bars() as progress:
+        digest = kb.rebuild(progress=progress)
+    if s.projection is not None and kb.projection.canonical_hash() != digest:
+        raise CheckFailed(f"the on-disk projection differs from a fresh replay ({digest})")
+    if expect is not None and expect != digest:
+        raise CheckFailed(f"canonical hash {digest} differs from the expected {expect}")
+    typer.echo(digest)
+
+
+@app.command(rich_help_panel=PANEL)
+def export(ctx: typer.Context,
+           format: ExportFmt = typer.Option(ExportFmt.trig, "--format", help="The RDF format."),
+           output: Path = typer.Option(None, "--output", "-o",
+                                       help="Write here (default: stdout).")) -> None:
+    """Export the projection (every graph) as TriG, N-Quads or JSON-LD."""
+    from geokb.vocab import PREFIXES
+
+    s = session(ctx)
+    kb = s.open_kb()
+    fmt = {"trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
+           "jsonld": ox.RdfFormat.JSON_LD}[format.value]
+    options: dict[str, Any] = {}
+    if format is ExportFmt.trig:
+        options["prefixes"] = PREFIXES
+    with s.bars() as progress:
+        quads = []
+        total = kb.projection.size()  # with the system graph's few quads: near enough
+        for q in kb.projection.quads():
+            quads.append(q)
+            if progress is not None and len(quads) % 4096 == 0:
+                progress("reading quads", len(quads), max(total, len(quads)))
+        if progress is not None:
+            progress("reading quads", len(quads), len(quads))
+            progress(f"writing {format.value}", 0, 0)
+        quads.sort(key=str)
+        data = ox.serialize(quads, format=fmt, **options)
+        if progress is not None:
+            progress(f"writing {format.value}", 1, 1)
+    if output is not None:
+        output.write_bytes(data or b"")
+    else:
+        sys.stdout.write((data or b"").decode("utf-8"))
+
+
+@app.command(rich_help_panel=PANEL)
+def migrate(ctx: typer.Context,
+            to: str = typer.Option(..., "--to", help="postgresql:// URL of the database.")
+            ) -> None:
+    """Copy the log and source texts in --kb into PostgreSQL, byte for byte.
+
+    An empty database gets the whole log; one that holds an earlier migrate of it gets
+    only the events since, so it can run again just before switching to --log. Exit 1 if
+    the database holds another history.
+    """
+    pg = postgres_module(to)
+    s = session(ctx)
+    kb_dir = s.kb_dir
+    if not kb_dir.is_dir():
+        raise Unavailable(f"no knowledge base at {kb_dir}/")
+    with s.bars() as progress:
+        if progress is not None:  # push() reports nothing: a bar of unknown length
+            progress(f"copying to {pg.redacted_url(to)}", 0, 0)
+        done = pg.push(kb_dir, to)
+    if done.torn_tail:
+        typer.echo(f"geokb: left out the unfinished last append in {kb_dir}/", err=True)
+    typer.echo(f"copied {done.events} events and {done.texts} source texts to "
+               f"{pg.redacted_url(to)}: its log is at position {done.head.position} "
+               f"(hash {done.head.hash[:12]})")

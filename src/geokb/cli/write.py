@@ -1,0 +1,99 @@
+"""The write commands: assert, retract, supersede, ingest. Each appends events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from geokb.cli.context import session
+from geokb.cli.render import FORMAT_HELP, Fmt, emit_json
+from geokb.errors import InvalidRequest
+from geokb.write import claimfile
+
+app = typer.Typer()
+PANEL = "Write"
+
+
+@app.command("assert", rich_help_panel=PANEL)
+def assert_(
+    ctx: typer.Context,
+    subject: str = typer.Option(..., "--subject", help="Entity slug."),
+    predicate: str = typer.Option(..., "--predicate", help="e.g. gk:status or status."),
+    object: str = typer.Option(None, "--object", help="id:<slug>, status:<value>, or an IRI."),
+    object_text: str = typer.Option(None, "--object-text", help="A literal object."),
+    lang: str = typer.Option(None, "--lang", help="Language of --object-text."),
+    modality: str = typer.Option(..., "--modality",
+                                 help="asserted, quoted, denied, uncertain or analysis."),
+    source: str = typer.Option(..., "--source", help="Source slug."),
+    quote: str = typer.Option(..., "--quote", help="The exact words of the source."),
+    occurrence: int = typer.Option(None, "--occurrence", help="Which occurrence of the quote."),
+    speaker: str = typer.Option(None, "--speaker", help="Entity slug of who said it."),
+    via: list[str] = typer.Option([], "--via",
+                                  help="Outlet the source cites (repeatable, in order)."),
+    valid_from: str = typer.Option(None, "--valid-from", help="World date it became true."),
+    valid_until: str = typer.Option(None, "--valid-until", help="World date it ceased to be."),
+    valid_at: str = typer.Option(None, "--valid-at", help="A point: sets from and until."),
+    confidence: str = typer.Option(None, "--confidence", help="Decimal 0..1."),
+    note: str = typer.Option(None, "--note"),
+    id: str = typer.Option(None, "--id", help="Claim slug (default: derived from content)."),
+    format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
+) -> None:
+    """Assert one claim with its provenance; the quote is checked against the source."""
+    if (object is None) == (object_text is None):
+        raise InvalidRequest("give exactly one of --object and --object-text")
+    obj: Any = object if object is not None else {"text": object_text, **(
+        {"lang": lang} if lang else {})}
+    spec = {"id": id, "subject": subject, "predicate": predicate, "object": obj,
+            "modality": modality, "source": source, "quote": quote,
+            "occurrence": occurrence, "speaker": speaker, "reported_via": via,
+            "valid_from": valid_from, "valid_until": valid_until, "valid_at": valid_at,
+            "confidence": confidence, "note": note}
+    s = session(ctx)
+    kb = s.open_kb()
+    event = kb.assert_claim({k: v for k, v in spec.items() if v not in (None, [])},
+                            recorded_by=s.agent)
+    if format is Fmt.json:
+        emit_json(kb.claim(event.payload["claim"]))
+    else:
+        typer.echo(f"asserted {event.payload['claim']} at position {event.position}")
+
+
+@app.command(rich_help_panel=PANEL)
+def ingest(ctx: typer.Context,
+           file: Path = typer.Argument(..., help="A YAML or JSON claim file.")) -> None:
+    """Append every source, entity and claim of a claim file, or nothing."""
+    data = claimfile.read_limited(file, claimfile.MAX_CLAIM_FILE_BYTES, "claim file")
+    doc = claimfile.load_document(data, name=str(file))
+    s = session(ctx)
+    kb = s.open_kb()
+    with s.bars() as progress:
+        events = kb.ingest(doc, base_dir=file.resolve().parent, recorded_by=s.ingest_agent,
+                           progress=progress)
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e.type] = counts.get(e.type, 0) + 1
+    summary = ", ".join(f"{n} {t}" for t, n in counts.items())
+    typer.echo(f"ingested {len(events)} events ({summary}); log at position "
+               f"{events[-1].position}")
+
+
+@app.command(rich_help_panel=PANEL)
+def retract(ctx: typer.Context, claim: str = typer.Argument(..., help="Claim slug or IRI."),
+            reason: str = typer.Option(..., "--reason", help="Why (kept in the log).")) -> None:
+    """Retract a claim (it leaves the current view and stays in history)."""
+    s = session(ctx)
+    event = s.open_kb().retract(claim, reason, recorded_by=s.agent)
+    typer.echo(f"retracted {event.payload['claim']} at position {event.position}")
+
+
+@app.command(rich_help_panel=PANEL)
+def supersede(ctx: typer.Context, claim: str = typer.Argument(..., help="Claim slug or IRI."),
+              by: str = typer.Option(..., "--by", help="The claim replacing it."),
+              reason: str = typer.Option(..., "--reason", help="Why (kept in the log).")) -> None:
+    """Mark a claim superseded by another (already asserted) claim."""
+    s = session(ctx)
+    event = s.open_kb().supersede(claim, by, reason, recorded_by=s.agent)
+    typer.echo(f"superseded {event.payload['claim']} by {event.payload['by']} at position "
+               f"{event.position}")
