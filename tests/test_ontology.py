@@ -24,7 +24,9 @@ WORLD_CLASSES = (
     "RemovalFromPower", "MilitaryIntervention", "MilitaryCampaign", "ArmedConflict", "Review",
     "Reconstruction",
 )
-RECORD_CLASSES = ("Source", "Claim", "AttributionStep", "LogEvent", "StatementProperty")
+RECORD_CLASSES = ("Source", "Claim", "AttributionStep", "LogEvent", "StatementProperty",
+                  "SingleValuedProperty", "AnonymousSpeaker", "Conflict", "ConflictSide",
+                  "DatasetGraph")
 
 OBJECT_STATEMENT_PROPERTIES = (
     "status", "holdsOffice", "officeOf", "participant", "place", "partOf", "affects",
@@ -41,7 +43,17 @@ RECORD_PROPERTIES = (
     "retractedIn", "retractionReason", "supersededBy", "supersededIn", "supersessionReason",
     "url", "publicationPrecision", "publishedStart", "byline", "section", "registeredIn",
     "declaredIn", "eventType", "position", "recordedAt", "recordedBy", "appliedHead",
+    # the belief model (issue 10, docs/belief-model-plan.md)
+    "denies", "confirms", "contradicts", "speechAct", "description", "count", "affiliation",
+    "spokespersonFor", "basis", "occasion", "saidOn", "saidOnPrecision", "saidStart",
+    "saidEnd", "publishedEnd", "sourceReliability", "informationCredibility", "amendedIn",
+    "conflictSide", "sideClaim", "sideValue", "sideNegated", "conflictOn", "conflictProperty",
+    "contestedSince", "conflictRule", "assessmentValue", "graphContent",
 )
+SINGLE_VALUED_PROPERTIES = ("status",)
+#: Links between claims: record properties from claim to claim.
+CLAIM_LINKS = ("denies", "confirms", "contradicts")
+GRAPHS = ("attributed", "system", "conflicts")
 
 SCHEMES = {
     "StatusScheme": ("https://w3id.org/geokb/status/",
@@ -51,7 +63,31 @@ SCHEMES = {
                        ("asserted", "quoted", "denied", "uncertain", "analysis")),
     "PrecisionScheme": ("https://w3id.org/geokb/precision/",
                         ("day", "month", "year", "unknown")),
+    "SpeechActScheme": ("https://w3id.org/geokb/speech-act/",
+                        ("states", "announces", "pledges", "callsFor", "demands", "praises",
+                         "denies", "confirms", "warns", "threatens", "accuses", "criticizes",
+                         "rejects")),
+    "CameoScheme": ("https://w3id.org/geokb/cameo/",
+                    ("010", "012", "016", "020", "030", "033", "051", "100", "111", "112",
+                     "120", "130")),
+    "PloverScheme": ("https://w3id.org/geokb/plover/",
+                     ("REQUEST", "SUPPORT", "ACCUSE", "REJECT", "THREATEN")),
+    "BasisScheme": ("https://w3id.org/geokb/basis/",
+                    ("officials", "documents", "satelliteImagery", "eyewitness",
+                     "ownReporting", "otherMedia", "socialMedia", "curatorKnowledge")),
+    "SourceReliabilityScheme": ("https://w3id.org/geokb/reliability/",
+                                ("A", "B", "C", "D", "E", "F")),
+    "InformationCredibilityScheme": ("https://w3id.org/geokb/credibility/",
+                                     ("1", "2", "3", "4", "5", "6")),
+    "AssessmentScheme": ("https://w3id.org/geokb/assessment/",
+                         ("settled", "contested", "unknown")),
+    "ConflictRuleScheme": ("https://w3id.org/geokb/conflict-rule/",
+                           ("single-valued", "denial", "contradiction")),
 }
+SPEECH = rdflib.Namespace(SCHEMES["SpeechActScheme"][0])
+CAMEO = rdflib.Namespace(SCHEMES["CameoScheme"][0])
+STATUS = rdflib.Namespace("https://w3id.org/geokb/status/")
+MAPPINGS = (SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 
 TERM_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
               RDF.Property, GK.StatementProperty)
@@ -109,7 +145,8 @@ def test_plan_statement_property_is_typed(ontology: rdflib.Graph, name: str) -> 
     prop = GK[name]
     assert (prop, RDF.type, GK.StatementProperty) in ontology
     kind = OWL.DatatypeProperty if name in LITERAL_STATEMENT_PROPERTIES else OWL.ObjectProperty
-    assert set(ontology.objects(prop, RDF.type)) == {GK.StatementProperty, kind}
+    single = {GK.SingleValuedProperty} if name in SINGLE_VALUED_PROPERTIES else set()
+    assert set(ontology.objects(prop, RDF.type)) == {GK.StatementProperty, kind} | single
     # Domain and range are documented, not axioms: quoted claims must not entail types.
     assert ontology.value(prop, RDFS.domain) is None
     assert ontology.value(prop, RDFS.range) is None
@@ -162,3 +199,105 @@ def test_analysis_and_quoted_modalities_say_what_they_mean(ontology: rdflib.Grap
                                 SKOS.definition))
     assert "analysis or opinion" in analysis and "reported fact" in analysis
     assert "speaker" in quoted and "direct or indirect" in quoted
+
+
+# --- the belief model (issue 10) ---------------------------------------------------------
+
+
+def test_claim_links_go_from_claim_to_claim(ontology: rdflib.Graph) -> None:
+    for name in CLAIM_LINKS:
+        assert ontology.value(GK[name], RDFS.domain) == GK.Claim, name
+        assert ontology.value(GK[name], RDFS.range) == GK.Claim, name
+    assert (GK.contradicts, RDF.type, OWL.SymmetricProperty) in ontology
+    assert (GK.denies, RDF.type, OWL.SymmetricProperty) not in ontology
+
+
+def test_single_valued_properties_are_not_functional(ontology: rdflib.Graph) -> None:
+    """gk:status is single-valued at a time, which OWL cannot say: it is typed
+    gk:SingleValuedProperty, never owl:FunctionalProperty."""
+    assert set(ontology.subjects(RDF.type, GK.SingleValuedProperty)) == {
+        GK[n] for n in SINGLE_VALUED_PROPERTIES}
+    assert set(ontology.subjects(RDF.type, OWL.FunctionalProperty)) == set()
+
+
+def test_a_functional_status_would_merge_two_statuses(ontology: rdflib.Graph) -> None:
+    """Why not owl:FunctionalProperty: the current view keeps a base's status of 2024 and of
+    2026 (or two sources' statuses while they disagree), and OWL 2 RL would then conclude
+    that the two status concepts are one."""
+    graph = rdflib.Graph()
+    for triple in ontology:
+        graph.add(triple)
+    graph.add((GK.status, RDF.type, OWL.FunctionalProperty))
+    graph.add((ID.tartus, GK.status, STATUS.operational))
+    graph.add((ID.tartus, GK.status, STATUS.withdrawn))
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    assert (STATUS.operational, OWL.sameAs, STATUS.withdrawn) in graph
+
+
+def test_every_speech_act_mapping_points_into_a_declared_scheme(
+        ontology: rdflib.Graph) -> None:
+    targets = {URIRef(SCHEMES[s][0] + n) for s in ("CameoScheme", "PloverScheme")
+               for n in SCHEMES[s][1]}
+    used = set()
+    for act in ontology.subjects(SKOS.inScheme, GK.SpeechActScheme):
+        for mapping in MAPPINGS:
+            for target in ontology.objects(act, mapping):
+                assert target in targets, (act, target)
+                used.add(target)
+    assert used == targets  # no CAMEO or PLOVER concept is declared without a use
+
+
+@pytest.mark.parametrize(("act", "code", "mapping"), [
+    ("states", "010", SKOS.closeMatch), ("pledges", "030", SKOS.closeMatch),
+    ("pledges", "033", SKOS.narrowMatch), ("callsFor", "020", SKOS.closeMatch),
+    ("praises", "051", SKOS.closeMatch), ("demands", "100", SKOS.closeMatch),
+    ("threatens", "130", SKOS.closeMatch), ("accuses", "112", SKOS.closeMatch),
+    ("warns", "012", SKOS.closeMatch), ("denies", "016", SKOS.relatedMatch),
+])
+def test_speech_act_maps_to_its_cameo_code(ontology: rdflib.Graph, act: str, code: str,
+                                           mapping: URIRef) -> None:
+    assert (SPEECH[act], mapping, CAMEO[code]) in ontology
+    assert str(ontology.value(CAMEO[code], SKOS.notation)) == code
+
+
+def test_promises_is_a_name_of_pledges_not_a_concept(ontology: rdflib.Graph) -> None:
+    assert Literal("promises", lang="en") in set(ontology.objects(SPEECH.pledges,
+                                                                  SKOS.altLabel))
+    assert (SPEECH.promises, RDF.type, SKOS.Concept) not in ontology
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+def test_dataset_graph_is_named_and_described(ontology: rdflib.Graph, name: str) -> None:
+    graph = URIRef(f"https://w3id.org/geokb/graph/{name}")
+    assert (graph, RDF.type, GK.DatasetGraph) in ontology
+    assert english(ontology, graph, RDFS.label) and english(ontology, graph, RDFS.comment)
+
+
+def test_retraction_applies_to_sources_too(ontology: rdflib.Graph) -> None:
+    """SourceRetracted writes gk:retractedIn and gk:knownUntilPosition on a gk:Source: their
+    domain must not make the source a gk:Claim (the two are disjoint)."""
+    graph = rdflib.Graph()
+    for triple in ontology:
+        graph.add(triple)
+    source = URIRef("https://w3id.org/geokb/source/s")
+    event = URIRef("https://w3id.org/geokb/event/e")
+    graph.add((source, RDF.type, GK.Source))
+    graph.add((event, RDF.type, GK.LogEvent))
+    graph.add((source, GK.retractedIn, event))
+    graph.add((source, GK.knownUntilPosition, Literal(7)))
+    assert inconsistencies(graph) == []
+
+
+def test_a_speaker_may_be_anonymous(ontology: rdflib.Graph) -> None:
+    """An anonymous speaker is an agent (gk:speaker's range) and not a place or event."""
+    closure = rdflib.Graph()
+    for triple in ontology:
+        closure.add(triple)
+    speaker = URIRef("https://w3id.org/geokb/claim/c#speaker-1")
+    closure.add((URIRef("https://w3id.org/geokb/claim/c"), GK.speaker, speaker))
+    closure.add((speaker, RDF.type, GK.AnonymousSpeaker))
+    closure.add((speaker, GK.spokespersonFor, ID["russian-defence-ministry"]))
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    assert (speaker, RDF.type, GK.Agent) in closure
+    assert (speaker, GK.affiliation, ID["russian-defence-ministry"]) in closure
+    assert inconsistencies(closure) == []
