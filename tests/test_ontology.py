@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import owlrl
+import pyshacl
 import pytest
 import rdflib
 import yaml
@@ -448,3 +449,82 @@ def test_expected_quads_of_the_second_report_use_declared_terms(
     conflicts = by_graph["https://w3id.org/geokb/graph/conflicts"]
     assert {o for s, p, o in conflicts if p == GK.contestedSince} == {
         Literal("2025-09-15", datatype=rdflib.XSD.date)}
+
+
+# --- the proposed shapes of the belief model (tests/fixtures/belief-model/) ---------------
+
+PROPOSED_SHAPES = REPO / "tests" / "fixtures" / "belief-model" / "proposed-shapes.ttl"
+CLAIM = rdflib.Namespace("https://w3id.org/geokb/claim/")
+MODALITY = rdflib.Namespace(SCHEMES["ModalityScheme"][0])
+OFFICIALS = CLAIM["tartus-withdrawn-per-syrian-officials"]
+OFFICIALS_SPEAKER = URIRef(str(OFFICIALS) + "#speaker-1")
+
+
+def _second_report_default_graph(ontology: rdflib.Graph) -> rdflib.Graph:
+    """The expected default-graph quads of the second report, with the ontology and the
+    types of the seed entities they mention (as admission gives SHACL)."""
+    dataset = rdflib.Dataset()
+    dataset.parse(SECOND / "expected.trig", format="trig")
+    graph = rdflib.Graph()
+    for triple in dataset.graph(rdflib.graph.DATASET_DEFAULT_GRAPH_ID):
+        graph.add(triple)
+    for triple in ontology:
+        graph.add(triple)
+    graph.add((ID.syria, RDF.type, GK.State))
+    graph.add((ID["tartus-naval-base"], RDF.type, GK.NavalBase))
+    graph.add((ID["russian-defence-ministry"], RDF.type, GK.Organization))
+    graph.add((ID["example-wire"], RDF.type, GK.NewsOutlet))
+    return graph
+
+
+def _violations(graph: rdflib.Graph) -> set[str]:
+    shapes = rdflib.Graph().parse(PROPOSED_SHAPES, format="turtle")
+    conforms, report, _ = pyshacl.validate(graph, shacl_graph=shapes, inference="none")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    found = set()
+    for result in report.subjects(RDF.type, sh.ValidationResult):
+        shape = report.value(result, sh.sourceShape)
+        # a property shape is a blank node: name the node shape that holds it
+        shape = shapes.value(None, sh.property, shape) or shape
+        found.add(str(shape).rsplit("#", 1)[-1])
+    assert conforms == (not found)
+    return found
+
+
+def test_second_report_conforms_to_the_proposed_shapes(ontology: rdflib.Graph) -> None:
+    assert _violations(_second_report_default_graph(ontology)) == set()
+
+
+def test_proposed_shapes_catch_a_quoted_claim_without_speaker(
+        ontology: rdflib.Graph) -> None:
+    graph = _second_report_default_graph(ontology)
+    graph.remove((OFFICIALS, GK.speaker, None))
+    assert _violations(graph) == {"QuotedClaimHasSpeaker"}
+
+
+def test_proposed_shapes_catch_an_asserted_claim_with_a_speaker(
+        ontology: rdflib.Graph) -> None:
+    graph = _second_report_default_graph(ontology)
+    graph.set((OFFICIALS, GK.modality, MODALITY.asserted))
+    assert _violations(graph) == {"AssertedClaimHasNoSpeaker"}
+
+
+def test_proposed_shapes_catch_a_bad_anonymous_speaker_and_speech_act(
+        ontology: rdflib.Graph) -> None:
+    graph = _second_report_default_graph(ontology)
+    graph.remove((OFFICIALS_SPEAKER, GK.description, None))
+    graph.set((OFFICIALS, GK.speechAct, SPEECH.promises))
+    graph.set((OFFICIALS, GK.sourceReliability, URIRef("https://w3id.org/geokb/reliability/G")))
+    assert _violations(graph) == {"AnonymousSpeakerShape", "ClaimSpeechActShape",
+                                  "GradesShape"}
+
+
+def test_proposed_shapes_check_statement_domains(ontology: rdflib.Graph) -> None:
+    graph = _second_report_default_graph(ontology)
+    graph.add((OFFICIALS, RDF.predicate, GK.governs))
+    graph.add((OFFICIALS, RDF.subject, ID["tartus-naval-base"]))
+    graph.add((OFFICIALS, RDF.object, ID.syria))
+    assert _violations(graph) == {"GovernsClaim"}
+    graph.set((OFFICIALS, RDF.subject, ID["russian-defence-ministry"]))
+    graph.add((ID["russian-defence-ministry"], RDF.type, GK.Government))
+    assert _violations(graph) == set()
