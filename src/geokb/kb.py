@@ -22,10 +22,14 @@ from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
+from geokb.ops.checks import CheckResult, run_checks
+from geokb.ops.report import Report
+from geokb.ops.validate import validate as validate_log
 from geokb.projection.store import ProjectionStore
 from geokb.read import queries
 from geokb.read.queries import as_int, one
-from geokb.shacl.validation import load_shapes, write_engine
+from geokb.shacl.engines import ValidatorChoice
+from geokb.shacl.shapes import load_shapes
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write.admission import Admission
@@ -40,12 +44,16 @@ class KnowledgeBase:
 
     ``projection_path`` keeps the projection on disk: a restart then catches up from the
     position stored with the data instead of replaying the whole log.
+
+    ``shacl_engine`` (``compiled``, ``turbo`` or ``pyshacl``; default ``GEOKB_SHACL_ENGINE``,
+    else ``compiled``) chooses the SHACL engines, see :class:`ValidatorChoice`; raises
+    :class:`~geokb.errors.SettingsError` for another name.
     """
 
     def __init__(self, directory: str | os.PathLike[str], *, log: EventStore | None = None,
                  projection_path: str | os.PathLike[str] | None = None,
                  ontology: Ontology | None = None, catch_up: bool = True,
-                 texts: SourceTexts | None = None) -> None:
+                 texts: SourceTexts | None = None, shacl_engine: str | None = None) -> None:
         self.directory = Path(directory)
         self.log: EventStore = log if log is not None else FileEventStore(self.directory)
         self.texts: SourceTexts = texts if texts is not None else FileSourceTexts(self.directory)
@@ -53,6 +61,7 @@ class KnowledgeBase:
         self.projection = ProjectionStore(self.projection_path)
         self.ontology = ontology or load_ontology()
         self._shapes: rdflib.Graph | None = None
+        self.shacl = ValidatorChoice(shacl_engine)
         self._write_lock = threading.RLock()
         # held while the projection changes, and while an answer is read from it in several
         # steps (status, timeline, claim, source), so no answer mixes two states
@@ -127,7 +136,7 @@ class KnowledgeBase:
                 if earlier:  # a retried request: answer with what it recorded the first time
                     return earlier
                 admission = Admission(self.projection, self.ontology, self.shapes, self.texts,
-                                      engine=write_engine(self.shapes, self.ontology))
+                                      engine=self.shacl.for_writes(self.shapes, self.ontology))
                 admission.check(events, pending_texts=texts, recorded_by=recorded_by)
                 for text in texts.values():
                     self.texts.put(text)
@@ -390,6 +399,23 @@ class KnowledgeBase:
         fresh = ProjectionStore()
         fresh.apply(self.log.read(after=0))
         return fresh.canonical_hash()
+
+    def validate(self) -> Report:
+        """Check the whole KB: the hash chain, a replay with every rule, SHACL (by the
+        choice's whole-KB engine) and every quote, in a projection of its own.
+
+        Raises :class:`~geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
+        """
+        return validate_log(self.log, texts=self.texts, ontology=self.ontology,
+                            shapes=self.shapes,
+                            validator=self.shacl.for_whole_kb(self.shapes, self.ontology))
+
+    def check(self, directory: Path) -> list[CheckResult]:
+        """Run the KB's assertions (``*.rq`` ASK files in ``directory``) on the projection.
+
+        Raises :class:`~geokb.errors.QueryError` for a bad file.
+        """
+        return run_checks(self.query, directory)
 
     def head_check(self) -> None:
         """Raise :class:`CorruptLog` if the projection is ahead of the log."""

@@ -449,9 +449,7 @@ def validate(format: ValidateFmt = typer.Option(ValidateFmt.text, "--format")) -
 
     Exit 0 conforms, 1 violations, 2 could not run.
     """
-    from geokb.ops.report import validate as run_validate
-
-    report = guarded(lambda: run_validate(open_kb_for_check()))
+    report = guarded(lambda: open_kb_for_check().validate())
     if format is ValidateFmt.json:
         emit_json(report.to_json())
     elif format is ValidateFmt.annotations:
@@ -555,9 +553,7 @@ def export(format: ExportFmt = typer.Option(ExportFmt.trig, "--format"),
 def check(directory: Path = typer.Option(None, "--dir", help="Default: <kb>/checks.")) -> None:
     """Run the KB's assertions (SPARQL ASK files); exit 1 naming each that fails."""
     def run() -> int:
-        from geokb.ops.checks import run_checks
-
-        results = run_checks(open_kb(), directory or State.kb_dir / "checks")
+        results = open_kb().check(directory or State.kb_dir / "checks")
         failed = [r for r in results if not r.passed]
         for r in results:
             mark = "ok  " if r.passed else "FAIL"
