@@ -23,8 +23,12 @@ from geokb.log.file import EventStore, FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.projection.store import ProjectionStore
-from geokb.read import queries
-from geokb.read.queries import as_int, one
+from geokb.projection.timeview import TimeFilter, position_at, valid_view
+from geokb.read import claims, entities
+from geokb.read.paging import PAGE_SIZE
+from geokb.read.reader import Reader, as_int
+from geokb.read.status import status as status_answer
+from geokb.read.status import timeline as timeline_answer
 from geokb.shacl.validation import load_shapes, write_engine
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
@@ -52,6 +56,8 @@ class KnowledgeBase:
         self.projection_path = Path(projection_path) if projection_path is not None else None
         self.projection = ProjectionStore(self.projection_path)
         self.ontology = ontology or load_ontology()
+        # the answers' reader, with their memory (its own: no two KBs share one)
+        self.reader = Reader(self.projection, self.ontology.labels)
         self._shapes: rdflib.Graph | None = None
         self._write_lock = threading.RLock()
         # held while the projection changes, and while an answer is read from it in several
@@ -84,8 +90,7 @@ class KnowledgeBase:
         if at is None or at.hash != self.projection.head_hash:
             # clear() is one transaction; the store stays open (a second open of the same
             # directory would fail on RocksDB's lock)
-            self.projection.store.clear()
-            self.projection.position, self.projection.head_hash = 0, ""
+            self.projection.reset()
 
     def catch_up(self) -> int:
         """Apply the events the projection has not seen yet; returns how many."""
@@ -168,7 +173,7 @@ class KnowledgeBase:
 
     def source_text(self, source: str) -> str:
         iri = claimfile.slug_iri(source, SOURCE, "source")
-        sha = one(self.projection, NamedNode(iri), GK.sha256)
+        sha = self.projection.one(NamedNode(iri), GK.sha256)
         if sha is None:
             raise NotFound(f"unknown source {source}: register it first")
         return self.texts.get(str(sha.value))
@@ -258,7 +263,7 @@ class KnowledgeBase:
         """A source's metadata, its text, and the evidence spans that claims cite."""
         iri = NamedNode(claimfile.slug_iri(source, SOURCE, "source"))
         with self._apply_lock:
-            return queries.source_json(self.projection, iri, self.texts)
+            return claims.source_json(self.projection, iri, self.texts)
 
     # -- queries ----------------------------------------------------------------------
 
@@ -305,44 +310,42 @@ class KnowledgeBase:
         if not text:
             raise InvalidEvent(f"as-of {as_of!r}: give a log position or a UTC time like "
                                "2026-11-28T10:00:00Z")
-        return queries.position_at(self.projection, text)
+        return position_at(self.projection, text)
 
-    def _time(self, as_of: str | int | None, valid_at: str | None) -> queries.TimeFilter:
-        return queries.TimeFilter.make(self.resolve_as_of(as_of), valid_at)
+    def _time(self, as_of: str | int | None, valid_at: str | None) -> TimeFilter:
+        return TimeFilter.make(self.resolve_as_of(as_of), valid_at)
 
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
-        return queries.resolve_entity(self.projection, name, self.resolve_as_of(as_of))
+        return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
 
     def status(self, name: str, *, as_of: str | int | None = None,
-               valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+               valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                offset: int = 0) -> dict[str, Any]:
         """The entity's status claims and a page of the claims about it (``limit=None``:
         all); ``answer["page"]["next"]`` holds the arguments of the next page."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.status(self.projection, entity, when, self.ontology.labels,
-                                  limit=limit, offset=offset)
+            entity = entities.resolve_entity(self.reader, name, when.as_of)
+            return status_answer(self.reader, entity, when, limit=limit, offset=offset)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
-                 valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+                 valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                  offset: int = 0) -> dict[str, Any]:
         """A page of the claims about the entity in world-time order (see :meth:`status`)."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.timeline(self.projection, entity, when, self.ontology.labels,
-                                    limit=limit, offset=offset)
+            entity = entities.resolve_entity(self.reader, name, when.as_of)
+            return timeline_answer(self.reader, entity, when, limit=limit, offset=offset)
 
     def claim(self, claim: str, *, as_of: str | int | None = None) -> dict[str, Any]:
         iri = NamedNode(claimfile.slug_iri(claim, CLAIM, "claim"))
         pos = self.resolve_as_of(as_of)
         with self._apply_lock:
             if pos is not None:
-                start = as_int(one(self.projection, iri, GK.knownFromPosition))
+                start = as_int(self.projection.one(iri, GK.knownFromPosition))
                 if start is None or start > pos:
                     raise NotFound(f"claim {claim} was not yet recorded at position {pos}")
-            return queries.claim_json(self.projection, iri, self.ontology.labels, pos)
+            return claims.claim_json(self.reader, iri, pos)
 
     def query(self, sparql: str, *, as_of: str | int | None = None,
               valid_at: str | None = None, **options: Any) -> Any:
@@ -359,9 +362,7 @@ class KnowledgeBase:
         return store.query(sparql, **options)
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
-        from geokb.read.validity import valid_view
-
-        return valid_view(store, queries.TimeFilter.make(None, valid_at))
+        return valid_view(store, TimeFilter.make(None, valid_at))
 
     def history(self, *, after: int = 0, limit: int | None = None, event_type: str | None = None,
                 about: str | None = None) -> Iterator[RecordedEvent]:

@@ -21,7 +21,7 @@ import typer
 from geokb.cli import render
 from geokb.errors import GeoKBError, OntologyError
 from geokb.log.events import EVENT_TYPES
-from geokb.read.queries import PAGE_SIZE
+from geokb.read.paging import PAGE_SIZE
 from geokb.write import claimfile
 
 app = typer.Typer(help="geokb: an event-sourced geopolitical knowledge base.",

@@ -48,7 +48,7 @@ from geokb.http.cache import ResultCache
 from geokb.log.codec import envelope_of
 from geokb.log.events import RecordedEvent
 from geokb.log.file import PENDING_NAME, EventStore, FileEventStore
-from geokb.read.queries import PAGE_SIZE
+from geokb.read.paging import PAGE_SIZE
 from geokb.vocab import compact
 from geokb.write.updates import uses_keyword
 

@@ -152,7 +152,7 @@ def validate(kb: KnowledgeBase) -> Report:
         where = ended.get(base) if r.path in LIFECYCLE_PATHS else None
         where = where or introduced.get(base) or ended.get(base) or (0, "")
         report.problems.append(Problem(path, where[0], f"SHACL: {r.describe()}", "shape", where[1]))
-    report.claims = sum(1 for _ in store.store.quads_for_pattern(
-        None, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), GK.Claim, None))
+    report.claims = sum(1 for _ in store.quads(
+        None, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), GK.Claim))
     report.problems.sort(key=lambda p: (p.line, p.message))
     return report
