@@ -8,7 +8,6 @@ that the CLI prints and the HTTP API returns. Time travel: ``as_of`` is a log po
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pyoxigraph import NamedNode
@@ -60,9 +59,8 @@ def status(r: Reader, entity: NamedNode, when: TimeFilter, *,
     """
     ranked, claims, where = _answer(r, entity, when, limit, offset)
     shown = {c["claim"]: c for c in claims}
-    values: Sequence[dict[str, Any]] = [
-        v for c in ranked if c.status
-        for v in [_status_value(r, c.claim, entity, shown)] if v is not None]
+    values = [v for c in ranked if c.status
+              for v in [_status_value(r, c.claim, entity, shown)] if v is not None]
     return {"entity": entity_json(r, entity), "as_of": when.as_of,
             "valid_at": when.valid_at_text, "status": values, "claims": claims,
             "page": where}
