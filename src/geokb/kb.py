@@ -57,7 +57,7 @@ class KnowledgeBase:
         self.projection = ProjectionStore(self.projection_path)
         self.ontology = ontology or load_ontology()
         # the answers' reader, with their memory (its own: no two KBs share one)
-        self.reader = Reader(self.projection, self.ontology.labels)
+        self._reader = Reader(self.projection, self.ontology.labels)
         self._shapes: rdflib.Graph | None = None
         self._write_lock = threading.RLock()
         # held while the projection changes, and while an answer is read from it in several
@@ -76,6 +76,15 @@ class KnowledgeBase:
         if self._shapes is None:
             self._shapes = load_shapes()
         return self._shapes
+
+    @property
+    def reader(self) -> Reader:
+        """What the answers read: the projection, the labels, the answers' memory (a new
+        one if the projection was replaced, so no answer comes from another store)."""
+        reader = self._reader
+        if reader.store is not self.projection:
+            reader = self._reader = Reader(self.projection, self.ontology.labels)
+        return reader
 
     @property
     def position(self) -> int:

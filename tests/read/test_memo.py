@@ -80,3 +80,18 @@ def test_a_memo_starts_empty_and_is_replaced_when_the_position_moves() -> None:
     assert memo.at(3) is at_three
     assert memo.at(4).labels == {} and memo.at(4).position == 4
     assert memo.names is None
+
+
+def test_a_replaced_projection_gets_a_new_memo(kb_dir: Path) -> None:
+    """A KB whose projection is swapped for another store (the bench does this) reads
+    the new store and forgets what it remembered of the old one."""
+    kb = KnowledgeBase(kb_dir)
+    kb.ingest(mini_document(), base_dir=kb_dir)
+    kb.status("tartus-naval-base")
+    memo = kb.reader.memo
+    fresh = KnowledgeBase(kb_dir, catch_up=False)
+    with pytest.raises(NotFound):
+        fresh.entity("Tartus")  # its own projection is empty (and its name index so)
+    fresh.projection = kb.projection
+    assert fresh.status("Tartus")["entity"]["label"] == "Tartus naval base"
+    assert fresh.reader.store is kb.projection and fresh.reader.memo is not memo
