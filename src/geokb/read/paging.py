@@ -27,6 +27,12 @@ def page(items: Sequence[T], when: TimeFilter, position: int, limit: int | None,
     the end), with ``as_of`` pinned to ``position`` unless the answer already stands at one.
 
     Raises :class:`InvalidEvent` for a ``limit`` under 1 or a negative ``offset``.
+
+    >>> window, where = page("abcde", TimeFilter(), 7, limit=2, offset=2)
+    >>> window, where["total"], where["next"]["offset"], where["next"]["as_of"]
+    ('cd', 5, 4, 7)
+    >>> page("abcde", TimeFilter(), 7, limit=2, offset=4)[1]["next"] is None
+    True
     """
     if limit is not None and limit < 1:
         raise InvalidEvent(f"limit {limit}: give 1 or more claims per page")
