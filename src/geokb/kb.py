@@ -334,8 +334,9 @@ class KnowledgeBase:
         all); ``answer["page"]["next"]`` holds the arguments of the next page."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = entities.resolve_entity(self.reader, name, when.as_of)
-            return status_answer(self.reader, entity, when, limit=limit, offset=offset)
+            reader = self.reader
+            entity = entities.resolve_entity(reader, name, when.as_of)
+            return status_answer(reader, entity, when, limit=limit, offset=offset)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
                  valid_at: str | None = None, limit: int | None = PAGE_SIZE,
@@ -343,8 +344,9 @@ class KnowledgeBase:
         """A page of the claims about the entity in world-time order (see :meth:`status`)."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = entities.resolve_entity(self.reader, name, when.as_of)
-            return timeline_answer(self.reader, entity, when, limit=limit, offset=offset)
+            reader = self.reader
+            entity = entities.resolve_entity(reader, name, when.as_of)
+            return timeline_answer(reader, entity, when, limit=limit, offset=offset)
 
     def claim(self, claim: str, *, as_of: str | int | None = None) -> dict[str, Any]:
         iri = NamedNode(claimfile.slug_iri(claim, CLAIM, "claim"))
