@@ -28,8 +28,12 @@ from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
 from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
 from geokb.projection.store import ProjectionStore
-from geokb.read import queries
-from geokb.read.queries import as_int, one
+from geokb.projection.timeview import TimeFilter, position_at, valid_view
+from geokb.read import claims, entities
+from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
+from geokb.read.reader import Reader, as_int
+from geokb.read.status import status as status_answer
+from geokb.read.status import timeline as timeline_answer
 from geokb.shacl.engines import ValidatorChoice
 from geokb.shacl.shapes import load_shapes
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
@@ -64,6 +68,8 @@ class KnowledgeBase:
         self.projection_path = Path(projection_path) if projection_path is not None else None
         self.projection = ProjectionStore(self.projection_path)
         self.ontology = ontology or load_ontology()
+        # the answers' reader, with their memory (its own: no two KBs share one)
+        self._reader = Reader(self.projection, self.ontology.labels)
         self._shapes: rdflib.Graph | None = None
         self.shacl = ValidatorChoice(shacl_engine)
         self._write_lock = threading.RLock()
@@ -85,6 +91,15 @@ class KnowledgeBase:
         return self._shapes
 
     @property
+    def reader(self) -> Reader:
+        """What the answers read: the projection, the labels, the answers' memory (a new
+        one if the projection was replaced, so no answer comes from another store)."""
+        reader = self._reader
+        if reader.store is not self.projection:
+            reader = self._reader = Reader(self.projection, self.ontology.labels)
+        return reader
+
+    @property
     def position(self) -> int:
         return self.projection.position
 
@@ -97,8 +112,7 @@ class KnowledgeBase:
         if at is None or at.hash != self.projection.head_hash:
             # clear() is one transaction; the store stays open (a second open of the same
             # directory would fail on RocksDB's lock)
-            self.projection.store.clear()
-            self.projection.position, self.projection.head_hash = 0, ""
+            self.projection.reset()
 
     def catch_up(self, *, progress: Progress | None = None) -> int:
         """Apply the events the projection has not seen yet; returns how many."""
@@ -191,7 +205,7 @@ class KnowledgeBase:
 
     def source_text(self, source: str) -> str:
         iri = claimfile.slug_iri(source, SOURCE, "source")
-        sha = one(self.projection, NamedNode(iri), GK.sha256)
+        sha = self.projection.one(NamedNode(iri), GK.sha256)
         if sha is None:
             raise NotFound(f"unknown source {source}: register it first")
         return self.texts.get(str(sha.value))
@@ -285,7 +299,7 @@ class KnowledgeBase:
         """A source's metadata, its text, and the evidence spans that claims cite."""
         iri = NamedNode(claimfile.slug_iri(source, SOURCE, "source"))
         with self._apply_lock:
-            return queries.source_json(self.projection, iri, self.texts)
+            return claims.source_json(self.projection, iri, self.texts)
 
     # -- queries ----------------------------------------------------------------------
 
@@ -332,44 +346,44 @@ class KnowledgeBase:
         if not text:
             raise InvalidEvent(f"as-of {as_of!r}: give a log position or a UTC time like "
                                "2026-11-28T10:00:00Z")
-        return queries.position_at(self.projection, text)
+        return position_at(self.projection, text)
 
-    def _time(self, as_of: str | int | None, valid_at: str | None) -> queries.TimeFilter:
-        return queries.TimeFilter.make(self.resolve_as_of(as_of), valid_at)
+    def _time(self, as_of: str | int | None, valid_at: str | None) -> TimeFilter:
+        return TimeFilter.make(self.resolve_as_of(as_of), valid_at)
 
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
-        return queries.resolve_entity(self.projection, name, self.resolve_as_of(as_of))
+        return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
 
     def status(self, name: str, *, as_of: str | int | None = None,
-               valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+               valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                offset: int = 0) -> dict[str, Any]:
         """The entity's status claims and a page of the claims about it (``limit=None``:
         all); ``answer["page"]["next"]`` holds the arguments of the next page."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.status(self.projection, entity, when, self.ontology.labels,
-                                  limit=limit, offset=offset)
+            reader = self.reader
+            entity = entities.resolve_entity(reader, name, when.as_of)
+            return status_answer(reader, entity, when, limit=limit, offset=offset)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
-                 valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+                 valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                  offset: int = 0) -> dict[str, Any]:
         """A page of the claims about the entity in world-time order (see :meth:`status`)."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.timeline(self.projection, entity, when, self.ontology.labels,
-                                    limit=limit, offset=offset)
+            reader = self.reader
+            entity = entities.resolve_entity(reader, name, when.as_of)
+            return timeline_answer(reader, entity, when, limit=limit, offset=offset)
 
     def claim(self, claim: str, *, as_of: str | int | None = None) -> dict[str, Any]:
         iri = NamedNode(claimfile.slug_iri(claim, CLAIM, "claim"))
         pos = self.resolve_as_of(as_of)
         with self._apply_lock:
             if pos is not None:
-                start = as_int(one(self.projection, iri, GK.knownFromPosition))
+                start = as_int(self.projection.one(iri, GK.knownFromPosition))
                 if start is None or start > pos:
                     raise NotFound(f"claim {claim} was not yet recorded at position {pos}")
-            return queries.claim_json(self.projection, iri, self.ontology.labels, pos)
+            return claims.claim_json(self.reader, iri, pos)
 
     def query(self, sparql: str, *, as_of: str | int | None = None,
               valid_at: str | None = None, **options: Any) -> Any:
@@ -386,9 +400,7 @@ class KnowledgeBase:
         return store.query(sparql, **options)
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
-        from geokb.read.validity import valid_view
-
-        return valid_view(store, queries.TimeFilter.make(None, valid_at))
+        return valid_view(store, TimeFilter.make(None, valid_at))
 
     def history(self, *, after: int = 0, limit: int | None = None, event_type: str | None = None,
                 about: str | None = None) -> Iterator[RecordedEvent]:
