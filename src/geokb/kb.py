@@ -12,14 +12,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rdflib
 from pyoxigraph import NamedNode
 
 from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
+from geokb.log.contract import EventStore
 from geokb.log.events import Event, RecordedEvent
-from geokb.log.file import EventStore, FileEventStore
+from geokb.log.file import FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.projection.store import ProjectionStore
@@ -29,6 +30,9 @@ from geokb.shacl.validation import load_shapes, write_engine
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write.admission import Admission
+
+if TYPE_CHECKING:
+    from geokb.ops.verify import Report
 
 DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
@@ -396,6 +400,17 @@ class KnowledgeBase:
         head = self.log.head()
         if head.position < self.position:
             raise CorruptLog(f"projection at {self.position} but log ends at {head.position}")
+
+    def verify(self) -> Report:
+        """Check the whole log against its hash chain (``geokb verify``): every edited,
+        removed, inserted or reordered event, located at its line (or row).
+
+        Returns the report; raises ``OSError`` or ``ConnectionError`` when the log cannot be
+        read at all.
+        """
+        from geokb.ops.verify import scan_chain
+
+        return scan_chain(self.log)[0]
 
 
 def _mentions(value: object, needle: str) -> bool:

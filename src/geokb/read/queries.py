@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from geokb.errors import Ambiguous, InvalidEvent, NotFound
-from geokb.log.codec import date_bounds
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -35,6 +34,7 @@ from geokb.log.events import (
     ENTITY_DECLARED,
     SOURCE_REGISTERED,
 )
+from geokb.log.schemas import date_bounds
 from geokb.projection.quads import DEFAULT
 from geokb.projection.store import ProjectionStore
 from geokb.vocab import (
