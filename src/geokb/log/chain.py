@@ -77,7 +77,7 @@ class ChainWalker:
         """
         expected = self.position + 1
         where = expected if at is None else at
-        if line.find(b"\n") != len(line) - 1:
+        if not line or line.find(b"\n") != len(line) - 1:
             raise CorruptLog("line is not one line ending in a newline (a torn or edited "
                              "write)", path=self.path, line=where)
         try:
