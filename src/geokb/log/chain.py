@@ -84,11 +84,6 @@ class ChainWalker:
             event = decode(line)
         except InvalidEvent as exc:
             raise CorruptLog(str(exc), path=self.path, line=where) from exc
-        self._check(event, expected, where)
-        self.position, self.prev = event.position, event.hash
-        return event
-
-    def _check(self, event: RecordedEvent, expected: int, where: int) -> None:
         if event.position != expected:
             raise CorruptLog(f"event {event.id} has seq {event.position}, expected {expected} "
                              "(event inserted, removed or reordered)", path=self.path,
@@ -100,6 +95,8 @@ class ChainWalker:
         if self.keyed and event.position != where:
             raise CorruptLog(f"event {event.id} has seq {event.position} in the row of seq "
                              f"{where} (event moved)", path=self.path, line=where)
+        self.position, self.prev = event.position, event.hash
+        return event
 
     def follow_all(self, lines: Iterable[bytes]) -> Iterator[RecordedEvent]:
         """:meth:`follow` each of ``lines`` in turn (each at the position it should have)."""

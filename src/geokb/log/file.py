@@ -254,12 +254,15 @@ class FileEventStore:
                 self._forget()
                 self._idem, mark = {}, _GENESIS_MARK
             position, start = mark[0], mark[2]
-            path = self.display_path
             last: _Mark | None = None
             for end, raw in self._lines(fh, start, committed):
                 position += 1
                 if IDEM_FIELD in raw:  # a line on its own: its seq and hash, not its link
-                    event = ChainWalker(path, position=position - 1, prev=None).follow(raw)
+                    try:
+                        event = ChainWalker("", position=position - 1, prev=None).follow(raw)
+                    except CorruptLog as exc:  # named here: display_path costs a resolve()
+                        raise CorruptLog(exc.detail, path=self.display_path,
+                                         line=position) from exc
                     if event.idempotency_key is not None:
                         self._idem.setdefault(event.idempotency_key, []).append(position)
                 last = (position, start, end, hash_of(raw))
