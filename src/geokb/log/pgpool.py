@@ -157,14 +157,17 @@ class Database:
         Raises ``ConnectionError`` when no connection can be had in ``POOL_TIMEOUT``
         seconds or the server goes away while it is used.
         """
-        pool = self.pool()
-        try:
-            conn = pool.getconn()
-        except PoolTimeout:
-            raise self._no_connection() from None
-        except PoolClosed:  # closed by another thread since: take the next pool
+        for attempt in (1, 2):
             pool = self.pool()
-            conn = pool.getconn()
+            try:
+                conn = pool.getconn()
+                break
+            except PoolTimeout:
+                raise self._no_connection() from None
+            except PoolClosed:  # closed by another thread since: take the next pool
+                if attempt == 2:
+                    raise ConnectionError(f"{self.url}: the connection pool was closed "
+                                          "while waiting for it") from None
         try:
             yield conn
         except psycopg.OperationalError as exc:
