@@ -17,7 +17,7 @@ from typing import Any
 import rdflib
 from pyoxigraph import NamedNode
 
-from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
+from geokb.errors import AppendConflict, BadTime, CorruptLog, InvalidEvent, NotFound
 from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
@@ -278,11 +278,14 @@ class KnowledgeBase:
             return store
 
     def resolve_as_of(self, as_of: str | int | None) -> int | None:
-        """A log position from a position or a transaction time (ISO 8601, UTC)."""
+        """A log position from a position or a transaction time (ISO 8601, UTC).
+
+        Raises :class:`~geokb.errors.BadTime` for anything else.
+        """
         if as_of is None:
             return None
         if isinstance(as_of, int) and as_of < 0:
-            raise InvalidEvent(f"as-of {as_of}: a log position is 0 or more")
+            raise BadTime(f"as-of {as_of}: a log position is 0 or more")
         if isinstance(as_of, int) or (str(as_of).isascii() and str(as_of).isdigit()):
             # more digits than any log has positions: "now" (int() refuses > 4300 digits)
             return self.position if len(str(as_of)) > 18 else min(int(as_of), self.position)
@@ -303,8 +306,8 @@ class KnowledgeBase:
         except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
             text = ""
         if not text:
-            raise InvalidEvent(f"as-of {as_of!r}: give a log position or a UTC time like "
-                               "2026-11-28T10:00:00Z")
+            raise BadTime(f"as-of {as_of!r}: give a log position or a UTC time like "
+                          "2026-11-28T10:00:00Z")
         return queries.position_at(self.projection, text)
 
     def _time(self, as_of: str | int | None, valid_at: str | None) -> queries.TimeFilter:
@@ -349,7 +352,8 @@ class KnowledgeBase:
         """Run SPARQL on the projection (or on the snapshot at ``as_of``).
 
         ``valid_at`` restricts the default graph's current view to claims valid then.
-        Raises ``SyntaxError`` for a parse error and ``OSError`` for evaluation errors.
+        Raises :class:`~geokb.errors.QueryError` for a parse error, ``BadTime`` for an
+        unreadable ``as_of`` or ``valid_at``, and ``OSError`` for evaluation errors.
         """
         pos = self.resolve_as_of(as_of)
         store = self.projection if pos is None else self.snapshot(pos)

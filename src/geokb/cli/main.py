@@ -576,16 +576,12 @@ def serve(
 ) -> None:
     """Serve the SPARQL endpoint, REST API and web page over the KB."""
     def run() -> None:
-        import uvicorn
-
-        from geokb.http.app import Settings, create_app
+        from geokb.http.runner import serve as serve_http
+        from geokb.http.settings import Settings
 
         kb = open_kb()
         settings = Settings.from_env(token=os.environ.get(token_env) or None)
-        mode = "writes need the bearer token" if settings.tokens else "read-only (no token set)"
-        typer.echo(f"geokb: serving {where()} ({kb.position} events) on http://{host}:{port}/ "
-                   f"— SPARQL at /sparql, API docs at /docs; {mode}", err=True)
-        uvicorn.run(create_app(kb, settings), host=host, port=port, log_level="warning")
+        serve_http(kb, settings, host=host, port=port, where=where())
     guarded(run)
 
 

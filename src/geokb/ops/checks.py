@@ -46,7 +46,7 @@ def run_checks(kb: Any, directory: Path) -> list[CheckResult]:
                 title = stripped.lstrip("# ").strip() or title
         try:
             answer = kb.query(text)
-        except SyntaxError as exc:
+        except QueryError as exc:  # a parse error, from the one place the engine is asked
             raise QueryError(f"{path}: {exc}") from exc
         if not isinstance(answer, ox.QueryBoolean):
             raise QueryError(f"{path}: a check must be an ASK query")

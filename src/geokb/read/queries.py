@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from geokb.errors import Ambiguous, InvalidEvent, NotFound
+from geokb.errors import Ambiguous, BadTime, InvalidEvent, NotFound
 from geokb.log.codec import date_bounds
 from geokb.log.events import (
     CLAIM_ASSERTED,
@@ -108,7 +108,10 @@ class TimeFilter:
     def make(cls, as_of: int | None, valid_at: str | None) -> TimeFilter:
         if valid_at is None:
             return cls(as_of=as_of)
-        first, last, _ = date_bounds(valid_at)
+        try:
+            first, last, _ = date_bounds(valid_at)
+        except InvalidEvent as exc:  # a date in a request, not in an event: BadTime
+            raise BadTime(f"valid_at: {exc}") from exc
         return cls(as_of=as_of, valid_from=first, valid_until=last, valid_at_text=valid_at)
 
 

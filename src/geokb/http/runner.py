@@ -1,0 +1,146 @@
+"""Where the server's work runs: the query threads, and the uvicorn server behind
+``geokb serve``.
+
+:class:`QueryRunner` runs queries on a :class:`concurrent.futures.ThreadPoolExecutor`
+(at most ``slots`` at once) under a deadline. :func:`serve` runs the app under uvicorn
+until Ctrl-C (SIGINT) or SIGTERM, and makes sure the process then ends promptly — with
+server-sent-event clients connected, and with a query stuck inside the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from geokb.http.protocol import ProtocolError, QueryTimeout, ServerBusy
+from geokb.http.results import Limits
+
+if TYPE_CHECKING:
+    from geokb.http.settings import Settings
+    from geokb.kb import KnowledgeBase
+
+T = TypeVar("T")
+
+#: After uvicorn stops: how long requests still running may take to finish (seconds),
+#: and then how long a query still inside the engine may take before the process leaves.
+GRACEFUL_SECONDS = 1
+QUERY_GRACE_SECONDS = 0.5
+
+
+class QueryRunner:
+    """Runs queries in a thread pool, at most ``slots`` at once, under a deadline.
+
+    pyoxigraph cannot cancel a query. On timeout the client gets its 503 at once: a
+    query still queued is cancelled, and a running one is told to stop at its next
+    result row (``Limits.cancel``); a query that blocks inside the engine (a big ORDER BY
+    or aggregate) runs on and keeps its thread until it finishes, so a burst of runaway
+    queries makes later ones wait, then time out, instead of piling up.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=slots, thread_name_prefix="geokb-query")
+        self._lock = threading.Condition()
+        self._running: dict[object, Limits] = {}  # one key per query running now
+
+    def close(self) -> None:
+        """Drop queued queries, tell running ones to stop; the threads end when free."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            for limits in self._running.values():
+                limits.cancel.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until no query runs; ``True`` if none does."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._running:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._lock.wait(remaining)
+        return True
+
+    async def run(self, work: Callable[[Limits], T], limits: Limits) -> T:
+        """``work(limits)`` in a query thread. Raises :class:`QueryTimeout` past the
+        deadline, :class:`ServerBusy` if no thread came free before it."""
+        started = threading.Event()
+        key = object()  # the same limits may serve several runs
+
+        def target() -> T:
+            started.set()
+            with self._lock:
+                self._running[key] = limits
+            try:
+                limits.check()  # waited in the queue past the deadline
+                return work(limits)
+            except BaseException as exc:  # handed to the awaiting request
+                _drop_frames(exc)
+                raise
+            finally:
+                with self._lock:
+                    del self._running[key]
+                    self._lock.notify_all()
+
+        try:
+            future = self._pool.submit(target)
+        except RuntimeError:  # the pool is shut down: the server is stopping
+            raise ProtocolError(503, "the server is shutting down", {"Retry-After": "5"}) \
+                from None
+        remaining = max(0.0, limits.deadline - time.monotonic())
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), remaining)
+        except TimeoutError:
+            limits.cancel.set()
+            if future.cancel() or not started.is_set():
+                raise ServerBusy from None
+            raise QueryTimeout(limits.timeout) from None
+
+
+def _drop_frames(exc: BaseException | None) -> None:
+    """Clear the locals of an exception's frames (and its causes') in this thread.
+
+    pyoxigraph's query results may only be dropped on the thread that made them; a
+    traceback carried to the event loop would otherwise drop them there.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        exc = exc.__cause__ or exc.__context__
+
+
+def serve(kb: KnowledgeBase, settings: Settings, *, host: str, port: int,
+          where: str = "") -> None:
+    """Serve ``create_app(kb, settings)`` on ``host:port`` until SIGINT or SIGTERM.
+
+    uvicorn stops taking connections on the first signal (a second one forces it);
+    event streams end at once (sse-starlette watches uvicorn's exit flag), other
+    requests get :data:`GRACEFUL_SECONDS` to finish. If a query is then still inside the
+    engine, which cannot be interrupted, the process leaves without waiting for it.
+    """
+    import uvicorn
+
+    from geokb.http.app import create_app
+
+    app = create_app(kb, settings)
+    mode = "writes need the bearer token" if settings.tokens else "read-only (no token set)"
+    print(f"geokb: serving {where or kb.directory} ({kb.position} events) on "
+          f"http://{host}:{port}/ — SPARQL at /sparql, API docs at /docs; {mode}",
+          file=sys.stderr, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning",
+                timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    runner: QueryRunner = app.state.service.runner
+    runner.close()  # the lifespan did this already, unless uvicorn never started
+    if not runner.wait_idle(QUERY_GRACE_SECONDS):
+        print("geokb: stopped; a query still running inside the engine was abandoned",
+              file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(0)  # the query thread would otherwise hold the process until it ends
