@@ -18,10 +18,18 @@ from tests.harness.http import build_kb, free_port
 EXIT_WITHIN = 2.0
 
 
-def start(kb_dir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+#: Counts 96^5 rows of a cross join: minutes of work inside the engine, in constant memory,
+#: before its one row — a query no cancel flag can reach.
+RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+           "?m ?n2 ?o }")
+
+
+def start(kb_dir: Path, env_extra: dict[str, str] | None = None
+          ) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = free_port()
     log_path = kb_dir.parent / f"serve-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEOKB_")}
+    env.update(env_extra or {})
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-c", "from geokb.cli.main import main; main()", "--kb",
@@ -65,6 +73,26 @@ def test_serve_exits_promptly_with_a_stream_client_connected(tmp_path: Path,
             took = time.monotonic() - sent
         assert took < EXIT_WITHIN
         assert "Traceback" not in log_path.read_text()
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_serve_exits_promptly_with_a_query_stuck_inside_the_engine(tmp_path: Path) -> None:
+    """pyoxigraph cannot interrupt a query: the process leaves without it, and says so."""
+    kb = build_kb(tmp_path / "kb")
+    proc, base, log_path = start(kb.directory, {"GEOKB_QUERY_TIMEOUT": "0.5"})
+    try:
+        r = httpx.get(f"{base}/sparql", params={"query": RUNAWAY}, timeout=10)
+        assert r.status_code == 503  # the client is answered; the query runs on
+        assert httpx.get(f"{base}/api/health", timeout=5).status_code == 200
+        os.kill(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=EXIT_WITHIN + 1)  # uvicorn's 1 s grace, then 0.5 s for queries
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"geokb serve still running with a stuck query: {log_path.read_text()}")
+        assert "abandoned" in log_path.read_text()
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)

@@ -175,8 +175,9 @@ class Service:
             raise
 
 
-def service(request: Request) -> Service:
-    """The app's :class:`Service`, from ``app.state``."""
+async def service(request: Request) -> Service:
+    """The app's :class:`Service`, from ``app.state`` (``async``: FastAPI calls it on the
+    event loop; a plain ``def`` dependency would cost every request a thread hop)."""
     found: Service = request.app.state.service
     return found
 
