@@ -16,8 +16,9 @@ import sys
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from geokb.http.protocol import ProtocolError, QueryTimeout, ServerBusy
 from geokb.http.results import Limits
@@ -34,6 +35,35 @@ GRACEFUL_SECONDS = 1
 QUERY_GRACE_SECONDS = 0.5
 
 
+class _DaemonThreadPool(concurrent.futures.ThreadPoolExecutor):
+    """A ThreadPoolExecutor whose threads are daemons.
+
+    The standard pool's threads are joined when the interpreter exits, and a query stuck
+    inside pyoxigraph (which cannot be interrupted) would then hold the process — a
+    test run or ``geokb serve`` — until it finished, minutes later. This overrides the one
+    method that starts threads (``_adjust_thread_count``, as in CPython 3.11–3.13) to
+    start them as daemons, and leaves them out of the exit-time join.
+    """
+
+    def _adjust_thread_count(self) -> None:
+        if self._idle_semaphore.acquire(timeout=0):
+            return
+        work = self._work_queue
+
+        def wake(_: object) -> None:
+            work.put(None)  # type: ignore[arg-type]  # the pool is gone: idle threads end
+
+        threads = cast("set[threading.Thread]", self._threads)
+        if len(threads) < self._max_workers:
+            thread = threading.Thread(
+                name=f"{self._thread_name_prefix}_{len(threads)}",
+                target=concurrent.futures.thread._worker,
+                args=(weakref.ref(self, wake), work, self._initializer, self._initargs),
+                daemon=True)
+            thread.start()
+            threads.add(thread)
+
+
 class QueryRunner:
     """Runs queries in a thread pool, at most ``slots`` at once, under a deadline.
 
@@ -45,8 +75,7 @@ class QueryRunner:
     """
 
     def __init__(self, slots: int) -> None:
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=slots, thread_name_prefix="geokb-query")
+        self._pool = _DaemonThreadPool(max_workers=slots, thread_name_prefix="geokb-query")
         self._lock = threading.Condition()
         self._running: dict[object, Limits] = {}  # one key per query running now
 
