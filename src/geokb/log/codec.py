@@ -24,13 +24,21 @@ from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
+    CLAIMS_LINKED,
+    ENTITY_AMENDED,
     ENTITY_DECLARED,
     EVENT_TYPES,
     GRAPH_UPDATED,
     SCHEMA_VERSION,
     SOURCE_REGISTERED,
+    SOURCE_RETRACTED,
+    SUPPORTED_SCHEMAS,
+    V2_EVENT_TYPES,
     RecordedEvent,
 )
+
+#: The schema versions :func:`decode` reads (an alias of ``events.SUPPORTED_SCHEMAS``).
+SUPPORTED = SUPPORTED_SCHEMAS
 
 ENVELOPE_KEYS = frozenset(
     {"id", "type", "schema", "seq", "recorded_at", "recorded_by", "payload", "prev", "hash", "idem"}
@@ -122,7 +130,11 @@ def decode(line: bytes) -> RecordedEvent:
     """Parse one stored line. Raises :class:`InvalidEvent` saying what is wrong with it.
 
     The line must be canonical (re-encoding gives the same bytes, so a hand edit that
-    changes only spacing or key order is caught too) and must match its own hash.
+    changes only spacing or key order is caught too) and must match its own hash. The
+    order is parse → canonical form → hash → payload (checked against the schema version
+    the line was written in): the hash covers the line as stored, so the event is returned
+    with its stored ``schema`` and payload, unchanged, and ``encode(decode(line)) == line``.
+    Readers that interpret payloads call :func:`current_payload`.
     """
     if len(line) > MAX_LINE_BYTES:
         raise InvalidEvent(f"line is longer than {MAX_LINE_BYTES} bytes")
@@ -140,7 +152,7 @@ def decode(line: bytes) -> RecordedEvent:
         raise InvalidEvent(f"line is not valid JSON: {exc}") from exc
     if not isinstance(env, dict):
         raise InvalidEvent("line is not a JSON object")
-    env = upcast(env)
+    _check_schema(env.get("schema"))  # first: a newer line must say so, not "unknown field"
     unknown = set(env) - ENVELOPE_KEYS
     if unknown:
         raise InvalidEvent(f"unknown envelope field(s): {', '.join(sorted(unknown))}")
@@ -164,7 +176,7 @@ def decode(line: bytes) -> RecordedEvent:
         raise InvalidEvent(f"'recorded_at' is not a UTC timestamp: {env['recorded_at']!r}")
     if not isinstance(env["payload"], dict):
         raise InvalidEvent("'payload' must be an object")
-    check_payload(env["type"], env["payload"])
+    check_payload(env["type"], env["payload"], schema=env["schema"])
     if "idem" in env and not isinstance(env["idem"], str):
         raise InvalidEvent("'idem' must be a string")
     return RecordedEvent(
@@ -174,16 +186,42 @@ def decode(line: bytes) -> RecordedEvent:
     )
 
 
-def upcast(env: dict[str, Any]) -> dict[str, Any]:
-    """Bring an envelope of an older schema version to the current one.
+def _check_schema(schema: object) -> int:
+    if isinstance(schema, bool) or schema not in SUPPORTED:
+        readable = ", ".join(map(str, SUPPORTED))
+        raise InvalidEvent(f"unsupported schema version {schema!r} (this geokb reads "
+                           f"{readable})")
+    assert isinstance(schema, int)
+    return schema
 
-    Version 1 is the first; a future version adds its step here, so old logs keep replaying.
+
+def upcast_payload(event_type: str, payload: dict[str, Any], schema: int) -> dict[str, Any]:
+    """``payload`` (of schema version ``schema``) in the form of the current version.
+
+    The only step from 1 to 2: a ``ClaimAsserted``'s ``"speaker": X`` becomes
+    ``"speakers": [{"entity": X}]``; every other v1 payload is already a v2 payload.
+    The argument is not changed (a new dictionary is returned when anything moves).
+
+    >>> upcast_payload("ClaimAsserted", {"claim": "c", "speaker": "s"}, 1)
+    {'claim': 'c', 'speakers': [{'entity': 's'}]}
     """
-    schema = env.get("schema")
-    if schema != SCHEMA_VERSION:
-        raise InvalidEvent(f"unsupported schema version {schema!r} "
-                           f"(this geokb reads {SCHEMA_VERSION})")
-    return env
+    _check_schema(schema)
+    if schema == 1 and event_type == CLAIM_ASSERTED and "speaker" in payload:
+        out = {k: v for k, v in payload.items() if k != "speaker"}
+        if payload["speaker"] is not None:
+            out["speakers"] = [{"entity": payload["speaker"]}]
+        return out
+    return payload
+
+
+def current_payload(event: RecordedEvent) -> dict[str, Any]:
+    """The payload of ``event`` upcast to the current schema version, in memory only.
+
+    The log keeps every line as it was written (its hash covers it); the projection,
+    admission and the name index read payloads through this function, so they handle
+    one form per event type.
+    """
+    return upcast_payload(event.type, event.payload, event.schema)
 
 
 # --- payload checks ------------------------------------------------------------------
@@ -340,10 +378,22 @@ def _only(payload: dict[str, Any], allowed: set[str], kind: str) -> None:
         raise InvalidEvent(f"{kind}: unknown field(s) {', '.join(sorted(unknown))}")
 
 
-def check_payload(event_type: str, payload: dict[str, Any]) -> None:
-    """Check the structure of a payload. Raises :class:`InvalidEvent` naming the field."""
+def check_payload(event_type: str, payload: dict[str, Any], *,
+                  schema: int = SCHEMA_VERSION) -> None:
+    """Check the structure of a payload written in ``schema``.
+
+    Raises :class:`InvalidEvent` naming the field.
+    """
     if event_type not in EVENT_TYPES:
         raise InvalidEvent(f"unknown event type {event_type!r}")
+    _check_schema(schema)
+    if event_type in V2_EVENT_TYPES:
+        if schema < 2:
+            raise InvalidEvent(f"{event_type} exists only from schema version 2 on")
+        _check_v2_event(event_type, payload)
+        return
+    if schema >= 2:
+        payload = _check_v2_fields(event_type, payload)
     if event_type == SOURCE_REGISTERED:
         _only(payload, {"source", "sha256", "title", "publisher", "url", "published", "language",
                         "media_type", "description", "byline", "section"}, event_type)
@@ -428,3 +478,128 @@ def check_payload(event_type: str, payload: dict[str, Any]) -> None:
             if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
                 raise InvalidEvent(f"{key!r} must be a list of N-Quads lines")
         _text(payload, "operation", required=False, limit=100_000, multiline=True)
+
+
+# --- schema 2 -------------------------------------------------------------------------
+
+_GRADE_IRI = {"reliability": re.compile(r"^https://w3id\.org/geokb/reliability/[A-F]\Z"),
+              "credibility": re.compile(r"^https://w3id\.org/geokb/credibility/[1-6]\Z")}
+_LINK_KEYS = ("denies", "confirms", "contradicts")
+_V2_FIELDS = {
+    SOURCE_REGISTERED: frozenset({"reliability", "credibility"}),
+    ENTITY_DECLARED: frozenset({"curator_aliases"}),
+    CLAIM_ASSERTED: frozenset({"speakers", "speech_act", "basis", "occasion", "said_on",
+                               *_LINK_KEYS, "reliability", "credibility"}),
+}
+
+
+def _check_v2_fields(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Check the fields schema 2 adds to ``event_type``; return the payload without them."""
+    added = _V2_FIELDS.get(event_type, frozenset())
+    if event_type == CLAIM_ASSERTED and "speaker" in payload:
+        raise InvalidEvent("'speaker' is schema 1: a schema 2 claim names its speakers in "
+                           "'speakers': [{'entity': IRI}]")
+    for key in ("reliability", "credibility"):
+        if key in added and key in payload:
+            value = payload[key]
+            if not isinstance(value, str) or not _GRADE_IRI[key].match(value):
+                scale = "A-F" if key == "reliability" else "1-6"
+                raise InvalidEvent(f"{key!r} must be an Admiralty grade IRI ({scale}), "
+                                   f"got {value!r}"[:300])
+    if event_type == ENTITY_DECLARED:
+        _string_list(payload, "curator_aliases")
+    elif event_type == CLAIM_ASSERTED:
+        _check_speakers(payload)
+        for key in ("speech_act", "occasion"):
+            if key in payload:
+                check_iri(payload[key], key)
+        if "basis" in payload:
+            _non_empty_list(payload, "basis")
+            _string_list(payload, "basis", iris=True)
+        if "said_on" in payload:
+            date_bounds(payload["said_on"])
+        for key in _LINK_KEYS:
+            if key in payload:
+                _links(payload, key, str(payload.get("claim")))
+    return {k: v for k, v in payload.items() if k not in added}
+
+
+def _non_empty_list(payload: dict[str, Any], key: str) -> None:
+    if not isinstance(payload.get(key), list) or not payload[key]:
+        raise InvalidEvent(f"{key!r} must be a non-empty list")
+
+
+def _links(payload: dict[str, Any], key: str, claim: str) -> None:
+    _non_empty_list(payload, key)
+    _string_list(payload, key, iris=True)
+    if claim in payload[key]:
+        raise InvalidEvent(f"a claim cannot link to itself ({key!r})")
+    if len(set(payload[key])) != len(payload[key]):
+        raise InvalidEvent(f"{key!r} names a claim twice")
+
+
+def _check_speakers(payload: dict[str, Any]) -> None:
+    if "speakers" not in payload:
+        return
+    _non_empty_list(payload, "speakers")
+    speakers = payload["speakers"]
+    if len(speakers) > 100:
+        raise InvalidEvent("'speakers' has more than 100 items")
+    for n, item in enumerate(speakers, start=1):
+        what = f"speaker {n}"
+        if not isinstance(item, dict) or len(item) != 1 or not {"entity", "anonymous"} & set(item):
+            raise InvalidEvent(f"{what} must be {{'entity': IRI}} or {{'anonymous': {{…}}}}")
+        if "entity" in item:
+            check_iri(item["entity"], what)
+            continue
+        anon = item["anonymous"]
+        if not isinstance(anon, dict):
+            raise InvalidEvent(f"{what}: 'anonymous' must be an object with a 'description'")
+        _only(anon, {"description", "count", "affiliation", "spokesperson_for"}, what)
+        try:
+            _text(anon, "description", limit=500)
+        except InvalidEvent as exc:
+            raise InvalidEvent(f"{what}: {exc}") from exc
+        count = anon.get("count")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)
+                                  or not 1 <= count <= 1_000_000):
+            raise InvalidEvent(f"{what}: 'count' must be an integer of at least 1")
+        for key in ("affiliation", "spokesperson_for"):
+            if key in anon:
+                check_iri(anon[key], f"{what} {key}")
+
+
+def _check_v2_event(event_type: str, payload: dict[str, Any]) -> None:
+    if event_type == CLAIMS_LINKED:
+        _only(payload, {"claim", *_LINK_KEYS, "note"}, event_type)
+        check_iri(payload.get("claim"), "claim")
+        if not any(key in payload for key in _LINK_KEYS):
+            raise InvalidEvent("a ClaimsLinked names at least one of 'denies', 'confirms', "
+                               "'contradicts'")
+        for key in _LINK_KEYS:
+            if key in payload:
+                _links(payload, key, payload["claim"])
+        _text(payload, "note", required=False, limit=2000, multiline=True)
+    elif event_type == ENTITY_AMENDED:
+        changes = {"label", "description", "add_types", "add_aliases", "remove_aliases",
+                   "curator_aliases", "add_same_as"}
+        _only(payload, {"entity", "reason", *changes}, event_type)
+        check_iri(payload.get("entity"), "entity")
+        _text(payload, "reason", limit=2000, multiline=True)
+        if not changes & set(payload):
+            raise InvalidEvent("an EntityAmended changes at least one of "
+                               + ", ".join(sorted(changes)))
+        _text(payload, "label", required="label" in payload, limit=500)
+        _text(payload, "description", required="description" in payload, limit=2000)
+        for key in ("add_types", "add_same_as"):
+            if key in payload:
+                _non_empty_list(payload, key)
+                _string_list(payload, key, iris=True)
+        for key in ("add_aliases", "remove_aliases", "curator_aliases"):
+            if key in payload:
+                _non_empty_list(payload, key)
+                _string_list(payload, key)
+    elif event_type == SOURCE_RETRACTED:
+        _only(payload, {"source", "reason"}, event_type)
+        check_iri(payload.get("source"), "source")
+        _text(payload, "reason", limit=2000, multiline=True)

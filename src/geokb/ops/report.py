@@ -12,13 +12,14 @@ from pyoxigraph import NamedNode
 
 from geokb.errors import GeoKBError, InvalidEvent
 from geokb.kb import PROGRESS_EVERY, KnowledgeBase, Progress
-from geokb.log.codec import decode
+from geokb.log.codec import current_payload, decode
 from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, GENESIS_HASH, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.validation import run_shacl, to_rdflib
 from geokb.vocab import GK
-from geokb.write.admission import Admission, _Overlay
+from geokb.write.admission import Admission
+from geokb.write.references import Overlay
 
 LIFECYCLE_PATHS = frozenset(GK[n].value for n in (
     "knownUntilPosition", "retractedIn", "retractionReason", "supersededBy", "supersededIn",
@@ -137,7 +138,7 @@ def validate(kb: KnowledgeBase, *, progress: Progress | None = None) -> Report:
         try:
             from geokb.log.events import Event
 
-            admission._rules(Event(event.type, event.payload), _Overlay(store), {})
+            admission._rules(Event(event.type, current_payload(event)), Overlay(store), {})
             shifted = RecordedEvent(**{**event.__dict__, "position": store.position + 1})
             store.apply([shifted])
         except (GeoKBError, KeyError) as exc:

@@ -269,6 +269,8 @@ def _claim_lines(p: dict[str, Any], ev: str, pos: str) -> list[str]:
         lines.append(f"{s} {pred} {o} .")
     if p.get("speaker"):
         lines.append(f"{claim} {G_SPEAKER} {iri(p['speaker'])} .")
+    for named in (s for s in p.get("speakers") or [] if "entity" in s):  # schema 2 (bridge
+        lines.append(f"{claim} {G_SPEAKER} {iri(named['entity'])} .")  # until layout 2)
     for index, outlet in enumerate(p.get("reported_via", []), start=1):
         step = iri(f"{c}#via-{index}")
         agent = iri(outlet)
