@@ -45,6 +45,14 @@ def _slug(value: object, what: str) -> str:
     return value
 
 
+def _claim_ref(value: object, key: str) -> str:
+    """A claim id (slug) or claim IRI as the claim's IRI."""
+    if isinstance(value, str) and value.startswith(CLAIM.base) and is_slug(
+            value[len(CLAIM.base):]):
+        return value
+    return CLAIM[_slug(value, f"{key}: a claim")].value
+
+
 def speakers_payload(spec: Mapping[str, Any], label_of: LabelOf) -> list[dict[str, Any]] | None:
     """The ``speakers`` of a claim spec (``speakers:`` or the older ``speaker:``), or None.
 
@@ -143,7 +151,7 @@ def links_payload(spec: Mapping[str, Any]) -> dict[str, list[str]]:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list):
             raise InvalidEvent(f"{key!r} must be a list of claim ids")
-        iris = [CLAIM[_slug(v, f"{key} item")].value for v in items]
+        iris = [_claim_ref(v, key) for v in items]
         if len(set(iris)) != len(iris):
             raise InvalidEvent(f"{key!r} names a claim twice")
         out[key] = iris
