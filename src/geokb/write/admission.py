@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
 
 from geokb.errors import InvalidEvent, ShapeViolation
-from geokb.log.codec import check_payload
+from geokb.log.contract import Head, seal
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -26,13 +27,13 @@ from geokb.log.events import (
     Event,
     RecordedEvent,
 )
-from geokb.log.file import Head, seal
+from geokb.log.schemas import check_payload
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
 from geokb.projection.quads import DEFAULT, parse_lines, quads_for
 from geokb.projection.store import ProjectionStore
-from geokb.shacl.compiled import CompiledShapes
-from geokb.shacl.validation import ShapeReport, run_shacl, to_rdflib
+from geokb.shacl.engines import Validator, ValidatorChoice
+from geokb.shacl.results import ShapeReport
 from geokb.vocab import GK, MODALITIES, RDF
 from geokb.write.references import Overlay, check_claim_references, check_new_event
 
@@ -42,13 +43,15 @@ CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
 class Admission:
     """Checks batches of events against the rules, the ontology and the shapes."""
 
-    def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: object,
-                 texts: SourceTexts, *, engine: CompiledShapes | None = None) -> None:
+    def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: rdflib.Graph,
+                 texts: SourceTexts, *, engine: Validator | None = None) -> None:
         self.store = store
         self.ontology = ontology
         self.shapes = shapes
         self.texts = texts
-        self.engine = engine  # the compiled shapes; None: pySHACL checks every write
+        # the SHACL engine that checks writes (the KB passes the one its choice names)
+        self.engine = engine if engine is not None else \
+            ValidatorChoice().for_writes(shapes, ontology)
 
     def check(self, events: Sequence[Event], *, pending_texts: Mapping[str, str],
               recorded_by: str) -> list[RecordedEvent]:
@@ -94,8 +97,7 @@ class Admission:
                             if q.graph_name == DEFAULT]
                 for node in {q.subject for q in [*deleted, *inserted]
                              if isinstance(q.subject, NamedNode)}:  # as the update leaves it
-                    own += [q for q in self.store.store.quads_for_pattern(node, None, None,
-                                                                          DEFAULT)
+                    own += [q for q in self.store.quads(node, None, None, DEFAULT)
                             if q not in deleted]
                 own += inserted
         context: list[Quad] = []
@@ -104,13 +106,11 @@ class Admission:
                 claim = NamedNode(d.payload["claim"])
                 for frag in ("", "#evidence", "#quote", "#position"):
                     node = NamedNode(claim.value + frag)
-                    context.extend(self.store.store.quads_for_pattern(node, None, None, DEFAULT))
-                for step in self.store.store.quads_for_pattern(claim, GK.attributionStep, None,
-                                                               DEFAULT):
-                    if isinstance(step.object, Literal):
+                    context.extend(self.store.quads(node, None, None, DEFAULT))
+                for step in self.store.objects(claim, GK.attributionStep):
+                    if isinstance(step, Literal):
                         continue  # a literal is the subject of nothing (SHACL forbids it here)
-                    context.extend(self.store.store.quads_for_pattern(step.object, None, None,
-                                                                      DEFAULT))
+                    context.extend(self.store.quads(step, None, None, DEFAULT))
         focus: set[str] = set()
         mentioned: set[str] = set()
         for q in own + context:
@@ -121,12 +121,8 @@ class Admission:
         for iri in sorted(mentioned | focus):
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
-                context.extend(self.store.store.quads_for_pattern(node, pred, None, DEFAULT))
-        if self.engine is not None:
-            return self.engine.validate(own + context, focus=focus)
-        report = run_shacl(to_rdflib(own + context), self.ontology, self.shapes)  # type: ignore[arg-type]
-        report.results = [r for r in report.results if r.focus.split("#", 1)[0] in focus]
-        return report
+                context.extend(self.store.quads(node, pred, None, DEFAULT))
+        return self.engine.validate(own + context, focus=focus)
 
     # -- domain rules ---------------------------------------------------------------
 

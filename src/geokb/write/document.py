@@ -52,7 +52,7 @@ class LogLookup:
 
 def projection_lookup(store: ProjectionStore, source_text: Callable[[str], str]) -> LogLookup:
     """A :class:`LogLookup` that reads the projection's current view."""
-    quads = store.store.quads_for_pattern
+    quads = store.quads
     default = DefaultGraph()
 
     def label(iri: str) -> str | None:

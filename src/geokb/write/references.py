@@ -24,8 +24,8 @@ import rdflib
 from pyoxigraph import DefaultGraph, Literal, NamedNode
 
 from geokb.errors import InvalidEvent
-from geokb.log.codec import date_bounds
 from geokb.log.events import CLAIMS_LINKED, ENTITY_AMENDED, SOURCE_RETRACTED
+from geokb.log.schemas import date_bounds
 from geokb.ontology import Ontology
 from geokb.projection.store import ProjectionStore
 from geokb.vocab import DCTERMS, GK, MODALITY, PROV, RDF, SKOS, term_value
@@ -50,7 +50,7 @@ class Overlay:
 
     def _quads(self, s: str | None, p: NamedNode, o: NamedNode | None = None) -> Any:
         node = NamedNode(s) if s is not None else None
-        return self.store.store.quads_for_pattern(node, p, o, DEFAULT)
+        return self.store.quads(node, p, o, DEFAULT)
 
     def entity_types(self, iri: str) -> list[str] | None:
         if iri in self.entities:
