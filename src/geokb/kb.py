@@ -269,9 +269,8 @@ class KnowledgeBase:
         """
         events = document_.source_retraction({"source": source, "reason": reason}, [], set(),
                                              self._log_lookup())
-        if idempotency_key is not None:
-            last = events[-1]
-            events[-1] = Event(last.type, last.payload, idempotency_key)
+        if idempotency_key is not None:  # on every event: a retry answers with them all
+            events = [Event(e.type, e.payload, idempotency_key) for e in events]
         return self.append(events, recorded_by=recorded_by)
 
     def link_claims(self, claim: str, *, denies: Sequence[str] = (),

@@ -612,6 +612,41 @@ class SupersedeIn(BaseModel):
     reason: str = Field(examples=["a later report settles it"])
 
 
+class AmendIn(BaseModel):
+    """An entity amendment (``EntityAmended``): a reason and at least one change."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(examples=["the alias is not in the article"])
+    label: str | None = None
+    description: str | None = None
+    add_aliases: list[str] = Field(default_factory=list, description="names the sources use")
+    curator_aliases: list[str] = Field(default_factory=list,
+                                       description="names from the curator's knowledge")
+    remove_aliases: list[str] = Field(default_factory=list)
+    add_types: list[str] = Field(default_factory=list, examples=[["gk:Airfield"]])
+    add_same_as: list[str] = Field(default_factory=list)
+
+
+class SourceRetractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(examples=["the outlet withdrew the report"])
+
+
+class LinksIn(BaseModel):
+    """Claims that the claim of the path denies, confirms or contradicts (``ClaimsLinked``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    denies: list[str] = Field(default_factory=list, examples=[["tartus-withdrawn"]])
+    confirms: list[str] = Field(default_factory=list)
+    contradicts: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+def _event_ref(event: RecordedEvent) -> dict[str, Any]:
+    return {"id": event.id, "type": event.type, "position": event.position,
+            "recorded_at": event.recorded_at, "recorded_by": event.recorded_by}
+
+
 def _docs(model: type[BaseModel], *errors: int) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {200: {"model": model}}
     for status in errors:
@@ -1115,6 +1150,47 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
         event = svc.kb.supersede(claim_id, body.by, body.reason, recorded_by=f"http:{name}",
                                  idempotency_key=idempotency_key)
         return JSONResponse(svc.kb.claim(event.payload["claim"]))
+
+    @app.post("/api/claims/{claim_id}/links", tags=["claims"],
+              responses=_docs(ClaimOut, 401, 403, 404, 422), response_class=JSONResponse,
+              summary="Link a claim to claims it denies, confirms or contradicts (token "
+                      "required)")
+    def link_claims(claim_id: str, body: LinksIn, name: str = Depends(writer),
+                    idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+                    ) -> Response:
+        _ensure_claim(svc, claim_id)
+        event = svc.kb.link_claims(claim_id, denies=body.denies, confirms=body.confirms,
+                                   contradicts=body.contradicts, note=body.note,
+                                   recorded_by=f"http:{name}", idempotency_key=idempotency_key)
+        return JSONResponse(svc.kb.claim(event.payload["claim"]))
+
+    @app.post("/api/entities/{slug}/amend", tags=["entities"],
+              responses=_docs(BaseModel, 401, 403, 404, 422), response_class=JSONResponse,
+              summary="Amend an entity: label, description, aliases, types (token required)")
+    def amend_entity(slug: str, body: AmendIn, name: str = Depends(writer),
+                     idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+                     ) -> Response:
+        svc.refresh()
+        entity = svc.kb.entity(slug)  # 404 for an unknown entity
+        spec = {k: v for k, v in body.model_dump().items() if v not in (None, [])}
+        event = svc.kb.amend_entity({"id": entity.value.rsplit("/", 1)[-1], **spec},
+                                    recorded_by=f"http:{name}",
+                                    idempotency_key=idempotency_key)
+        return JSONResponse({"entity": event.payload["entity"], "event": _event_ref(event)})
+
+    @app.post("/api/sources/{slug}/retract", tags=["sources"],
+              responses=_docs(BaseModel, 401, 403, 404, 422), response_class=JSONResponse,
+              summary="Retract a source and its live claims (token required)")
+    def retract_source(slug: str, body: SourceRetractIn, name: str = Depends(writer),
+                       idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+                       ) -> Response:
+        svc.refresh()
+        svc.kb.source(slug)  # 404 for an unknown source
+        events = svc.kb.retract_source(slug, body.reason, recorded_by=f"http:{name}",
+                                       idempotency_key=idempotency_key)
+        return JSONResponse({"source": events[-1].payload["source"],
+                             "retracted_claims": [e.payload["claim"] for e in events[:-1]],
+                             "events": [_event_ref(e) for e in events]})
 
     return app
 
