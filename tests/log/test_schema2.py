@@ -91,7 +91,7 @@ def test_new_event_types_do_not_exist_in_schema_1() -> None:
 def test_a_v1_line_is_checked_as_v1() -> None:
     line = _v1_line("ClaimRetracted", {"claim": C + "a", "reason": "r"})
     assert decode(line).schema == 1
-    with pytest.raises(InvalidEvent, match="unknown field.*speakers"):
+    with pytest.raises(InvalidEvent, match=r"unknown field.*speakers"):
         check_payload("ClaimAsserted", {"speakers": []}, schema=1)
 
 

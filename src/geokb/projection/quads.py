@@ -31,6 +31,7 @@ from geokb.log.events import (
     ENTITY_DECLARED,
     GRAPH_UPDATED,
     SOURCE_REGISTERED,
+    SOURCE_RETRACTED,
     RecordedEvent,
 )
 from geokb.log.schemas import date_bounds
@@ -216,6 +217,13 @@ def quads_for(event: RecordedEvent) -> list[str]:
         lines += [f"{ent} {O_SAMEAS} {iri(s)} ." for s in p.get("same_as", [])]
         if p.get("description"):
             lines.append(f"{ent} {D_DESCRIPTION} {literal(p['description'])} .")
+    elif event.type == SOURCE_RETRACTED:  # plan a.5 (bridge until projection layout 2)
+        src = iri(p["source"])
+        lines += [
+            f"{src} {G_RETRACTEDIN} {ev} .",
+            f"{src} {G_RETRACTIONREASON} {literal(p['reason'])} .",
+            f"{src} {G_KNOWNUNTIL} {pos} .",
+        ]
     elif event.type == CLAIM_RETRACTED:
         claim = iri(p["claim"])
         lines += [

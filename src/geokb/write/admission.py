@@ -101,8 +101,11 @@ class Admission:
                             if q not in deleted]
                 own += inserted
         context: list[Quad] = []
-        for d in drafts:  # an ended claim is re-validated whole: it gains lifecycle quads
-            if d.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+        for d in drafts:  # a record these events add to is re-validated whole
+            if d.type in (SOURCE_RETRACTED, ENTITY_AMENDED):
+                node = NamedNode(d.payload["source" if d.type == SOURCE_RETRACTED else "entity"])
+                context.extend(self.store.quads(node, None, None, DEFAULT))
+            if d.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED, CLAIMS_LINKED):
                 claim = NamedNode(d.payload["claim"])
                 for frag in ("", "#evidence", "#quote", "#position"):
                     node = NamedNode(claim.value + frag)
