@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from geokb.errors import InvalidEvent
-from geokb.vocab import BASE, CLAIM, ID, Namespace, is_slug
+from geokb.log.schemas import check_iri
+from geokb.vocab import BASE, CLAIM, ID, Namespace, expand, is_slug
 
 SPEECH_ACT = Namespace(BASE + "speech-act/")
 BASIS = Namespace(BASE + "basis/")
@@ -39,18 +40,17 @@ CLAIM_KEYS = frozenset({"speakers", "speech_act", "basis", "occasion", "said_on"
 LabelOf = Callable[[str], "str | None"]
 
 
-def _slug(value: object, what: str) -> str:
-    if not isinstance(value, str) or not is_slug(value):
-        raise InvalidEvent(f"{what} must be an entity or claim id [a-z0-9-], got {value!r}"[:200])
-    return value
-
-
-def _claim_ref(value: object, key: str) -> str:
-    """A claim id (slug) or claim IRI as the claim's IRI."""
-    if isinstance(value, str) and value.startswith(CLAIM.base) and is_slug(
-            value[len(CLAIM.base):]):
-        return value
-    return CLAIM[_slug(value, f"{key}: a claim")].value
+def _ref(value: object, namespace: Namespace, what: str) -> str:
+    """An id (slug, in ``namespace``), a prefixed name (``id:syria``) or an IRI, as an IRI."""
+    kind = "an entity" if namespace is ID else "a claim"
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent(f"{what} must be {kind} id [a-z0-9-], got {value!r}"[:200])
+    if is_slug(value):
+        return namespace[value].value
+    try:
+        return check_iri(expand(value), what)
+    except ValueError as exc:
+        raise InvalidEvent(f"{what} must be {kind} id [a-z0-9-] or IRI: {exc}"[:300]) from exc
 
 
 def speakers_payload(spec: Mapping[str, Any], label_of: LabelOf) -> list[dict[str, Any]] | None:
@@ -62,7 +62,7 @@ def speakers_payload(spec: Mapping[str, Any], label_of: LabelOf) -> list[dict[st
     if spec.get("speaker") is not None and spec.get("speakers") is not None:
         raise InvalidEvent("give 'speaker' or 'speakers', not both")
     if spec.get("speaker") is not None:
-        return [{"entity": ID[_slug(spec["speaker"], "speaker")].value}]
+        return [{"entity": _ref(spec["speaker"], ID, "speaker")}]
     items = spec.get("speakers")
     if items is None:
         return None
@@ -75,7 +75,7 @@ def speakers_payload(spec: Mapping[str, Any], label_of: LabelOf) -> list[dict[st
 def _speaker(item: object, n: int, label_of: LabelOf) -> dict[str, Any]:
     what = f"speaker {n}"
     if isinstance(item, str):
-        return {"entity": ID[_slug(item, what)].value}
+        return {"entity": _ref(item, ID, what)}
     if not isinstance(item, dict) or not {"anonymous", "spokesperson_for"} & set(item):
         raise InvalidEvent(f"{what}: write an entity id, {{anonymous: \"two officials\", "
                            "count: 2, affiliation: <entity>}} or {spokesperson_for: <entity>}")
@@ -84,7 +84,7 @@ def _speaker(item: object, n: int, label_of: LabelOf) -> dict[str, Any]:
         raise InvalidEvent(f"{what}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     anon: dict[str, Any] = {}
     if item.get("spokesperson_for") is not None:
-        body = ID[_slug(item["spokesperson_for"], f"{what} spokesperson_for")].value
+        body = _ref(item["spokesperson_for"], ID, f"{what} spokesperson_for")
         anon["spokesperson_for"] = body
     description = item.get("anonymous")
     if description is None and "spokesperson_for" in anon:
@@ -101,7 +101,7 @@ def _speaker(item: object, n: int, label_of: LabelOf) -> dict[str, Any]:
                                f"got {count!r}")
         anon["count"] = count
     if item.get("affiliation") is not None:
-        anon["affiliation"] = ID[_slug(item["affiliation"], f"{what} affiliation")].value
+        anon["affiliation"] = _ref(item["affiliation"], ID, f"{what} affiliation")
     return {"anonymous": anon}
 
 
@@ -151,7 +151,7 @@ def links_payload(spec: Mapping[str, Any]) -> dict[str, list[str]]:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list):
             raise InvalidEvent(f"{key!r} must be a list of claim ids")
-        iris = [_claim_ref(v, key) for v in items]
+        iris = [_ref(v, CLAIM, f"{key} item") for v in items]
         if len(set(iris)) != len(iris):
             raise InvalidEvent(f"{key!r} names a claim twice")
         out[key] = iris
@@ -169,7 +169,7 @@ def attribution_payload(spec: Mapping[str, Any], label_of: LabelOf) -> dict[str,
     if spec.get("basis") is not None:
         out["basis"] = basis_iris(spec["basis"])
     if spec.get("occasion") is not None:
-        out["occasion"] = ID[_slug(spec["occasion"], "occasion")].value
+        out["occasion"] = _ref(spec["occasion"], ID, "occasion")
     if spec.get("said_on") is not None:
         out["said_on"] = str(spec["said_on"])  # checked (form, not after publication) later
     out.update(links_payload(spec))
