@@ -32,6 +32,15 @@ class InvalidEvent(GeoKBError):
     """An event (or the command that makes it) is malformed or breaks a rule of the log."""
 
 
+class InvalidClaimFile(InvalidEvent):
+    """A claim file breaks rules: ``problems`` holds every one of them, one line each
+    (``FILE:LINE: claim <id>: message``); the message is those lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
 class ShapeViolation(GeoKBError):
     """An event's graph does not conform to the SHACL shapes."""
 

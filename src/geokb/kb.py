@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 import rdflib
 from pyoxigraph import NamedNode
 
-from geokb.errors import AppendConflict, BadTime, CorruptLog, InvalidEvent, NotFound
+from geokb.errors import (
+    AppendConflict,
+    BadTime,
+    CorruptLog,
+    InvalidClaimFile,
+    InvalidEvent,
+    NotFound,
+    ShapeViolation,
+)
 from geokb.log.contract import EventStore
 from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import FileEventStore
@@ -244,12 +252,71 @@ class KnowledgeBase:
                recorded_by: str | None = None,
                progress: Progress | None = None) -> list[RecordedEvent]:
         """Append every event of a claim file, or none (one batch), in dependency order
-        (:func:`geokb.write.document.compile_document`)."""
-        batch = document_.compile_document(document, base_dir=base_dir,
-                                           lookup=self._log_lookup(), progress=progress)
+        (:func:`geokb.write.document.compile_document`).
+
+        Raises :class:`~geokb.errors.InvalidClaimFile` with every problem of the file (its
+        rules and shapes), each at its file and line; nothing is written.
+        """
+        batch = document_.compile_all(document, base_dir=base_dir, lookup=self._log_lookup(),
+                                      progress=progress)
         agent = recorded_by or str(document.get("recorded_by") or DEFAULT_AGENT)
-        return self.append(batch.events, recorded_by=agent, pending_texts=batch.pending_texts,
-                           progress=progress)
+        if batch.problems:
+            raise self._file_problems(document, batch, agent)
+        try:
+            return self.append(batch.events, recorded_by=agent,
+                               pending_texts=batch.pending_texts, progress=progress)
+        except (InvalidEvent, ShapeViolation) as exc:
+            # the first problem stopped admission: look again for all of them, at their lines
+            problems = self._file_problems(document, batch, agent)
+            if not problems.problems:
+                raise
+            raise problems from exc
+
+    def _file_problems(self, document: Mapping[str, Any], batch: document_.Batch,
+                       agent: str) -> InvalidClaimFile:
+        """Every problem of a claim file: its entries' and, for the entries that compiled,
+        admission's (rules; SHACL too when the rules pass)."""
+        found, _ = self._admission().problems(batch.events, pending_texts=batch.pending_texts,
+                                               recorded_by=agent, shapes=not batch.problems)
+        return document_.file_problems(batch, found, str(getattr(document, "name", "<input>")))
+
+    def ingest_plan(self, document: Mapping[str, Any], *, base_dir: Path,
+                    recorded_by: str | None = None) -> document_.Plan:
+        """What :meth:`ingest` would append, and the status it would leave each entity it
+        touches in, without writing anything (``geokb ingest --dry-run``).
+
+        Every check runs (rules and SHACL); the effects are read from a scratch in-memory
+        projection of the log plus the batch. Raises
+        :class:`~geokb.errors.InvalidClaimFile` as :meth:`ingest` does.
+        """
+        batch = document_.compile_all(document, base_dir=base_dir, lookup=self._log_lookup())
+        agent = recorded_by or str(document.get("recorded_by") or DEFAULT_AGENT)
+        with self._write_lock:
+            self.catch_up()
+            if batch.problems:
+                raise self._file_problems(document, batch, agent)
+            found, drafts = self._admission().problems(batch.events,
+                                                       pending_texts=batch.pending_texts,
+                                                       recorded_by=agent)
+            if found:
+                raise document_.file_problems(batch, found,
+                                              str(getattr(document, "name", "<input>")))
+            scratch = ProjectionStore()
+            scratch.apply(self.log.read(after=0, limit=self.position))
+        scratch.apply(drafts)
+        touched = document_.touched_entities(drafts, self.projection)
+        effects = []
+        with self._apply_lock:
+            for entity in touched:
+                before = _status_values(self.reader, entity)
+                after = _status_values(Reader(scratch, self.ontology.labels), entity)
+                effects.append({"entity": entity, "before": before, "after": after,
+                                "contested": len(set(after or [])) > 1})
+        return document_.Plan(events=drafts, effects=effects)
+
+    def _admission(self) -> Admission:
+        return Admission(self.projection, self.ontology, self.shapes, self.texts,
+                         engine=self.shacl.for_writes(self.shapes, self.ontology))
 
     def _log_lookup(self) -> document_.LogLookup:
         return document_.projection_lookup(self.projection, self.source_text)
@@ -526,6 +593,16 @@ def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,
         if done % PROGRESS_EVERY == 0:
             progress(stage, done, max(total, done))
     progress(stage, done, max(total, done))
+
+
+def _status_values(reader: Reader, entity: str) -> list[str] | None:
+    """The status values (short names, in claim order) of ``entity`` now, or None if it
+    is not declared."""
+    node = NamedNode(entity)
+    if reader.store.one(node, GK.declaredIn) is None:
+        return None
+    answer = status_answer(reader, node, TimeFilter.make(None, None), limit=1)
+    return [str(v["value"]).rsplit("/", 1)[-1] for v in answer["status"]]
 
 
 def _mentions(value: object, needle: str) -> bool:

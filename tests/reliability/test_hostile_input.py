@@ -111,7 +111,7 @@ CLI: list[Case] = [
                                      *QUOTE, "--object", "status:uncertain"),
          "unknown modality"),
     Case("cli", "unknown status value", (*ASSERT, *QUOTE, "--object", "status:gone"),
-         "unknown entity"),
+         "unknown status .*use one of closed, operational"),
     *[Case("cli", f"predicate {p!r}", ("assert", "--subject", "tartus-naval-base",
                                        "--predicate", p, "--modality", "asserted", "--source",
                                        "art", *QUOTE, "--object", "status:uncertain"), expect)

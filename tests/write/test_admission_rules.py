@@ -32,7 +32,7 @@ def refused(kb: KnowledgeBase, message: str, **sections: Any) -> None:
 
 
 @pytest.mark.parametrize("keys, message", [
-    ({"speaker": None}, "ClaimAsserted .*new-claim: a quoted claim names at least one speaker"),
+    ({"speaker": None}, "claim new-claim: a quoted claim names at least one speaker"),
     ({"modality": "asserted"}, "an asserted claim is the source's own voice"),
     ({"speaker": None, "speakers": [{"anonymous": "officials", "affiliation": "atlantis"}]},
      "unknown entity .*atlantis as speaker 1 affiliation"),
@@ -115,7 +115,7 @@ def test_entity_amended(mini_kb: KnowledgeBase) -> None:
 
 def test_an_alias_removed_earlier_in_the_batch_is_gone(mini_kb: KnowledgeBase) -> None:
     amend = {"id": "hmeimim-airfield", "remove_aliases": ["Khmeimim"], "reason": "r"}
-    refused(mini_kb, "event 2 of 2: EntityAmended .*has no alias 'Khmeimim'",
+    refused(mini_kb, "amendment of hmeimim-airfield: .*has no alias 'Khmeimim'",
             amend_entities=[amend, amend])
 
 

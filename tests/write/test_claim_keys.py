@@ -91,7 +91,7 @@ def test_other_keys_forms() -> None:
 def test_key_errors_name_the_claim(keys: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidEvent) as info:
         compile_with(keys)
-    assert str(info.value).startswith("claim 4 (new-claim): "), info.value
+    assert str(info.value).startswith("<input>: claim new-claim: "), info.value
     assert re.search(message, str(info.value)), info.value
 
 

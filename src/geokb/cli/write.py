@@ -9,7 +9,8 @@ import typer
 
 from geokb.cli.context import session
 from geokb.cli.render import FORMAT_HELP, Fmt, emit_json
-from geokb.errors import InvalidRequest
+from geokb.errors import InvalidClaimFile, InvalidRequest
+from geokb.vocab import compact
 from geokb.write import claimfile
 
 app = typer.Typer()
@@ -62,21 +63,69 @@ def assert_(
 
 @app.command(rich_help_panel=PANEL)
 def ingest(ctx: typer.Context,
-           file: Path = typer.Argument(..., help="A YAML or JSON claim file.")) -> None:
-    """Append every source, entity and claim of a claim file, or nothing."""
+           file: Path = typer.Argument(..., help="A YAML or JSON claim file."),
+           dry_run: bool = typer.Option(False, "--dry-run",
+                                        help="Run every check and print what would be "
+                                        "appended and the status it would leave; write "
+                                        "nothing."),
+           format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP)) -> None:
+    """Append every source, entity and claim of a claim file, or nothing.
+
+    Every problem of the file is reported at once, one line each, as FILE:LINE: claim
+    <id>: message.
+    """
     data = claimfile.read_limited(file, claimfile.MAX_CLAIM_FILE_BYTES, "claim file")
-    doc = claimfile.load_document(data, name=str(file))
     s = session(ctx)
-    kb = s.open_kb()
-    with s.bars() as progress:
-        events = kb.ingest(doc, base_dir=file.resolve().parent, recorded_by=s.ingest_agent,
-                           progress=progress)
+    try:
+        doc = claimfile.load_document(data, name=str(file))
+        kb = s.open_kb()
+        if dry_run:
+            _print_plan(kb.ingest_plan(doc, base_dir=file.resolve().parent,
+                                       recorded_by=s.ingest_agent), format)
+            return
+        with s.bars() as progress:
+            events = kb.ingest(doc, base_dir=file.resolve().parent,
+                               recorded_by=s.ingest_agent, progress=progress)
+    except InvalidClaimFile as exc:
+        for line in exc.problems:
+            typer.echo(f"geokb: error: {line}", err=True)
+        if len(exc.problems) > 1:
+            typer.echo(f"geokb: {file}: {len(exc.problems)} problems; nothing was appended",
+                       err=True)
+        raise typer.Exit(1) from None
     counts: dict[str, int] = {}
     for e in events:
         counts[e.type] = counts.get(e.type, 0) + 1
     summary = ", ".join(f"{n} {t}" for t, n in counts.items())
     typer.echo(f"ingested {len(events)} events ({summary}); log at position "
                f"{events[-1].position}")
+
+
+def _print_plan(plan: Any, format: Fmt) -> None:
+    """The events a dry run would append, one a line, and the status they would leave."""
+    if format is Fmt.json:
+        emit_json({"events": [{"position": e.position, "type": e.type,
+                               "key": _key(e.payload)} for e in plan.events],
+                   "effects": plan.effects})
+        return
+    typer.echo(f"dry run: would append {len(plan.events)} events "
+               f"(positions {plan.events[0].position}–{plan.events[-1].position}):")
+    for e in plan.events:
+        typer.echo(f"  {e.position:>6}  {e.type:<17} {compact(_key(e.payload))}")
+    if plan.effects:
+        typer.echo("status it would leave:")
+    for effect in plan.effects:
+        after = ", ".join(effect["after"] or []) or "no status claim"
+        before = ("new entity" if effect["before"] is None
+                  else ", ".join(effect["before"]) or "no status claim")
+        change = f"{before} → {after}" if before != after else f"{after} (unchanged)"
+        flag = "  CONTESTED" if effect["contested"] else ""
+        typer.echo(f"  {compact(effect['entity'])}: {change}{flag}")
+    typer.echo("nothing was written")
+
+
+def _key(payload: dict[str, Any]) -> str:
+    return str(payload.get("claim") or payload.get("entity") or payload.get("source") or "")
 
 
 @app.command(rich_help_panel=PANEL)

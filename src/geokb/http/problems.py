@@ -40,6 +40,7 @@ from geokb.errors import (
     BadTime,
     CorruptLog,
     GeoKBError,
+    InvalidClaimFile,
     InvalidEvent,
     InvalidRequest,
     NotFound,
@@ -79,6 +80,8 @@ TABLE: dict[type[GeoKBError], Kind] = {
     InvalidRequest: Kind(400, "invalid-request", "Invalid request"),
     ShapeViolation: Kind(422, "shape-violation", "Does not conform to the shapes"),
     InvalidEvent: Kind(422, "invalid-event", "Invalid event"),
+    # every problem of a claim file, one per line of the detail and in "problems"
+    InvalidClaimFile: Kind(422, "invalid-event", "Invalid event"),
     NotFound: Kind(404, "not-found", "Not found"),
     Ambiguous: Kind(409, "ambiguous", "Ambiguous name"),
     AppendConflict: Kind(409, "append-conflict", "The log moved on"),
@@ -126,6 +129,8 @@ def problem(exc: BaseException) -> dict[str, Any]:
         body["results"] = exc.results
     elif isinstance(exc, InvalidEvent):
         body["results"] = []
+    if isinstance(exc, InvalidClaimFile):
+        body["problems"] = exc.problems
     if isinstance(exc, Ambiguous):
         body["candidates"] = [{"iri": iri, "label": label} for iri, label in exc.candidates]
     if isinstance(exc, AppendConflict):

@@ -34,8 +34,14 @@ from geokb.projection.quads import DEFAULT, parse_lines, quads_for
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator, ValidatorChoice
 from geokb.shacl.results import ShapeReport
-from geokb.vocab import GK, MODALITIES, RDF
-from geokb.write.references import Overlay, check_claim_references, check_new_event
+from geokb.vocab import GK, MODALITIES, MODALITY, RDF, STATUS, STATUSES
+from geokb.write.references import (
+    Overlay,
+    check_claim_references,
+    check_new_event,
+    did_you_mean,
+    unknown_entity,
+)
 
 CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
 
@@ -76,6 +82,38 @@ class Admission:
                                                           if len(lines) > 10 else ""),
                                  [r.__dict__ for r in report.results])
         return drafts
+
+    def problems(self, events: Sequence[Event], *, pending_texts: Mapping[str, str],
+                 recorded_by: str, shapes: bool = True
+                 ) -> tuple[list[tuple[int | None, str]], list[RecordedEvent]]:
+        """Every problem of the batch, instead of the first: ``(index of the event or None,
+        message)`` for each rule an event breaks, or else for each SHACL violation (located
+        at the event that states its focus node); and the batch sealed as drafts."""
+        overlay = Overlay(self.store)
+        found: list[tuple[int | None, str]] = []
+        for index, event in enumerate(events):
+            try:
+                check_payload(event.type, event.payload)
+                self._rules(event, overlay, pending_texts)
+            except InvalidEvent as exc:
+                found.append((index, str(exc)))
+        try:
+            overlay.check_source_retractions()
+        except InvalidEvent as exc:
+            found.append((None, str(exc)))
+        if found or not shapes:  # a payload that broke its schema may not encode: no drafts
+            return found, []
+        drafts = seal(events, Head(self.store.position, self.store.head_hash, ""), recorded_by)
+        stating: dict[str, int] = {}
+        for index, event in enumerate(events):
+            p = event.payload
+            key = p.get("claim") or p.get("entity") or p.get("source")
+            if isinstance(key, str):
+                stating.setdefault(key, index)
+        for r in self.shacl(drafts).results:
+            if r.severity == "Violation":
+                found.append((stating.get(r.focus.split("#", 1)[0]), r.describe()))
+        return found, drafts
 
     @staticmethod
     def _name(event: Event, index: int, total: int) -> str:
@@ -132,7 +170,7 @@ class Admission:
     def _entity(self, overlay: Overlay, iri: str, role: str) -> list[str]:
         types = overlay.entity_types(iri)
         if types is None:
-            raise InvalidEvent(f"unknown entity {iri} as {role}: declare it first")
+            raise InvalidEvent(unknown_entity(overlay, iri, role))
         return types
 
     def _rules(self, event: Event, overlay: Overlay, pending_texts: Mapping[str, str]) -> None:
@@ -198,13 +236,18 @@ class Admission:
         if "iri" in obj:
             if kind == "literal":
                 raise InvalidEvent(f"{predicate} takes a literal, not an IRI")
+            if obj["iri"].startswith(STATUS.base) and obj["iri"] not in onto.concepts:
+                raise InvalidEvent(f"unknown status {obj['iri']}: "
+                                   f"use one of {', '.join(allowed(STATUSES, STATUS.base))}"
+                                   + did_you_mean(obj["iri"], STATUSES))
             if obj["iri"] not in onto.concepts:
                 self._entity(overlay, obj["iri"], "object")
         elif kind == "object":
             raise InvalidEvent(f"{predicate} takes an entity or concept, not a literal")
         if p["modality"] not in MODALITIES:
-            raise InvalidEvent(f"unknown modality {p['modality']}: use asserted, quoted, denied, "
-                               "uncertain or analysis")
+            raise InvalidEvent(f"unknown modality {p['modality']}: use one of "
+                               f"{', '.join(allowed(MODALITIES, MODALITY.base))}"
+                               + did_you_mean(str(p["modality"]), MODALITIES))
         sha = overlay.source_sha(str(p["source"]))
         if sha is None:
             raise InvalidEvent(f"unknown source {p['source']}: register it first")
@@ -229,3 +272,8 @@ def check_evidence(text: str, evidence: Mapping[str, object]) -> None:
     if not text[:start].endswith(str(evidence["prefix"])) or \
             not text[end:].startswith(str(evidence["suffix"])):
         raise InvalidEvent("the quote's prefix/suffix do not match its source")
+
+
+def allowed(iris: frozenset[str], base: str) -> list[str]:
+    """The short names of ``iris`` (in ``base``), sorted."""
+    return sorted(i.removeprefix(base) for i in iris)

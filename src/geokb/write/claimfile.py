@@ -8,6 +8,7 @@ quote is located in its source text, so the payloads that reach the log are expl
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +45,14 @@ MAX_DEPTH = 20
 CONTEXT_CHARS = 32
 
 
+class Located(dict[Any, Any]):
+    """A mapping of a claim file that remembers where it starts: ``name`` (the file) and
+    ``line`` (1-based; None for JSON and for mappings built in code)."""
+
+    name: str = "<input>"
+    line: int | None = None
+
+
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe YAML loader that refuses anchors/aliases (no alias bombs) and deep nesting."""
 
@@ -70,6 +79,16 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _located_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Any:
+    data = Located()
+    data.line = node.start_mark.line + 1
+    yield data
+    data.update(loader.construct_mapping(node))
+
+
+_NoAliasLoader.add_constructor("tag:yaml.org,2002:map", _located_mapping)
+
+
 def load_document(data: bytes, *, name: str = "<input>") -> dict[str, Any]:
     """Parse a claim file's bytes (YAML or JSON). Raises :class:`InvalidEvent`."""
     if len(data) > MAX_CLAIM_FILE_BYTES:
@@ -91,8 +110,11 @@ def load_document(data: bytes, *, name: str = "<input>") -> dict[str, Any]:
     unknown = set(doc) - set(SECTIONS)
     if unknown:
         names = sorted(str(k) for k in unknown)  # YAML keys may be null, numbers, …
-        raise InvalidEvent(f"{name}: unknown section(s): {', '.join(names)}")
-    return doc
+        raise InvalidEvent(f"{name}: unknown section(s): {', '.join(names)}; a claim file "
+                           f"has {', '.join(SECTIONS)}")
+    located = doc if isinstance(doc, Located) else Located(doc)
+    located.name = name
+    return located
 
 
 def slug_iri(value: object, namespace: Any, what: str) -> str:
@@ -214,7 +236,8 @@ def source_event(spec: Mapping[str, Any], text: str) -> SourceInput:
                "media_type", "description", "byline", "section", "reliability", "credibility"}
     unknown = set(spec) - allowed
     if unknown:
-        raise InvalidEvent(f"source: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        raise InvalidEvent(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; a source "
+                           f"has {', '.join(sorted(allowed))}")
     if not is_slug(str(spec.get("id", ""))):
         raise InvalidEvent(f"source id must be a slug [a-z0-9-]: {spec.get('id')!r}")
     payload: dict[str, Any] = {
@@ -233,17 +256,18 @@ def source_event(spec: Mapping[str, Any], text: str) -> SourceInput:
 
 
 def entity_event(spec: Mapping[str, Any]) -> Event:
-    unknown = set(spec) - {"id", "types", "label", "aliases", "same_as", "description",
-                           "curator_aliases"}
+    allowed = {"id", "types", "label", "aliases", "same_as", "description", "curator_aliases"}
+    unknown = set(spec) - allowed
     if unknown:
-        raise InvalidEvent(f"entity: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        raise InvalidEvent(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; an "
+                           f"entity has {', '.join(sorted(allowed))}")
     if not is_slug(str(spec.get("id", ""))):
         raise InvalidEvent(f"entity id must be a slug [a-z0-9-]: {spec.get('id')!r}")
     types = spec.get("types")
     if isinstance(types, str):
         types = [types]
     if not isinstance(types, list) or not types:
-        raise InvalidEvent(f"entity {spec['id']}: give at least one type, e.g. gk:Person")
+        raise InvalidEvent("give at least one type, e.g. gk:Person")
     payload: dict[str, Any] = {
         "entity": ID[str(spec["id"])].value,
         "types": [predicate_iri(t) for t in types],
@@ -270,11 +294,13 @@ def claim_event(spec: Mapping[str, Any], source_text: str, *,
                "valid_at", "confidence", "note", *CLAIM_KEYS}
     unknown = set(spec) - allowed
     if unknown:
-        raise InvalidEvent(f"claim: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    for key in ("subject", "predicate", "object", "modality", "source", "quote"):
-        if spec.get(key) in (None, ""):
-            message = f"claim {spec.get('id', '')}: {key!r} is required"
-            raise InvalidEvent(message.replace("  ", " "))
+        raise InvalidEvent(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}"
+                           + did_you_mean_key(unknown, allowed))
+    missing = [key for key in ("subject", "predicate", "object", "modality", "source", "quote")
+               if spec.get(key) in (None, "")]
+    if missing:
+        raise InvalidEvent(f"{', '.join(map(repr, missing))} "
+                           f"{'is' if len(missing) == 1 else 'are'} required")
     payload: dict[str, Any] = {
         "subject": slug_iri(spec["subject"], ID, "subject"),
         "predicate": predicate_iri(spec["predicate"]),
@@ -304,6 +330,13 @@ def claim_event(spec: Mapping[str, Any], source_text: str, *,
     else:
         payload["claim"] = claim_id_for(payload)
     return Event(CLAIM_ASSERTED, payload)
+
+
+def did_you_mean_key(unknown: set[Any], allowed: set[str]) -> str:
+    """``"; did you mean valid_from?"`` for the unknown keys close to an allowed one."""
+    close = [m for k in sorted(map(str, unknown))
+             for m in difflib.get_close_matches(k, sorted(allowed), n=1)]
+    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 def expanded_iri(value: str, what: str) -> str:

@@ -12,26 +12,32 @@ admitted and appended all or nothing (:class:`geokb.kb.KnowledgeBase.ingest`).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode
 
-from geokb.errors import InvalidEvent, NotFound
+from geokb.errors import InvalidClaimFile, InvalidEvent, NotFound
 from geokb.log.events import (
     CLAIM_ASSERTED,
+    CLAIM_RETRACTED,
+    CLAIM_SUPERSEDED,
     CLAIMS_LINKED,
     ENTITY_AMENDED,
     SOURCE_RETRACTED,
     Event,
+    RecordedEvent,
 )
 from geokb.log.sources import normalise_text
 from geokb.projection.store import ProjectionStore
 from geokb.vocab import CLAIM, GK, ID, PROV, RDFS, SOURCE, is_slug
 from geokb.write import claimfile
 from geokb.write.attribution import LINK_KEYS, links_payload
+from geokb.write.problems import Origin, Problem, Problems
+from geokb.write.references import Overlay
 
 #: ``progress(stage, done, total)``, as :data:`geokb.kb.Progress`.
 Progress = Callable[[str, int, int], None]
@@ -71,67 +77,163 @@ def projection_lookup(store: ProjectionStore, source_text: Callable[[str], str])
 
 @dataclass
 class Batch:
-    """The events of one claim file and the source texts they register."""
+    """The events of one claim file and the source texts they register.
+
+    ``origins`` names where each event comes from (``"FILE:LINE: claim <id>"``), by
+    :func:`event_key`, so admission's problems can be reported against the file.
+    """
 
     events: list[Event] = field(default_factory=list)
     pending_texts: dict[str, str] = field(default_factory=dict)
+    origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
+    #: the entries that did not compile (:func:`compile_all`), in file order
+    problems: list[Problem] = field(default_factory=list)
+
+    def origin(self, event: Event) -> Origin | None:
+        return self.origins.get(event_key(event))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an ingest would do (``geokb ingest --dry-run``): the events, sealed as drafts
+    after the log's head, and for each entity they touch its status values before and
+    after (``None`` before: a new entity) and whether they would be contested."""
+
+    events: list[RecordedEvent]
+    effects: list[dict[str, Any]]
+
+
+def touched_entities(events: Sequence[Event | RecordedEvent], store: ProjectionStore) -> list[str]:
+    """The entities (IRIs, in first-touched order) whose claims ``events`` add or end:
+    the subjects of asserted claims, and of the claims retracted or superseded."""
+    overlay = Overlay(store)
+    subjects: dict[str, None] = {}
+    for event in events:
+        p = event.payload
+        if event.type == CLAIM_ASSERTED:
+            overlay.statements[p["claim"]] = (p["subject"], p["predicate"], p["source"])
+            subjects[p["subject"]] = None
+        elif event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+            statement = overlay.claim_statement(p["claim"])
+            if statement is not None:
+                subjects[statement[0]] = None
+    return list(subjects)
+
+
+def event_key(event: Event) -> tuple[str, str]:
+    """An event's type and the claim, entity or source it is about."""
+    p = event.payload
+    return event.type, str(p.get("claim") or p.get("entity") or p.get("source") or "")
 
 
 def compile_document(document: Mapping[str, Any], *, base_dir: Path, lookup: LogLookup,
                      progress: Progress | None = None) -> Batch:
-    """The ordered batch of a parsed claim file. Raises :class:`InvalidEvent` naming the
-    entry at fault."""
+    """The ordered batch of a parsed claim file.
+
+    Raises :class:`InvalidClaimFile` with every problem of the file at once, each naming
+    the file, the line (when the document was loaded by
+    :func:`geokb.write.claimfile.load_document`) and the entry at fault.
+    """
+    batch = compile_all(document, base_dir=base_dir, lookup=lookup, progress=progress)
+    if batch.problems:
+        raise InvalidClaimFile([p.text for p in batch.problems])
+    return batch
+
+
+def compile_all(document: Mapping[str, Any], *, base_dir: Path, lookup: LogLookup,
+                progress: Progress | None = None) -> Batch:
+    """The ordered batch of the entries of a claim file that compile; the others are in
+    ``batch.problems``. Raises :class:`InvalidEvent` only for a file with no entries."""
     batch = Batch()
+    problems = Problems(document)
+
+    def add(origin: Origin, make: Callable[[], Event | list[Event]]) -> list[Event]:
+        try:
+            made = make()
+        except (InvalidEvent, NotFound) as exc:
+            problems.found.append(origin.problem(str(exc)))
+            return []
+        events = made if isinstance(made, list) else [made]
+        for event in events:
+            batch.origins.setdefault(event_key(event), origin)
+        return events
+
     labels: dict[str, str] = {}
-    for spec in section(document, "entities"):
-        event = claimfile.entity_event(spec)
-        labels[event.payload["entity"]] = str(event.payload["label"])
-        batch.events.append(event)
-    for spec in section(document, "amend_entities"):
-        event = amendment_event(spec)
-        if "label" in event.payload:
+    for _, origin, spec in problems.entries(document, "entities"):
+        for event in add(origin, partial(claimfile.entity_event, spec)):
             labels[event.payload["entity"]] = str(event.payload["label"])
-        batch.events.append(event)
+            batch.events.append(event)
+    for _, origin, spec in problems.entries(document, "amend_entities"):
+        for event in add(origin, partial(amendment_event, spec)):
+            if "label" in event.payload:
+                labels[event.payload["entity"]] = str(event.payload["label"])
+            batch.events.append(event)
     texts_by_source: dict[str, str] = {}
-    for i, spec in enumerate(section(document, "sources"), start=1):
-        text = source_text_of(spec, base_dir, i)
-        src = claimfile.source_event(spec, text)
-        batch.pending_texts[src.event.payload["sha256"]] = text
-        texts_by_source[src.event.payload["source"]] = text
-        batch.events.append(src.event)
+    for i, origin, spec in problems.entries(document, "sources"):
+        def source(spec: Mapping[str, Any] = spec, i: int = i) -> Event:
+            text = source_text_of(spec, base_dir, i)
+            src = claimfile.source_event(spec, text)
+            batch.pending_texts[src.event.payload["sha256"]] = text
+            texts_by_source[src.event.payload["source"]] = text
+            return src.event
+        batch.events += add(origin, source)
 
     def label_of(iri: str) -> str | None:
         return labels[iri] if iri in labels else lookup.label(iri)
 
     claims: list[Event] = []
-    specs = section(document, "claims")
-    for i, spec in enumerate(specs, start=1):
-        if progress is not None and (i % PROGRESS_EVERY == 0 or i == len(specs)):
-            progress("reading claims", i, len(specs))
-        try:
+    entries = problems.entries(document, "claims")
+    for i, origin, spec in entries:
+        if progress is not None and (i % PROGRESS_EVERY == 0 or i == len(entries)):
+            progress("reading claims", i, len(entries))
+
+        def claim(spec: Mapping[str, Any] = spec) -> Event:
             src_iri = claimfile.slug_iri(spec.get("source"), SOURCE, "source")
             known = texts_by_source.get(src_iri)
             text = known if known is not None else lookup.source_text(src_iri)
-            claims.append(claimfile.claim_event(spec, text, label_of=label_of))
-        except (InvalidEvent, NotFound) as exc:
-            raise InvalidEvent(f"claim {i} ({spec.get('id', 'no id')}): {exc}") from exc
-    batch.events += dependency_order(claims)
-    batch.events += [link_event(spec) for spec in section(document, "links")]
+            return claimfile.claim_event(spec, text, label_of=label_of)
+        claims += add(origin, claim)
+    try:
+        batch.events += dependency_order(claims)
+    except InvalidEvent as exc:
+        problems.found.append(Problem(None, f"{problems.name}: {exc}"))
+    for _, origin, spec in problems.entries(document, "links"):
+        batch.events += add(origin, partial(link_event, spec))
     ended: set[str] = set()
-    for spec in section(document, "supersessions"):
-        event = claimfile.supersession_event(str(spec.get("claim")), str(spec.get("by")),
-                                             str(spec.get("reason") or ""))
-        ended.add(event.payload["claim"])
-        batch.events.append(event)
-    for spec in section(document, "retractions"):
-        event = claimfile.retraction_event(str(spec.get("claim")), str(spec.get("reason") or ""))
-        ended.add(event.payload["claim"])
-        batch.events.append(event)
-    for spec in section(document, "retract_sources"):
-        batch.events += source_retraction(spec, claims, ended, lookup)
-    if not batch.events:
-        raise InvalidEvent("the claim file holds no sources, entities, claims or changes")
+    for key, make in (("supersessions", _supersession), ("retractions", _retraction)):
+        for _, origin, spec in problems.entries(document, key):
+            for event in add(origin, partial(make, spec)):
+                ended.add(event.payload["claim"])
+                batch.events.append(event)
+    for _, origin, spec in problems.entries(document, "retract_sources"):
+        batch.events += add(origin, partial(source_retraction, spec, claims, ended, lookup))
+    batch.problems = problems.found
+    if not batch.events and not batch.problems:
+        raise InvalidEvent(f"{problems.name}: the claim file holds no sources, entities, "
+                           "claims or changes")
     return batch
+
+
+def _supersession(spec: Mapping[str, Any]) -> Event:
+    return claimfile.supersession_event(str(spec.get("claim")), str(spec.get("by")),
+                                        str(spec.get("reason") or ""))
+
+
+def _retraction(spec: Mapping[str, Any]) -> Event:
+    return claimfile.retraction_event(str(spec.get("claim")), str(spec.get("reason") or ""))
+
+
+def file_problems(batch: Batch, found: Sequence[tuple[int | None, str]],
+                  name: str) -> InvalidClaimFile:
+    """The batch's own problems and admission's (``(event index or None, message)``, each
+    located at the entry its event comes from), in line order."""
+    problems = list(batch.problems)
+    for index, message in found:
+        origin = batch.origin(batch.events[index]) if index is not None else None
+        problems.append(origin.problem(message) if origin is not None
+                        else Problem(None, f"{name}: {message}"))
+    problems.sort(key=lambda p: -1 if p.line is None else p.line)  # stable: file-wide first
+    return InvalidClaimFile([p.text for p in problems])
 
 
 def dependency_order(claims: list[Event]) -> list[Event]:
@@ -179,7 +281,7 @@ def link_event(spec: Mapping[str, Any]) -> Event:
     note}``."""
     unknown = set(spec) - {"claim", *LINK_KEYS, "note"}
     if unknown:
-        raise InvalidEvent(f"link: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        raise InvalidEvent(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     payload: dict[str, Any] = {"claim": claimfile.slug_iri(spec.get("claim"), CLAIM,
                                                             "link claim")}
     try:
@@ -252,13 +354,6 @@ def source_retraction(spec: Mapping[str, Any], claims: list[Event], ended: set[s
             events.append(claimfile.retraction_event(claim, f"source retracted: {reason}"))
     events.append(Event(SOURCE_RETRACTED, {"source": source, "reason": reason}))
     return events
-
-
-def section(document: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    value = document.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise InvalidEvent(f"'{key}' must be a list of mappings")
-    return value
 
 
 def source_text_of(spec: Mapping[str, Any], base_dir: Path, index: int) -> str:

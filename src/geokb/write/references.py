@@ -16,7 +16,8 @@ the log (the projection plus the batch's earlier events), and make sense.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,12 @@ class Overlay:
         if next(self._quads(iri, GK.declaredIn), None) is None:
             return None
         return [term_value(q.object) for q in self._quads(iri, RDF.type)]
+
+    def declared(self) -> list[str]:
+        """The IRIs of every entity declared in the projection or the batch so far."""
+        stored = {q.subject.value for q in self._quads(None, GK.declaredIn)
+                  if isinstance(q.subject, NamedNode) and "#" not in q.subject.value}
+        return sorted(stored | set(self.entities))
 
     def entity_aliases(self, iri: str) -> set[str]:
         if iri not in self.aliases:
@@ -120,8 +127,27 @@ class Overlay:
 def _entity(overlay: Overlay, iri: str, role: str) -> list[str]:
     types = overlay.entity_types(iri)
     if types is None:
-        raise InvalidEvent(f"unknown entity {iri} as {role}: declare it first")
+        raise InvalidEvent(unknown_entity(overlay, iri, role))
     return types
+
+
+def unknown_entity(overlay: Overlay, iri: str, role: str) -> str:
+    """The message for an undeclared entity, with the nearest declared slugs if any."""
+    hint = did_you_mean(iri, overlay.declared())
+    return f"unknown entity {iri} as {role}: declare it first{hint}"
+
+
+def did_you_mean(iri: str, known: Iterable[str]) -> str:
+    """``"; did you mean tartus-naval-base?"`` for the known IRIs whose last segment is close
+    to ``iri``'s, or "".
+
+    >>> did_you_mean("https://w3id.org/geokb/id/tartus-navalbase",
+    ...              ["https://w3id.org/geokb/id/tartus-naval-base"])
+    '; did you mean tartus-naval-base?'
+    """
+    by_slug = {k.rsplit("/", 1)[-1]: k for k in known}
+    close = difflib.get_close_matches(iri.rsplit("/", 1)[-1], list(by_slug), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 def _in_scheme(onto: Ontology, iri: str, scheme: str) -> bool:
