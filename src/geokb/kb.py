@@ -27,6 +27,7 @@ from geokb.errors import (
     CorruptLog,
     InvalidClaimFile,
     InvalidEvent,
+    InvalidRequest,
     NotFound,
     ShapeViolation,
 )
@@ -43,7 +44,7 @@ from geokb.ops.verify import Report
 from geokb.ops.verify import verify as verify_log
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at, valid_view
-from geokb.read import claims, entities
+from geokb.read import catalogue, claims, entities
 from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
 from geokb.read.reader import Reader, as_int
 from geokb.read.status import status as status_answer
@@ -454,6 +455,27 @@ class KnowledgeBase:
             known = entities.declared_entities(self.reader)
         return draft_file(Path(path), published=published, kb_entities=known,
                           output=Path(output) if output is not None else None)
+
+    def entities(self, *, type: str | None = None) -> list[dict[str, Any]]:
+        """Every declared entity (or those of ``type``, e.g. ``gk:NavalBase``) with its live
+        claim count (:func:`geokb.read.catalogue.entities`). Raises :class:`InvalidRequest`
+        for a type with an unknown prefix."""
+        with self._apply_lock:
+            try:
+                return catalogue.entities(self.reader, type=type)
+            except ValueError as exc:
+                raise InvalidRequest(f"type {type!r}: {exc}") from exc
+
+    def find_entities(self, text: str) -> list[dict[str, Any]]:
+        """The entities whose label, alias or slug contains ``text`` (normalised for case,
+        diacritics and apostrophes), best matches first."""
+        with self._apply_lock:
+            return catalogue.find_entities(self.reader, text)
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Every registered source with its live claim count and grades."""
+        with self._apply_lock:
+            return catalogue.sources(self.reader)
 
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
         return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))

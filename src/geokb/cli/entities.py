@@ -1,12 +1,16 @@
-"""``geokb entity``: declare entities and find them by name."""
+"""``geokb entity``: declare entities, list them, and find them by any part of a name."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 
 from geokb.cli.context import session
+from geokb.cli.render import FORMAT_HELP, Fmt, emit_json
+from geokb.errors import NotFound
 
-app = typer.Typer(help="Declare and find entities.", no_args_is_help=True)
+app = typer.Typer(help="Declare, list and find entities.", no_args_is_help=True)
 
 
 @app.command("add")
@@ -58,7 +62,42 @@ def entity_amend(
 
 @app.command("find")
 def entity_find(ctx: typer.Context,
-                name: str = typer.Argument(..., help="Label or alias (any case), or slug.")
-                ) -> None:
-    """Find an entity by label or alias (case-insensitive)."""
-    typer.echo(session(ctx).open_kb().entity(name).value)
+                text: str = typer.Argument(..., help="Any part of a label, alias or slug "
+                                           "(case, accents and apostrophes ignored)."),
+                format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP)) -> None:
+    """Find entities by any part of a label, alias or slug: exact names first."""
+    found = session(ctx).open_kb().find_entities(text)
+    if not found:
+        raise NotFound(f"no entity is named {text!r} and none has it in a label, alias or slug")
+    if format is Fmt.json:
+        emit_json(found)
+        return
+    for e in found:
+        matched = f"  (matched {e['matched']!r})" if e["matched"] != e["label"] else ""
+        typer.echo(f"{e['iri']}  {e['label']} [{', '.join(e['types'])}] "
+                   f"{_claims(e['claims'])}{matched}")
+
+
+@app.command("list")
+def entity_list(ctx: typer.Context,
+                type: str = typer.Option(None, "--type", help="Only this class, e.g. "
+                                         "gk:NavalBase (exactly; subclasses not included)."),
+                format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP)) -> None:
+    """The declared entities, by type, with how many live claims are about each."""
+    rows = session(ctx).open_kb().entities(type=type)
+    if format is Fmt.json:
+        emit_json(rows)
+        return
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for e in rows:
+        by_type.setdefault(", ".join(e["types"]) or "(no type)", []).append(e)
+    for kind in sorted(by_type):
+        typer.echo(f"{kind} ({len(by_type[kind])})")
+        width = max(len(e["id"]) for e in by_type[kind])
+        for e in by_type[kind]:
+            typer.echo(f"  {e['id']:<{width}}  {e['label']}  {_claims(e['claims'])}")
+    typer.echo(f"({len(rows)} {'entity' if len(rows) == 1 else 'entities'})")
+
+
+def _claims(n: int) -> str:
+    return f"{n} claim" + ("" if n == 1 else "s")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 import typer
 
-from geokb.cli import render
+from geokb.cli import render, tables
 from geokb.cli.context import session
 from geokb.cli.render import FORMAT_HELP, Fmt, emit_json
 from geokb.errors import InvalidRequest
@@ -105,6 +107,15 @@ def _query_text(sparql: str | None, file: Path | None) -> str:
     return text
 
 
+def _table_width(width: int | None) -> int | None:
+    """``--width``, else the terminal's (``COLUMNS`` counts), else no limit."""
+    if width is not None:
+        return width or None
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
 @app.command(rich_help_panel=PANEL)
 def query(
     ctx: typer.Context,
@@ -118,6 +129,12 @@ def query(
                                     "result and RDF formats."),
     allow_service: bool = typer.Option(False, "--allow-service",
                                        help="Let SERVICE clauses fetch remote endpoints."),
+    width: int = typer.Option(None, "--width", min=0, show_default=False,
+                              help="Table: fit lines to this many characters (default: the "
+                              "terminal's width; not limited when output is not a terminal; "
+                              "0: no limit). Longer cells end in '…'."),
+    wrap: bool = typer.Option(False, "--wrap", help="Table: wrap long cells over several "
+                              "lines instead of cutting them."),
 ) -> None:
     """Run a SPARQL query (our prefixes gk:, id:, claim:, status:, … are predeclared)."""
     text = _query_text(sparql, file)
@@ -130,7 +147,7 @@ def query(
             sys.stdout.write(_decoded(result.serialize(format=fmt)))
             return
         rows = [[_cell(row[v]) for v in variables] for row in result]
-        typer.echo(render.table(variables, rows))
+        typer.echo(tables.table(variables, rows, width=_table_width(width), wrap=wrap))
         typer.echo(f"({len(rows)} rows)")
     elif isinstance(result, ox.QueryBoolean):
         if format is QueryFmt.json:

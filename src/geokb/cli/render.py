@@ -131,16 +131,6 @@ def timeline_text(answer: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def table(variables: list[str], rows: list[list[str]]) -> str:
-    widths = [max([len(v), *(len(r[i]) for r in rows)]) for i, v in enumerate(variables)]
-    widths = [min(w, 80) for w in widths]
-    out = [" | ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True))]
-    out.append("-+-".join("-" * w for w in widths))
-    for r in rows:
-        out.append(" | ".join(c[:80].ljust(w) for c, w in zip(r, widths, strict=True)))
-    return "\n".join(out)
-
-
 def csv_text(variables: list[str], rows: list[list[str]], delimiter: str = ",") -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")

@@ -1,4 +1,4 @@
-"""``geokb source``: register a source document and show its stored text."""
+"""``geokb source``: register a source document, list the sources, show a stored text."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 import typer
 
 from geokb.cli.context import session
+from geokb.cli.render import FORMAT_HELP, Fmt, emit_json
 from geokb.write import claimfile
 
-app = typer.Typer(help="Register and show sources.", no_args_is_help=True)
+app = typer.Typer(help="Register, list and show sources.", no_args_is_help=True)
 
 
 @app.command("add")
@@ -56,3 +57,23 @@ def source_show(ctx: typer.Context,
                 source: str = typer.Argument(..., help="Source slug.")) -> None:
     """Print a source's stored text."""
     typer.echo(session(ctx).open_kb().source_text(source), nl=False)
+
+
+@app.command("list")
+def source_list(ctx: typer.Context,
+                format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP)) -> None:
+    """The registered sources with their live claim counts and grades."""
+    rows = session(ctx).open_kb().sources()
+    if format is Fmt.json:
+        emit_json(rows)
+        return
+    width = max((len(s["id"]) for s in rows), default=0)
+    for s in rows:
+        grade = (s["reliability"] or "") + (s["credibility"] or "")
+        facts = [f"{s['claims']} claim" + ("" if s["claims"] == 1 else "s")]
+        facts += [f"grade {grade}"] if grade else []
+        facts += [f"published {s['published']}"] if s["published"] else []
+        facts += [f"by {s['publisher']}"] if s["publisher"] else []
+        facts += ["RETRACTED"] if s["retracted"] else []
+        typer.echo(f"{s['id']:<{width}}  {s['title']}  ({'; '.join(facts)})")
+    typer.echo(f"({len(rows)} {'source' if len(rows) == 1 else 'sources'})")

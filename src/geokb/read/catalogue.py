@@ -1,0 +1,151 @@
+"""What the KB holds, to browse: its entities (by type, with claim counts), its sources
+(with claim counts and Admiralty grades), and entities found by any part of a name.
+
+Claim counts are of the current view: a claim counts while it is live (not retracted or
+superseded), for the entity it is about (its subject) and for the source it derives from.
+
+>>> normalise("Ḥmeimim’s  Air-Base")
+"hmeimim's air base"
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from typing import Any
+
+from pyoxigraph import NamedNode
+
+from geokb.projection.quads import DEFAULT
+from geokb.read.reader import (
+    ALT_LABEL,
+    DECLARED_IN,
+    KNOWN_UNTIL,
+    SHA256,
+    SUBJECT,
+    TYPE,
+    Reader,
+    label_of,
+)
+from geokb.vocab import DCTERMS, GK, PROV, compact, expand
+
+
+def normalise(name: str) -> str:
+    """A name folded for matching: case, diacritics, curly apostrophes, hyphens, spaces."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = plain.replace("’", "'").replace("‘", "'").replace("`", "'").casefold()
+    plain = re.sub(r"[-‐‑–—_.]+", " ", plain)
+    return re.sub(r"\s+", " ", plain).strip()
+
+
+def _live_counts(r: Reader, link: NamedNode) -> Counter[str]:
+    """How many live claims name each IRI by ``link`` (rdf:subject, prov:wasDerivedFrom)."""
+    store = r.store
+    counts: Counter[str] = Counter()
+    for q in store.quads(None, link, None, DEFAULT):
+        claim, target = q.subject, q.object
+        if not isinstance(claim, NamedNode) or not isinstance(target, NamedNode):
+            continue
+        if store.one(claim, KNOWN_UNTIL) is None and store.one(claim, GK.knownFromPosition) \
+                is not None:
+            counts[target.value] += 1
+    return counts
+
+
+def _declared(r: Reader) -> list[NamedNode]:
+    return sorted((q.subject for q in r.store.quads(None, DECLARED_IN, None, DEFAULT)
+                   if isinstance(q.subject, NamedNode)), key=lambda n: n.value)
+
+
+def _entity_row(r: Reader, entity: NamedNode, claims: int) -> dict[str, Any]:
+    store = r.store
+    return {
+        "iri": entity.value,
+        "id": entity.value.rsplit("/", 1)[-1],
+        "label": label_of(r, entity),
+        "types": sorted(compact(t.value) for t in store.objects(entity, TYPE)),
+        "aliases": sorted(str(a.value) for a in store.objects(entity, ALT_LABEL)),
+        "claims": claims,
+    }
+
+
+def entities(r: Reader, *, type: str | None = None) -> list[dict[str, Any]]:
+    """Every declared entity (or those of ``type``, a compact name like ``gk:NavalBase``
+    or an IRI), by label: ``{iri, id, label, types, aliases, claims}``.
+
+    Raises ``ValueError`` for a ``type`` with an unknown prefix.
+    """
+    wanted = expand(type) if type is not None and "://" not in type else type
+    counts = _live_counts(r, SUBJECT)
+    rows = []
+    for entity in _declared(r):
+        if wanted is not None and NamedNode(wanted) not in r.store.objects(entity, TYPE):
+            continue
+        rows.append(_entity_row(r, entity, counts[entity.value]))
+    return sorted(rows, key=lambda e: (normalise(str(e["label"])), e["id"]))
+
+
+def find_entities(r: Reader, text: str) -> list[dict[str, Any]]:
+    """The declared entities whose slug, label or an alias contains ``text``, compared
+    normalised (case, diacritics, apostrophes, hyphens): exact names first, then names
+    that start with it, then names with a word that does, then any other match — within
+    each, the shorter matching name first; each row as :func:`entities` gives it, with
+    ``matched`` (the name that matched)."""
+    needle = normalise(text)
+    if not needle:
+        return []
+    counts = _live_counts(r, SUBJECT)
+    found: list[tuple[int, int, str, dict[str, Any]]] = []
+    for entity in _declared(r):
+        row = _entity_row(r, entity, counts[entity.value])
+        best: tuple[int, int, str] | None = None
+        for name in [str(row["label"]), *row["aliases"], row["id"]]:
+            folded = normalise(name)
+            if needle not in folded:
+                continue
+            rank = (0 if folded == needle else 1 if folded.startswith(needle)
+                    else 2 if re.search(r"(?<![a-z0-9])" + re.escape(needle), folded) else 3)
+            if best is None or (rank, len(folded)) < best[:2]:
+                best = (rank, len(folded), name)
+        if best is not None:
+            row["matched"] = best[2]
+            found.append((best[0], best[1], normalise(str(row["label"])), row))
+    found.sort(key=lambda f: (f[0], f[1], f[2], f[3]["id"]))
+    return [row for *_, row in found]
+
+
+def sources(r: Reader) -> list[dict[str, Any]]:
+    """Every registered source, by title: ``{iri, id, title, publisher, published,
+    reliability, credibility, claims, retracted}`` (grades are the Admiralty codes, or
+    None)."""
+    store = r.store
+    counts = _live_counts(r, PROV.wasDerivedFrom)
+    rows = []
+    for q in store.quads(None, SHA256, None, DEFAULT):
+        source = q.subject
+        if not isinstance(source, NamedNode) or "#" in source.value:
+            continue
+
+        def value(pred: NamedNode, node: NamedNode = source) -> str | None:
+            term = store.one(node, pred)
+            return str(term.value) if term is not None else None
+
+        publisher = store.one(source, DCTERMS.publisher)
+        rows.append({
+            "iri": source.value,
+            "id": source.value.rsplit("/", 1)[-1],
+            "title": value(DCTERMS.title),
+            "publisher": label_of(r, publisher) if isinstance(publisher, NamedNode) else None,
+            "published": value(DCTERMS.issued),
+            "reliability": _grade(value(GK.sourceReliability)),
+            "credibility": _grade(value(GK.informationCredibility)),
+            "claims": counts[source.value],
+            "retracted": store.one(source, GK.retractedIn) is not None,
+        })
+    return sorted(rows, key=lambda s: (normalise(str(s["title"] or "")), s["id"]))
+
+
+def _grade(iri: str | None) -> str | None:
+    return iri.rsplit("/", 1)[-1] if iri is not None else None
