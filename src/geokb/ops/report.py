@@ -15,6 +15,7 @@ from geokb.kb import PROGRESS_EVERY, KnowledgeBase, Progress
 from geokb.log.codec import decode
 from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, GENESIS_HASH, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
+from geokb.projection.quads import shacl_input
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.validation import run_shacl, to_rdflib
 from geokb.vocab import GK
@@ -152,7 +153,7 @@ def validate(kb: KnowledgeBase, *, progress: Progress | None = None) -> Report:
         introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
     if progress is not None:
         progress("SHACL over the whole KB", 0, 0)
-    shacl = run_shacl(to_rdflib(store.quads()), kb.ontology, kb.shapes)
+    shacl = run_shacl(to_rdflib(shacl_input(store.quads())), kb.ontology, kb.shapes)
     if progress is not None:
         progress("SHACL over the whole KB", 1, 1)
     for r in shacl.results:

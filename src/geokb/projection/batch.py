@@ -8,10 +8,13 @@ never cut short by a retraction and the :class:`Loader` writes it while the next
 prepared (pyoxigraph releases the GIL while it parses and writes).
 
 A batch is written in two transactions: one load of its lines, its position and a note
-of its removals; then one update that makes the removals and drops the note and the old
-position. If a kill (or an error) comes between, the next open (or apply) finds the note
-and makes the removals (``ProjectionStore._finish_batch``), so the store holds exactly the
-events up to its position.
+of its removals (N-Quads lines: a plain statement leaves the default graph or the
+attributed view, whichever its claim's modality sent it to); then one update that makes
+the removals, replaces the conflicts of the keys the batch touched
+(:mod:`geokb.projection.conflicts`) and drops the note and the old position. If a kill
+(or an error) comes between, the next open (or apply) finds the note and makes the
+removals and recomputes the conflicts (``ProjectionStore._finish_batch``), so the store
+holds exactly the events up to its position.
 """
 
 from __future__ import annotations
@@ -24,9 +27,25 @@ from typing import TYPE_CHECKING, Any
 from pyoxigraph import Literal, NamedNode, Store
 
 from geokb.errors import InvalidEvent
-from geokb.log.events import CLAIM_ASSERTED, RecordedEvent
-from geokb.projection.quads import DEFAULT, literal, marker_line, note_line, statement_of
-from geokb.vocab import FACTUAL_MODALITIES, GK, term_value
+from geokb.log.events import (
+    CLAIM_ASSERTED,
+    CLAIM_RETRACTED,
+    CLAIM_SUPERSEDED,
+    GRAPH_UPDATED,
+    RecordedEvent,
+)
+from geokb.projection.quads import (
+    CLAIMS_LINKED,
+    DEFAULT,
+    LINKS,
+    is_factual,
+    literal,
+    marker_line,
+    note_line,
+    statement_of,
+    view_line,
+)
+from geokb.vocab import GK, term_value
 
 if TYPE_CHECKING:
     from geokb.projection.store import ProjectionStore
@@ -55,24 +74,38 @@ class Seen:
 
     def asserted(self, payload: dict[str, Any]) -> None:
         claim = payload["claim"]
-        s, p, o = statement_of(payload)
-        line = f"{s} {p} {o} ."
-        factual = payload["modality"] in FACTUAL_MODALITIES
+        line = view_line(*statement_of(payload), payload["modality"])
+        factual = is_factual(payload["modality"])
         self.claims.setdefault(claim, []).append((line, factual, payload))
         self.stating.setdefault(line, []).append(claim)
         if payload["predicate"] in _BOOKKEEPING:
             self.unsafe = True
 
 
+def touched_claims(event: RecordedEvent) -> set[str] | None:
+    """The claims whose conflicts ``event`` can change (``None``: any claim, for a
+    ``GraphUpdated``, which may edit any record)."""
+    p = event.payload
+    if event.type == GRAPH_UPDATED:
+        return None
+    if event.type in (CLAIM_ASSERTED, CLAIMS_LINKED):
+        return {p["claim"], *(t for key in LINKS for t in p.get(key, ()))}
+    if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+        return {p["claim"]}
+    return set()
+
+
 class Batch:
-    """The events of one batch: their lines, and the current-view triples (N-Triples
-    lines) whose last change in the batch is a removal."""
+    """The events of one batch: their lines, the quads (N-Quads lines of the default and
+    attributed graphs) whose last change in the batch is a removal, and the claims whose
+    conflicts it may change."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.removed: set[str] = set()
         self.last: RecordedEvent | None = None
         self.seen = Seen()
+        self.touched: set[str] | None = set()  # None: every claim
 
     def add(self, event: RecordedEvent, lines: list[str]) -> None:
         self.lines.extend(lines)
@@ -80,6 +113,11 @@ class Batch:
             self.removed.difference_update(lines)
         if event.type == CLAIM_ASSERTED:
             self.seen.asserted(event.payload)
+        claims = touched_claims(event)
+        if claims is None or self.touched is None:
+            self.touched = None
+        else:
+            self.touched |= claims
         self.last = event
 
     def remove(self, triples: Sequence[str]) -> None:
@@ -110,8 +148,9 @@ def _statement_terms(payload: dict[str, Any]) -> Triple:
 
 
 def ended_removals(store: Store, claim: str, seen: Sequence[Seen]) -> tuple[list[str], bool]:
-    """The current-view triples that ending ``claim`` removes: its statements that no other
-    live claim reported as fact states. ``seen`` tells what the events not yet in ``store``
+    """The quads that ending ``claim`` removes: its statements, in the graph its modality
+    sent them to (the default graph or the attributed view), that no other live claim
+    routed to the same graph states. ``seen`` tells what the events not yet in ``store``
     did. Also says whether a removed triple is one the lookups read (see ``_BOOKKEEPING``).
 
     Raises :class:`InvalidEvent` if the claim was never asserted.
@@ -121,43 +160,54 @@ def ended_removals(store: Store, claim: str, seen: Sequence[Seen]) -> tuple[list
     if not mine and next(store.quads_for_pattern(node, _ASSERTED_IN, None, DEFAULT),
                          None) is None:
         raise InvalidEvent(f"claim {claim} is not in the projection")
+    modality = _modality(store, claim, seen) or ""
     triples: dict[str, Triple] = {}
     for line, _, payload in mine:
         if line not in triples:
             triples[line] = _statement_terms(payload)
     for q in store.quads_for_pattern(None, None, None, node):
-        line = f"{_nt(q.subject)} {_nt(q.predicate)} {_nt(q.object)} ."
+        line = view_line(_nt(q.subject), _nt(q.predicate), _nt(q.object), modality)
         triples.setdefault(line, (q.subject, q.predicate, q.object))
+    factual = is_factual(modality)
     removed = [line for line, triple in triples.items()
-               if not _supported(store, line, triple, claim, seen)]
+               if not _supported(store, line, triple, claim, factual, seen)]
     unsafe = any(triples[line][1].value in _BOOKKEEPING for line in removed)
     return removed, unsafe
 
 
-def _supported(store: Store, line: str, triple: Triple, claim: str,
+def _supported(store: Store, line: str, triple: Triple, claim: str, factual: bool,
                seen: Sequence[Seen]) -> bool:
+    """Whether another live claim sends the same triple to the same graph."""
     for s in seen:
         for other in s.stating.get(line, ()):
-            if other != claim and _live_factual(store, other, seen):
+            if other != claim and _live_in(store, other, factual, seen):
                 return True
     for q in store.quads_for_pattern(*triple, None):
         g = q.graph_name
-        if isinstance(g, NamedNode) and g.value != claim and _live_factual(store, g.value,
-                                                                           seen):
+        if isinstance(g, NamedNode) and g.value != claim and _live_in(store, g.value,
+                                                                      factual, seen):
             return True
     return False
 
 
-def _live_factual(store: Store, claim: str, seen: Sequence[Seen]) -> bool:
+def _modality(store: Store, claim: str, seen: Sequence[Seen]) -> str | None:
+    for s in seen:
+        for _, _, payload in s.claims.get(claim, ()):
+            return str(payload["modality"])
+    q = next(store.quads_for_pattern(NamedNode(claim), _MODALITY, None, DEFAULT), None)
+    return term_value(q.object) if q is not None else None
+
+
+def _live_in(store: Store, claim: str, factual: bool, seen: Sequence[Seen]) -> bool:
+    """Whether ``claim`` is live and states its triples in the current view (``factual``)
+    or in the attributed view (not ``factual``)."""
     if any(claim in s.ended for s in seen):
         return False
     node = NamedNode(claim)
     if next(store.quads_for_pattern(node, _KNOWN_UNTIL, None, DEFAULT), None) is not None:
         return False
-    if any(factual for s in seen for _, factual, _ in s.claims.get(claim, ())):
-        return True
-    return any(term_value(q.object) in FACTUAL_MODALITIES
-               for q in store.quads_for_pattern(node, _MODALITY, None, DEFAULT))
+    modality = _modality(store, claim, seen)
+    return modality is not None and is_factual(modality) == factual
 
 
 class Loader:
@@ -194,12 +244,14 @@ class Loader:
         bulk = self.bulk and not final
         lines = batch.lines
         removed = sorted(batch.removed)
+        touched = batch.touched
         if not bulk:
             lines.append(marker_line(last.position, last.hash))
-            if removed:
-                lines.append(note_line(removed))
+            if removed or touched is None or touched:
+                lines.append(note_line(removed))  # also: conflicts still to recompute
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        write = self._guarded(lambda: self.store._write_batch(data, last, removed, bulk=bulk))
+        write = self._guarded(lambda: self.store._write_batch(data, last, removed, touched,
+                                                              bulk=bulk))
         if final:
             self.drain()
             write()

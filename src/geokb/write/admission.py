@@ -27,7 +27,7 @@ from geokb.log.events import (
 from geokb.log.file import Head, seal
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
-from geokb.projection.quads import DEFAULT, parse_lines, quads_for
+from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH, parse_lines, quads_for, shacl_input
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.compiled import CompiledShapes
 from geokb.shacl.validation import ShapeReport, run_shacl, to_rdflib
@@ -118,7 +118,7 @@ class Admission:
         lines: list[str] = []
         for d in drafts:
             lines.extend(quads_for(d))
-        own = parse_lines(lines)
+        own = shacl_input(parse_lines(lines))
         for d in drafts:  # a SPARQL update's effect on the default graph meets the shapes too
             if d.type == GRAPH_UPDATED:
                 deleted = {q for q in parse_lines(d.payload["delete"]) if q.graph_name == DEFAULT}
@@ -154,6 +154,9 @@ class Admission:
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
                 context.extend(self.store.store.quads_for_pattern(node, pred, None, DEFAULT))
+            # log events are described in the system graph (projection layout 2)
+            context.extend(shacl_input(self.store.store.quads_for_pattern(
+                node, RDF.type, None, SYSTEM_GRAPH)))
         if self.engine is not None:
             return self.engine.validate(own + context, focus=focus)
         report = run_shacl(to_rdflib(own + context), self.ontology, self.shapes)  # type: ignore[arg-type]
