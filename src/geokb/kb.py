@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,20 @@ from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
+from geokb.ops.checks import CheckResult, run_checks
+from geokb.ops.report import Report
+from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
+from geokb.ops.validate import Progress as Progress
+from geokb.ops.validate import validate as validate_log
 from geokb.projection.store import ProjectionStore
-from geokb.read import queries
-from geokb.read.queries import as_int, one
-from geokb.shacl.validation import load_shapes, write_engine
+from geokb.projection.timeview import TimeFilter, position_at, valid_view
+from geokb.read import claims, entities
+from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
+from geokb.read.reader import Reader, as_int
+from geokb.read.status import status as status_answer
+from geokb.read.status import timeline as timeline_answer
+from geokb.shacl.engines import ValidatorChoice
+from geokb.shacl.shapes import load_shapes
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write.admission import Admission
@@ -34,11 +44,6 @@ DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
 RETRIES = 5
 
-#: ``progress(stage, done, total)``: ``done`` of ``total`` steps of ``stage`` are done (a
-#: ``total`` of 0: not known). The long operations take one, default None (no reports).
-Progress = Callable[[str, int, int], None]
-#: events between two reports
-PROGRESS_EVERY = 64
 
 
 class KnowledgeBase:
@@ -46,19 +51,27 @@ class KnowledgeBase:
 
     ``projection_path`` keeps the projection on disk: a restart then catches up from the
     position stored with the data instead of replaying the whole log.
+
+    ``shacl_engine`` (``compiled``, ``turbo`` or ``pyshacl``; default ``GEOKB_SHACL_ENGINE``,
+    else ``compiled``) chooses the SHACL engines, see :class:`ValidatorChoice`; raises
+    :class:`~geokb.errors.SettingsError` for another name.
     """
 
     def __init__(self, directory: str | os.PathLike[str], *, log: EventStore | None = None,
                  projection_path: str | os.PathLike[str] | None = None,
                  ontology: Ontology | None = None, catch_up: bool = True,
-                 texts: SourceTexts | None = None, progress: Progress | None = None) -> None:
+                 texts: SourceTexts | None = None, progress: Progress | None = None,
+                 shacl_engine: str | None = None) -> None:
         self.directory = Path(directory)
         self.log: EventStore = log if log is not None else FileEventStore(self.directory)
         self.texts: SourceTexts = texts if texts is not None else FileSourceTexts(self.directory)
         self.projection_path = Path(projection_path) if projection_path is not None else None
         self.projection = ProjectionStore(self.projection_path)
         self.ontology = ontology or load_ontology()
+        # the answers' reader, with their memory (its own: no two KBs share one)
+        self._reader = Reader(self.projection, self.ontology.labels)
         self._shapes: rdflib.Graph | None = None
+        self.shacl = ValidatorChoice(shacl_engine)
         self._write_lock = threading.RLock()
         # held while the projection changes, and while an answer is read from it in several
         # steps (status, timeline, claim, source), so no answer mixes two states
@@ -78,6 +91,15 @@ class KnowledgeBase:
         return self._shapes
 
     @property
+    def reader(self) -> Reader:
+        """What the answers read: the projection, the labels, the answers' memory (a new
+        one if the projection was replaced, so no answer comes from another store)."""
+        reader = self._reader
+        if reader.store is not self.projection:
+            reader = self._reader = Reader(self.projection, self.ontology.labels)
+        return reader
+
+    @property
     def position(self) -> int:
         return self.projection.position
 
@@ -90,8 +112,7 @@ class KnowledgeBase:
         if at is None or at.hash != self.projection.head_hash:
             # clear() is one transaction; the store stays open (a second open of the same
             # directory would fail on RocksDB's lock)
-            self.projection.store.clear()
-            self.projection.position, self.projection.head_hash = 0, ""
+            self.projection.reset()
 
     def catch_up(self, *, progress: Progress | None = None) -> int:
         """Apply the events the projection has not seen yet; returns how many."""
@@ -140,7 +161,7 @@ class KnowledgeBase:
                 if progress is not None:
                     progress("checking rules and shapes", 0, 0)
                 admission = Admission(self.projection, self.ontology, self.shapes, self.texts,
-                                      engine=write_engine(self.shapes, self.ontology))
+                                      engine=self.shacl.for_writes(self.shapes, self.ontology))
                 admission.check(events, pending_texts=texts, recorded_by=recorded_by)
                 if progress is not None:
                     progress("checking rules and shapes", len(events), len(events))
@@ -184,7 +205,7 @@ class KnowledgeBase:
 
     def source_text(self, source: str) -> str:
         iri = claimfile.slug_iri(source, SOURCE, "source")
-        sha = one(self.projection, NamedNode(iri), GK.sha256)
+        sha = self.projection.one(NamedNode(iri), GK.sha256)
         if sha is None:
             raise NotFound(f"unknown source {source}: register it first")
         return self.texts.get(str(sha.value))
@@ -278,7 +299,7 @@ class KnowledgeBase:
         """A source's metadata, its text, and the evidence spans that claims cite."""
         iri = NamedNode(claimfile.slug_iri(source, SOURCE, "source"))
         with self._apply_lock:
-            return queries.source_json(self.projection, iri, self.texts)
+            return claims.source_json(self.projection, iri, self.texts)
 
     # -- queries ----------------------------------------------------------------------
 
@@ -325,44 +346,44 @@ class KnowledgeBase:
         if not text:
             raise InvalidEvent(f"as-of {as_of!r}: give a log position or a UTC time like "
                                "2026-11-28T10:00:00Z")
-        return queries.position_at(self.projection, text)
+        return position_at(self.projection, text)
 
-    def _time(self, as_of: str | int | None, valid_at: str | None) -> queries.TimeFilter:
-        return queries.TimeFilter.make(self.resolve_as_of(as_of), valid_at)
+    def _time(self, as_of: str | int | None, valid_at: str | None) -> TimeFilter:
+        return TimeFilter.make(self.resolve_as_of(as_of), valid_at)
 
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
-        return queries.resolve_entity(self.projection, name, self.resolve_as_of(as_of))
+        return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
 
     def status(self, name: str, *, as_of: str | int | None = None,
-               valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+               valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                offset: int = 0) -> dict[str, Any]:
         """The entity's status claims and a page of the claims about it (``limit=None``:
         all); ``answer["page"]["next"]`` holds the arguments of the next page."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.status(self.projection, entity, when, self.ontology.labels,
-                                  limit=limit, offset=offset)
+            reader = self.reader
+            entity = entities.resolve_entity(reader, name, when.as_of)
+            return status_answer(reader, entity, when, limit=limit, offset=offset)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
-                 valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+                 valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                  offset: int = 0) -> dict[str, Any]:
         """A page of the claims about the entity in world-time order (see :meth:`status`)."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.timeline(self.projection, entity, when, self.ontology.labels,
-                                    limit=limit, offset=offset)
+            reader = self.reader
+            entity = entities.resolve_entity(reader, name, when.as_of)
+            return timeline_answer(reader, entity, when, limit=limit, offset=offset)
 
     def claim(self, claim: str, *, as_of: str | int | None = None) -> dict[str, Any]:
         iri = NamedNode(claimfile.slug_iri(claim, CLAIM, "claim"))
         pos = self.resolve_as_of(as_of)
         with self._apply_lock:
             if pos is not None:
-                start = as_int(one(self.projection, iri, GK.knownFromPosition))
+                start = as_int(self.projection.one(iri, GK.knownFromPosition))
                 if start is None or start > pos:
                     raise NotFound(f"claim {claim} was not yet recorded at position {pos}")
-            return queries.claim_json(self.projection, iri, self.ontology.labels, pos)
+            return claims.claim_json(self.reader, iri, pos)
 
     def query(self, sparql: str, *, as_of: str | int | None = None,
               valid_at: str | None = None, **options: Any) -> Any:
@@ -379,9 +400,7 @@ class KnowledgeBase:
         return store.query(sparql, **options)
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
-        from geokb.read.validity import valid_view
-
-        return valid_view(store, queries.TimeFilter.make(None, valid_at))
+        return valid_view(store, TimeFilter.make(None, valid_at))
 
     def history(self, *, after: int = 0, limit: int | None = None, event_type: str | None = None,
                 about: str | None = None) -> Iterator[RecordedEvent]:
@@ -418,6 +437,24 @@ class KnowledgeBase:
         if progress is not None:
             progress("hashing the projection", 1, 1)
         return digest
+
+    def validate(self, *, progress: Progress | None = None) -> Report:
+        """Check the whole KB: the hash chain, a replay with every rule, SHACL (by the
+        choice's whole-KB engine) and every quote, in a projection of its own.
+
+        Raises :class:`~geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
+        """
+        return validate_log(self.log, texts=self.texts, ontology=self.ontology,
+                            shapes=self.shapes,
+                            validator=self.shacl.for_whole_kb(self.shapes, self.ontology),
+                            progress=progress)
+
+    def check(self, directory: Path) -> list[CheckResult]:
+        """Run the KB's assertions (``*.rq`` ASK files in ``directory``) on the projection.
+
+        Raises :class:`~geokb.errors.QueryError` for a bad file.
+        """
+        return run_checks(self.query, directory)
 
     def head_check(self) -> None:
         """Raise :class:`CorruptLog` if the projection is ahead of the log."""

@@ -15,6 +15,9 @@ the removals, replaces the conflicts of the keys the batch touched
 (or an error) comes between, the next open (or apply) finds the note and makes the
 removals and recomputes the conflicts (``ProjectionStore._finish_batch``), so the store
 holds exactly the events up to its position.
+
+This module knows nothing of :class:`~geokb.projection.store.ProjectionStore`: the store
+hands the :class:`Loader` its writer (a :class:`BatchSink`) and says whether to bulk-load.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pyoxigraph import Literal, NamedNode, Store
 
@@ -47,9 +50,6 @@ from geokb.projection.quads import (
 )
 from geokb.vocab import GK, term_value
 
-if TYPE_CHECKING:
-    from geokb.projection.store import ProjectionStore
-
 _ASSERTED_IN, _KNOWN_UNTIL, _MODALITY = GK.assertedIn, GK.knownUntilPosition, GK.modality
 #: The triples the lookups below read. A claim whose statement uses one of these
 #: predicates could change them in ways :class:`Seen` does not follow: retractions then wait
@@ -57,6 +57,16 @@ _ASSERTED_IN, _KNOWN_UNTIL, _MODALITY = GK.assertedIn, GK.knownUntilPosition, GK
 _BOOKKEEPING = frozenset({_ASSERTED_IN.value, _KNOWN_UNTIL.value, _MODALITY.value})
 
 Triple = tuple[Any, Any, Any]
+
+
+class BatchSink(Protocol):
+    """Writes one prepared batch to the store: ``data`` holds its N-Quads (and, unless it
+    is a bulk one, the marker of ``last`` and the note of ``removed``); the sink loads it,
+    then makes the removals, replaces the conflicts of the claims ``touched`` (``None``:
+    all) and drops the note and the old marker."""
+
+    def __call__(self, data: bytes, last: RecordedEvent, removed: Sequence[str],
+                 touched: set[str] | None, *, bulk: bool) -> None: ...
 
 
 class Seen:
@@ -218,8 +228,8 @@ class Loader:
     starts no thread.
     """
 
-    def __init__(self, store: ProjectionStore, *, waiting: int) -> None:
-        self.store = store
+    def __init__(self, write: BatchSink, *, waiting: int, bulk: bool) -> None:
+        self.write = write
         self.waiting = waiting
         self.pool: ThreadPoolExecutor | None = None
         self.running: deque[tuple[Future[None], int, Seen]] = deque()
@@ -230,7 +240,8 @@ class Loader:
         # short leaves no position, and the next open starts it over. Once an update has
         # recorded a position, bulk batches after it would sit above that position on disk
         # if a kill came before the next one: from then on every batch is a transaction.
-        self.bulk = store.path is not None and store.position == 0
+        # The store says whether it is such a first build (``bulk``).
+        self.bulk = bulk
 
     def seen(self, batch: Batch) -> list[Seen]:
         """What the events not yet surely in the store did, ``batch``'s included."""
@@ -250,8 +261,7 @@ class Loader:
             if removed or touched is None or touched:
                 lines.append(note_line(removed))  # also: conflicts still to recompute
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        write = self._guarded(lambda: self.store._write_batch(data, last, removed, touched,
-                                                              bulk=bulk))
+        write = self._guarded(lambda: self.write(data, last, removed, touched, bulk=bulk))
         if final:
             self.drain()
             write()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
 
 from geokb.errors import InvalidEvent, ShapeViolation
@@ -29,8 +30,8 @@ from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
 from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH, parse_lines, quads_for, shacl_input
 from geokb.projection.store import ProjectionStore
-from geokb.shacl.compiled import CompiledShapes
-from geokb.shacl.validation import ShapeReport, run_shacl, to_rdflib
+from geokb.shacl.engines import Validator, ValidatorChoice
+from geokb.shacl.results import ShapeReport
 from geokb.vocab import GK, MODALITIES, RDF, term_value
 
 CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
@@ -49,39 +50,38 @@ class _Overlay:
         if iri in self.entities:
             return self.entities[iri]
         node = NamedNode(iri)
-        quads = self.store.store.quads_for_pattern
-        if next(quads(node, GK.declaredIn, None, DEFAULT), None) is None:
+        if self.store.one(node, GK.declaredIn) is None:
             return None
-        return [term_value(q.object) for q in quads(node, RDF.type, None, DEFAULT)]
+        return [term_value(t) for t in self.store.objects(node, RDF.type)]
 
     def source_sha(self, iri: str) -> str | None:
         if iri in self.sources:
             return self.sources[iri]
-        q = next(self.store.store.quads_for_pattern(NamedNode(iri), GK.sha256, None, DEFAULT),
-                 None)
-        return term_value(q.object) if q is not None else None
+        sha = self.store.one(NamedNode(iri), GK.sha256)
+        return term_value(sha) if sha is not None else None
 
     def claim_state(self, iri: str) -> str | None:
         if iri in self.claims:
             return self.claims[iri]
         node = NamedNode(iri)
-        quads = self.store.store.quads_for_pattern
-        if next(quads(node, GK.assertedIn, None, DEFAULT), None) is None:
+        if self.store.one(node, GK.assertedIn) is None:
             return None
-        ended = next(quads(node, GK.knownUntilPosition, None, DEFAULT), None)
+        ended = self.store.one(node, GK.knownUntilPosition)
         return "ended" if ended is not None else "live"
 
 
 class Admission:
     """Checks batches of events against the rules, the ontology and the shapes."""
 
-    def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: object,
-                 texts: SourceTexts, *, engine: CompiledShapes | None = None) -> None:
+    def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: rdflib.Graph,
+                 texts: SourceTexts, *, engine: Validator | None = None) -> None:
         self.store = store
         self.ontology = ontology
         self.shapes = shapes
         self.texts = texts
-        self.engine = engine  # the compiled shapes; None: pySHACL checks every write
+        # the SHACL engine that checks writes (the KB passes the one its choice names)
+        self.engine = engine if engine is not None else \
+            ValidatorChoice().for_writes(shapes, ontology)
 
     def check(self, events: Sequence[Event], *, pending_texts: Mapping[str, str],
               recorded_by: str) -> list[RecordedEvent]:
@@ -126,8 +126,7 @@ class Admission:
                             if q.graph_name == DEFAULT]
                 for node in {q.subject for q in [*deleted, *inserted]
                              if isinstance(q.subject, NamedNode)}:  # as the update leaves it
-                    own += [q for q in self.store.store.quads_for_pattern(node, None, None,
-                                                                          DEFAULT)
+                    own += [q for q in self.store.quads(node, None, None, DEFAULT)
                             if q not in deleted]
                 own += inserted
         context: list[Quad] = []
@@ -136,13 +135,11 @@ class Admission:
                 claim = NamedNode(d.payload["claim"])
                 for frag in ("", "#evidence", "#quote", "#position"):
                     node = NamedNode(claim.value + frag)
-                    context.extend(self.store.store.quads_for_pattern(node, None, None, DEFAULT))
-                for step in self.store.store.quads_for_pattern(claim, GK.attributionStep, None,
-                                                               DEFAULT):
-                    if isinstance(step.object, Literal):
+                    context.extend(self.store.quads(node, None, None, DEFAULT))
+                for step in self.store.objects(claim, GK.attributionStep):
+                    if isinstance(step, Literal):
                         continue  # a literal is the subject of nothing (SHACL forbids it here)
-                    context.extend(self.store.store.quads_for_pattern(step.object, None, None,
-                                                                      DEFAULT))
+                    context.extend(self.store.quads(step, None, None, DEFAULT))
         focus: set[str] = set()
         mentioned: set[str] = set()
         for q in own + context:
@@ -153,15 +150,10 @@ class Admission:
         for iri in sorted(mentioned | focus):
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
-                context.extend(self.store.store.quads_for_pattern(node, pred, None, DEFAULT))
+                context.extend(self.store.quads(node, pred, None, DEFAULT))
             # log events are described in the system graph (projection layout 2)
-            context.extend(shacl_input(self.store.store.quads_for_pattern(
-                node, RDF.type, None, SYSTEM_GRAPH)))
-        if self.engine is not None:
-            return self.engine.validate(own + context, focus=focus)
-        report = run_shacl(to_rdflib(own + context), self.ontology, self.shapes)  # type: ignore[arg-type]
-        report.results = [r for r in report.results if r.focus.split("#", 1)[0] in focus]
-        return report
+            context.extend(shacl_input(self.store.quads(node, RDF.type, None, SYSTEM_GRAPH)))
+        return self.engine.validate(own + context, focus=focus)
 
     # -- domain rules ---------------------------------------------------------------
 
