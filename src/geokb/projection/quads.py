@@ -227,7 +227,7 @@ def sparql_data(lines: Sequence[str]) -> str:
     ``DELETE DATA`` / ``INSERT DATA``.
 
     >>> sparql_data(['<a> <b> <c> .', '<a> <b> <c> <https://w3id.org/geokb/graph/attributed> .'])
-    '<a> <b> <c> .\nGRAPH <https://w3id.org/geokb/graph/attributed> { <a> <b> <c> . }'
+    '<a> <b> <c> .\\nGRAPH <https://w3id.org/geokb/graph/attributed> { <a> <b> <c> . }'
     """
     default: list[str] = []
     named: dict[str, list[str]] = {}
