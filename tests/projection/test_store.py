@@ -71,36 +71,35 @@ def reference_hash(events: Sequence[RecordedEvent]) -> str:
                for line in conflicts.conflict_lines(c)]
     if derived:
         store.load(("\n".join(derived) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
-    lines = sorted(f"{q} .\n" for q in store
-                   if q.subject != SYSTEM_NODE or q.graph_name != SYSTEM_GRAPH)
+    lines = sorted(f"{q} .\n" for q in store if q.graph_name != SYSTEM_GRAPH)
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
-def _modality(store: ox.Store, claim: NamedNode) -> str | None:
-    return next((term_value(q.object)
-                 for q in store.quads_for_pattern(claim, GK.modality, None, DEFAULT)), None)
+def _modalities(store: ox.Store, claim: NamedNode) -> set[str]:
+    return {term_value(q.object) for q in store.quads_for_pattern(claim, GK.modality, None,
+                                                                  DEFAULT)}
 
 
 def _unsupported(store: ox.Store, claim: NamedNode) -> list[Quad]:
     """The plain statements of ``claim``, in the graph its modality sends them to (default:
-    asserted; else the attributed view), that no other live claim sent to the same graph
-    states: what ending ``claim`` removes."""
-    factual = _modality(store, claim) in FACTUAL_MODALITIES
-    graph = DefaultGraph() if factual else ATTRIBUTED_GRAPH
-
-    def live_same_view(g: NamedNode) -> bool:
+    asserted; else the attributed view; both for a claim given both kinds, which only a
+    malformed log does), that no other live claim sent to the same graph states: what
+    ending ``claim`` removes."""
+    def live_in(g: NamedNode, factual: bool) -> bool:
         if any(True for _ in store.quads_for_pattern(g, GK.knownUntilPosition, None, DEFAULT)):
             return False
-        modality = _modality(store, g)
-        return modality is not None and (modality in FACTUAL_MODALITIES) == factual
+        return any((m in FACTUAL_MODALITIES) == factual for m in _modalities(store, g))
 
     assert any(True for _ in store.quads_for_pattern(claim, GK.assertedIn, None, DEFAULT))
     out = []
-    for q in store.quads_for_pattern(None, None, None, claim):
-        if not any(isinstance(o.graph_name, NamedNode) and o.graph_name != claim
-                   and live_same_view(o.graph_name)
-                   for o in store.quads_for_pattern(q.subject, q.predicate, q.object, None)):
-            out.append(Quad(q.subject, q.predicate, q.object, graph))
+    for factual in {m in FACTUAL_MODALITIES for m in _modalities(store, claim)}:
+        graph = DefaultGraph() if factual else ATTRIBUTED_GRAPH
+        for q in store.quads_for_pattern(None, None, None, claim):
+            if not any(isinstance(o.graph_name, NamedNode) and o.graph_name != claim
+                       and live_in(o.graph_name, factual)
+                       for o in store.quads_for_pattern(q.subject, q.predicate, q.object,
+                                                        None)):
+                out.append(Quad(q.subject, q.predicate, q.object, graph))
     return out
 
 

@@ -48,9 +48,10 @@ from geokb.projection.quads import (
     statement_of,
     view_line,
 )
-from geokb.vocab import GK, term_value
+from geokb.vocab import FACTUAL_MODALITIES, GK, term_value
 
 _ASSERTED_IN, _KNOWN_UNTIL, _MODALITY = GK.assertedIn, GK.knownUntilPosition, GK.modality
+_ASSERTED = next(iter(FACTUAL_MODALITIES))
 #: The triples the lookups below read. A claim whose statement uses one of these
 #: predicates could change them in ways :class:`Seen` does not follow: retractions then wait
 #: for the store to hold the batch (rare; the result is the same, only slower).
@@ -78,16 +79,17 @@ class Seen:
 
     def __init__(self) -> None:
         self.claims: dict[str, list[tuple[str, bool, dict[str, Any]]]] = {}
-        self.stating: dict[str, list[str]] = {}
+        self.stating: dict[str, list[str]] = {}  # "s p o" -> the claims stating it
         self.ended: set[str] = set()
         self.unsafe = False
 
     def asserted(self, payload: dict[str, Any]) -> None:
         claim = payload["claim"]
-        line = view_line(*statement_of(payload), payload["modality"])
+        statement = statement_of(payload)
+        line = view_line(*statement, payload["modality"])
         factual = is_factual(payload["modality"])
         self.claims.setdefault(claim, []).append((line, factual, payload))
-        self.stating.setdefault(line, []).append(claim)
+        self.stating.setdefault(" ".join(statement), []).append(claim)  # by triple
         if payload["predicate"] in _BOOKKEEPING:
             self.unsafe = True
 
@@ -170,26 +172,28 @@ def ended_removals(store: Store, claim: str, seen: Sequence[Seen]) -> tuple[list
     if not mine and next(store.quads_for_pattern(node, _ASSERTED_IN, None, DEFAULT),
                          None) is None:
         raise InvalidEvent(f"claim {claim} is not in the projection")
-    modality = _modality(store, claim, seen) or ""
-    triples: dict[str, Triple] = {}
-    for line, _, payload in mine:
-        if line not in triples:
-            triples[line] = _statement_terms(payload)
-    for q in store.quads_for_pattern(None, None, None, node):
-        line = view_line(_nt(q.subject), _nt(q.predicate), _nt(q.object), modality)
-        triples.setdefault(line, (q.subject, q.predicate, q.object))
-    factual = is_factual(modality)
-    removed = [line for line, triple in triples.items()
+    routes = {is_factual(m) for m in _modalities(store, claim, seen)}
+    statements = [_statement_terms(payload) for _, _, payload in mine]
+    statements += [(q.subject, q.predicate, q.object)
+                   for q in store.quads_for_pattern(None, None, None, node)]
+    triples: dict[str, tuple[Triple, bool]] = {}
+    for triple in statements:
+        for factual in routes:  # one graph a claim; several only in a malformed log
+            line = view_line(_nt(triple[0]), _nt(triple[1]), _nt(triple[2]),
+                             _ASSERTED if factual else "")
+            triples.setdefault(line, (triple, factual))
+    removed = [line for line, (triple, factual) in triples.items()
                if not _supported(store, line, triple, claim, factual, seen)]
-    unsafe = any(triples[line][1].value in _BOOKKEEPING for line in removed)
+    unsafe = any(triples[line][0][1].value in _BOOKKEEPING for line in removed)
     return removed, unsafe
 
 
 def _supported(store: Store, line: str, triple: Triple, claim: str, factual: bool,
                seen: Sequence[Seen]) -> bool:
     """Whether another live claim sends the same triple to the same graph."""
+    plain = " ".join(_nt(t) for t in triple)
     for s in seen:
-        for other in s.stating.get(line, ()):
+        for other in s.stating.get(plain, ()):
             if other != claim and _live_in(store, other, factual, seen):
                 return True
     for q in store.quads_for_pattern(*triple, None):
@@ -200,12 +204,11 @@ def _supported(store: Store, line: str, triple: Triple, claim: str, factual: boo
     return False
 
 
-def _modality(store: Store, claim: str, seen: Sequence[Seen]) -> str | None:
-    for s in seen:
-        for _, _, payload in s.claims.get(claim, ()):
-            return str(payload["modality"])
-    q = next(store.quads_for_pattern(NamedNode(claim), _MODALITY, None, DEFAULT), None)
-    return term_value(q.object) if q is not None else None
+def _modalities(store: Store, claim: str, seen: Sequence[Seen]) -> set[str]:
+    out = {str(payload["modality"]) for s in seen for _, _, payload in s.claims.get(claim, ())}
+    out.update(term_value(q.object)
+               for q in store.quads_for_pattern(NamedNode(claim), _MODALITY, None, DEFAULT))
+    return out
 
 
 def _live_in(store: Store, claim: str, factual: bool, seen: Sequence[Seen]) -> bool:
@@ -216,8 +219,7 @@ def _live_in(store: Store, claim: str, factual: bool, seen: Sequence[Seen]) -> b
     node = NamedNode(claim)
     if next(store.quads_for_pattern(node, _KNOWN_UNTIL, None, DEFAULT), None) is not None:
         return False
-    modality = _modality(store, claim, seen)
-    return modality is not None and is_factual(modality) == factual
+    return any(is_factual(m) == factual for m in _modalities(store, claim, seen))
 
 
 class Loader:

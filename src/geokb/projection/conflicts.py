@@ -25,24 +25,30 @@ ended" (:func:`projection_live`) and keeps the conflicts of the head; the read s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from itertools import combinations
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Store
+from pyoxigraph import Literal, NamedNode, Store
 
-from geokb.log.codec import date_bounds
 from geokb.ontology import load_ontology
-from geokb.projection.quads import iri, literal, to_conflicts
+from geokb.projection.claimtimes import (
+    DEFAULT,
+    ClaimTimes,
+    Interval,
+    known_interval,
+    overlap,
+    read_claim,
+)
+from geokb.projection.quads import iri, literal, sparql_data, to_conflicts
 from geokb.vocab import (
     ASSESSMENT,
     CONFLICT,
     CONFLICTS_GRAPH,
     GK,
     MODALITY,
-    PROV,
     RDF,
     RULE,
     XSD,
@@ -50,77 +56,8 @@ from geokb.vocab import (
 )
 
 Key = tuple[str, str, str]
-Interval = tuple[date | None, date]  # (None = no known start, last day)
 
-DEFAULT = DefaultGraph()
 _ASSERTED_OR_QUOTED = frozenset({MODALITY.asserted.value, MODALITY.quoted.value})
-_DENIED = MODALITY.denied.value
-_LINKS = {GK.denies.value: "denies", GK.confirms.value: "confirms",
-          GK.contradicts.value: "contradicts"}
-_NEEDED = frozenset({RDF.subject.value, RDF.predicate.value, RDF.object.value,
-                     GK.modality.value, PROV.wasDerivedFrom.value, GK.speaker.value,
-                     GK.validStart.value, GK.validEnd.value, GK.validFrom.value,
-                     GK.saidStart.value, GK.saidEnd.value, GK.knownFromPosition.value,
-                     *_LINKS})
-
-
-@dataclass
-class ClaimTimes:
-    """What the rules read of one claim's record."""
-
-    iri: str
-    subject: str = ""
-    predicate: str = ""
-    object: NamedNode | Literal | None = None
-    modality: str = ""
-    source: str = ""
-    speakers: frozenset[str] = frozenset()
-    valid_start: date | None = None
-    valid_end: date | None = None
-    valid_from_end: date | None = None  # the last day of gk:validFrom's own period
-    reported: tuple[date, date] | None = None
-    position: int = 0
-    links: dict[str, set[str]] = field(default_factory=dict)
-
-    @property
-    def origin(self) -> tuple[str, frozenset[str]]:
-        return self.source, self.speakers
-
-    @property
-    def dated(self) -> bool:
-        return self.valid_start is not None or self.valid_end is not None
-
-    @property
-    def negated(self) -> bool:
-        return self.modality == _DENIED
-
-    def linked(self, kind: str) -> set[str]:
-        return self.links.get(kind, set())
-
-
-def known_interval(c: ClaimTimes) -> Interval | None:
-    """The claim's known interval (plan, section b, rules 1 and 2), or ``None`` if undated.
-
-    Written here until the shared time module (``geokb.times``) is on main; the rule is the
-    plan's: a dated claim holds over ``[vs or -inf, ve or E]``, ``E`` its reported end if
-    known, else the last day of ``vs``'s own period; a claim with only a reported time
-    over its reported interval.
-    """
-    if c.dated:
-        end = c.valid_end
-        if end is None:
-            end = c.reported[1] if c.reported is not None else c.valid_from_end
-        assert end is not None  # dated: a valid end, or a valid start with its period
-        return c.valid_start, end
-    if c.reported is not None:
-        return c.reported
-    return None
-
-
-def overlap(a: Interval | None, b: Interval | None) -> bool:
-    if a is None or b is None:
-        return False
-    return (a[0] is None or a[0] <= b[1]) and (b[0] is None or b[0] <= a[1])
 
 
 @dataclass(frozen=True)
@@ -172,77 +109,14 @@ def projection_live(store: Store) -> Callable[[str], bool]:
 # -- reading claims ---------------------------------------------------------------------
 
 
-def _day(term: object) -> date:
-    return date.fromisoformat(term_value(term))  # type: ignore[arg-type]
-
-
-def read_claim(store: Store, claim: str, sources: dict[str, tuple[date, date] | None]
-               ) -> ClaimTimes:
-    """The record of ``claim`` (default graph) as :class:`ClaimTimes`."""
-    c = ClaimTimes(claim)
-    speakers: set[str] = set()
-    said: list[date | None] = [None, None]
-    for q in store.quads_for_pattern(NamedNode(claim), None, None, DEFAULT):
-        p = q.predicate.value
-        if p not in _NEEDED:
-            continue
-        o = q.object
-        if p == RDF.subject.value:
-            c.subject = term_value(o)
-        elif p == RDF.predicate.value:
-            c.predicate = term_value(o)
-        elif p == RDF.object.value:
-            c.object = o  # type: ignore[assignment]
-        elif p == GK.modality.value:
-            c.modality = term_value(o)
-        elif p == PROV.wasDerivedFrom.value:
-            c.source = term_value(o)
-        elif p == GK.speaker.value:
-            speakers.add(term_value(o))
-        elif p == GK.validStart.value:
-            c.valid_start = _day(o)
-        elif p == GK.validEnd.value:
-            c.valid_end = _day(o)
-        elif p == GK.validFrom.value:
-            c.valid_from_end = date_bounds(term_value(o))[1]
-        elif p == GK.saidStart.value:
-            said[0] = _day(o)
-        elif p == GK.saidEnd.value:
-            said[1] = _day(o)
-        elif p == GK.knownFromPosition.value:
-            c.position = int(term_value(o))
-        else:
-            c.links.setdefault(_LINKS[p], set()).add(term_value(o))
-    c.speakers = frozenset(speakers)
-    if said[0] is not None and said[1] is not None:
-        c.reported = (said[0], said[1])
-    elif c.source:
-        if c.source not in sources:
-            sources[c.source] = _published(store, c.source)
-        c.reported = sources[c.source]
-    return c
-
-
-def _published(store: Store, source: str) -> tuple[date, date] | None:
-    node = NamedNode(source)
-    start = next(store.quads_for_pattern(node, GK.publishedStart, None, DEFAULT), None)
-    end = next(store.quads_for_pattern(node, GK.publishedEnd, None, DEFAULT), None)
-    if start is None:
-        return None
-    first = _day(start.object)
-    # a source projected before gk:publishedEnd existed: the end of gk:issued's period
-    if end is not None:
-        return first, _day(end.object)
-    issued = next(store.quads_for_pattern(node, NamedNode("http://purl.org/dc/terms/issued"),
-                                          None, DEFAULT), None)
-    return first, date_bounds(term_value(issued.object))[1] if issued else first
-
-
 def _claims_of(store: Store, subject: str, prop: str) -> list[str]:
-    with_subject = {term_value(q.subject) for q in store.quads_for_pattern(
-        None, RDF.subject, NamedNode(subject), DEFAULT)}
-    return sorted(term_value(q.subject) for q in store.quads_for_pattern(
-        None, RDF.predicate, NamedNode(prop), DEFAULT) if term_value(q.subject) in with_subject)
+    pred = NamedNode(prop)
+    out = []
+    for q in store.quads_for_pattern(None, RDF.subject, NamedNode(subject), DEFAULT):
+        claim = q.subject
+        if next(store.quads_for_pattern(claim, RDF.predicate, pred, DEFAULT), None) is not None:
+            out.append(term_value(claim))
+    return sorted(out)
 
 
 def keys_for_claims(store: Store, claims: Iterable[str]) -> set[Key]:
@@ -328,12 +202,43 @@ def _denies(d: ClaimTimes, x: ClaimTimes, by_iri: dict[str, ClaimTimes]) -> bool
             and overlap(_denial_interval(d, by_iri), known_interval(x)))
 
 
+def _candidate_pairs(claims: list[ClaimTimes], by_iri: dict[str, ClaimTimes], *,
+                     single: bool) -> list[tuple[ClaimTimes, ClaimTimes]]:
+    """The pairs a rule can apply to, in a stable order: dated asserted or quoted claims of
+    a single-valued property with different objects; a denial and a claim of its object;
+    claims linked by ``denies`` or ``contradicts``. (Not every pair: a key can have many
+    claims.)"""
+    pairs: set[tuple[str, str]] = set()
+
+    def add(a: str, b: str) -> None:
+        if a != b:
+            pairs.add((a, b) if a < b else (b, a))
+
+    if single:
+        dated = [c for c in claims if c.modality in _ASSERTED_OR_QUOTED
+                 and known_interval(c) is not None]
+        for a, b in combinations(dated, 2):
+            if a.object != b.object:
+                add(a.iri, b.iri)
+    by_object: dict[str, list[ClaimTimes]] = {}
+    for c in claims:
+        by_object.setdefault(str(c.object), []).append(c)
+    for d in claims:
+        if d.negated:
+            for x in by_object[str(d.object)]:
+                add(d.iri, x.iri)
+        for target in d.linked("denies") | d.linked("contradicts"):
+            if target in by_iri:
+                add(d.iri, target)
+    return [(by_iri[a], by_iri[b]) for a, b in sorted(pairs)]
+
+
 def _subject_property_conflict(key: Key, claims: list[ClaimTimes]) -> Conflict | None:
     by_iri = {c.iri: c for c in claims}
     single = key[2] in single_valued_properties()
     rules: set[str] = set()
     members: set[str] = set()
-    for a, b in combinations(claims, 2):
+    for a, b in _candidate_pairs(claims, by_iri, single=single):
         found: set[str] = set()
         if (single and a.modality in _ASSERTED_OR_QUOTED and b.modality in _ASSERTED_OR_QUOTED
                 and a.object != b.object and a.origin != b.origin
@@ -449,3 +354,20 @@ def changes(store: Store, keys: Iterable[Key]) -> tuple[list[str], list[str]]:
     new = {line for c in find(store, keys, live=projection_live(store))
            for line in conflict_lines(c)}
     return sorted(old - new), sorted(new - old)
+
+
+def keys_of(store: Store, touched: set[str] | None) -> set[Key]:
+    """The keys of the ``touched`` claims (``None``: every key of the store)."""
+    return all_keys(store) if touched is None else keys_for_claims(store, touched)
+
+
+def update(store: Store, keys: Iterable[Key], removed: Sequence[str], block: str) -> str:
+    """A SPARQL update that removes ``removed`` (N-Quads lines) and ``block`` (a ``GRAPH``
+    block of data) and replaces the conflicts of ``keys``, computed from ``store`` as it is
+    (before the removals: the rules read only the claims' records, never the statements the
+    removals take out of the views)."""
+    old, new = changes(store, keys)
+    text = f"DELETE DATA {{ {sparql_data([*removed, *old])}\n{block} }}"
+    if new:
+        text += f" ;\nINSERT DATA {{ {sparql_data(new)} }}"
+    return text

@@ -1,6 +1,10 @@
 """What each event does to the RDF dataset: pure ``quads_for(event)`` plus the removals a
 retraction or supersession needs.
 
+Size: the table of docs/belief-model-plan.md a.5 (every event type, every payload field,
+its quads and its graph) is one job and reads best whole; its terms are pre-rendered here
+for the replay's hot path. Which graph a line goes to is :mod:`geokb.projection.graphs`.
+
 Layout of the dataset ("projection layout 2", see ``docs/data-model.md``, "The views"):
 
 * each claim's statement sits alone in the claim's named graph (nanopublication style),
@@ -28,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyoxigraph as ox
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 from geokb.log.codec import date_bounds
 from geokb.log.events import (
@@ -40,14 +44,21 @@ from geokb.log.events import (
     SOURCE_REGISTERED,
     RecordedEvent,
 )
+from geokb.projection.graphs import DEFAULT as DEFAULT
+from geokb.projection.graphs import IN_SYSTEM as _SYS
+from geokb.projection.graphs import SYSTEM_GRAPH as SYSTEM_GRAPH
+from geokb.projection.graphs import SYSTEM_NODE as SYSTEM_NODE
+from geokb.projection.graphs import is_factual as is_factual
+from geokb.projection.graphs import shacl_input as shacl_input
+from geokb.projection.graphs import sparql_data as sparql_data
+from geokb.projection.graphs import to_attributed as to_attributed
+from geokb.projection.graphs import to_conflicts as to_conflicts
+from geokb.projection.graphs import to_system as to_system
+from geokb.projection.graphs import view_line as view_line
 from geokb.vocab import (
-    ATTRIBUTED_GRAPH,
-    CONFLICTS_GRAPH,
     DCTERMS,
     EVENT,
-    FACTUAL_MODALITIES,
     GK,
-    GRAPH,
     OA,
     OWL,
     PRECISION,
@@ -64,9 +75,6 @@ from geokb.vocab import (
 CLAIMS_LINKED, ENTITY_AMENDED, SOURCE_RETRACTED = "ClaimsLinked", "EntityAmended", \
     "SourceRetracted"
 
-DEFAULT = DefaultGraph()
-SYSTEM_GRAPH = GRAPH.system
-SYSTEM_NODE = GRAPH.system
 APPLIED = GK.appliedHead
 REDO = GK.pendingRemovals
 
@@ -174,9 +182,6 @@ def _date_lines(node: str, value: str | None, predicates: tuple[str, str, str], 
     ]
 
 
-_SYS = f" <{SYSTEM_GRAPH.value}> ."
-_ATTR = f" <{ATTRIBUTED_GRAPH.value}> ."
-_CONFLICTS = f" <{CONFLICTS_GRAPH.value}> ."
 G_SPEECHACT, G_BASIS, G_OCCASION = _t(GK.speechAct), _t(GK.basis), _t(GK.occasion)
 G_ANON, G_DESC, G_COUNT, G_AFFIL, G_SPOKES = (_t(GK.AnonymousSpeaker), _t(GK.description),
                                               _t(GK.count), _t(GK.affiliation),
@@ -187,58 +192,6 @@ G_RELIABILITY, G_CREDIBILITY = _t(GK.sourceReliability), _t(GK.informationCredib
 G_CURATORALIAS, G_AMENDEDIN = _t(GK.curatorAlias), _t(GK.amendedIn)
 LINKS = {"denies": _t(GK.denies), "confirms": _t(GK.confirms),
          "contradicts": _t(GK.contradicts)}
-
-
-def in_graph(line: str, graph: str) -> str:
-    """An N-Triples line moved into the named graph whose N-Quads suffix is ``graph``."""
-    return line[:-2] + graph
-
-
-def to_system(line: str) -> str:
-    """An N-Triples line moved into the system graph.
-
-    >>> to_system('<a> <b> "c" .')
-    '<a> <b> "c" <https://w3id.org/geokb/graph/system> .'
-    """
-    return line[:-2] + _SYS
-
-
-def to_attributed(line: str) -> str:
-    return line[:-2] + _ATTR
-
-
-def to_conflicts(line: str) -> str:
-    return line[:-2] + _CONFLICTS
-
-
-def is_factual(modality: str) -> bool:
-    """Whether a live claim of ``modality`` states its triple in the current view."""
-    return modality in FACTUAL_MODALITIES
-
-
-def view_line(s: str, p: str, o: str, modality: str) -> str:
-    """The plain statement of a live claim of ``modality``, in the graph it goes to: the
-    default graph (asserted) or the attributed view (every other modality)."""
-    return f"{s} {p} {o} ." if is_factual(modality) else f"{s} {p} {o}{_ATTR}"
-
-
-def sparql_data(lines: Sequence[str]) -> str:
-    """N-Quads lines (of the default, attributed or system graph) as the body of a SPARQL
-    ``DELETE DATA`` / ``INSERT DATA``.
-
-    >>> sparql_data(['<a> <b> <c> .', '<a> <b> <c> <https://w3id.org/geokb/graph/attributed> .'])
-    '<a> <b> <c> .\\nGRAPH <https://w3id.org/geokb/graph/attributed> { <a> <b> <c> . }'
-    """
-    default: list[str] = []
-    named: dict[str, list[str]] = {}
-    for line in lines:
-        for suffix in (_ATTR, _SYS, _CONFLICTS):
-            if line.endswith(suffix):
-                named.setdefault(suffix[1:-2], []).append(line[: -len(suffix)] + " .")
-                break
-        else:
-            default.append(line)
-    return "\n".join(default + [f"GRAPH {g} {{ {' '.join(ts)} }}" for g, ts in named.items()])
 
 
 def _speakers(p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -488,21 +441,6 @@ def parse_lines(lines: Sequence[str]) -> list[Quad]:
         return []
     data = ("\n".join(lines) + "\n").encode("utf-8")
     return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
-
-
-def shacl_input(quads: Iterable[Quad]) -> list[Quad]:
-    """The quads the shapes check, as default-graph quads: the default graph (the records
-    and the current view) and the log events of the system graph (claims, sources and
-    entities name the events that made them); not the claim graphs, the attributed view,
-    the conflicts or the projection's bookkeeping."""
-    out: list[Quad] = []
-    for q in quads:
-        g = q.graph_name
-        if isinstance(g, DefaultGraph):
-            out.append(q)
-        elif g == SYSTEM_GRAPH and q.subject != SYSTEM_NODE:
-            out.append(Quad(q.subject, q.predicate, q.object, DEFAULT))
-    return out
 
 
 def needs_state(event: RecordedEvent) -> bool:

@@ -147,25 +147,22 @@ class ProjectionStore:
                 self._store.remove(q)
                 unfinished = True
         if unfinished:  # which keys the batch touched is not kept: recompute them all
-            self._replace_conflicts(conflicts.all_keys(self._store), [], [])
+            self._replace_conflicts(conflicts.keys_of(self._store, None), [], [])
         self._unfinished = False
 
     def _replace_conflicts(self, keys: Iterable[conflicts.Key], removed: Sequence[str],
                            system: Sequence[str]) -> None:
         """One update: remove ``removed`` (N-Quads lines) and the ``system`` triples, and
-        replace the conflicts of ``keys`` (read from the store as it is now, where the
-        removals are not yet made: conflicts read only the claims' records)."""
-        old, new = conflicts.changes(self._store, keys)
+        replace the conflicts of ``keys`` (see :func:`geokb.projection.conflicts.update`)."""
         block = f"GRAPH {_SYSTEM} {{ {' '.join(system)} }}" if system else ""
-        update = f"DELETE DATA {{ {sparql_data([*removed, *old])}\n{block} }}"
-        if new:
-            update += f" ;\nINSERT DATA {{ {sparql_data(new)} }}"
-        self._store.update(update)
+        self._store.update(conflicts.update(self._store, keys, removed, block))
 
-    def _keys_of(self, touched: set[str] | None) -> set[conflicts.Key]:
-        if touched is None:
-            return conflicts.all_keys(self._store)
-        return conflicts.keys_for_claims(self._store, touched)
+    def _touch(self, touched: set[str] | None) -> None:
+        """Add claims whose conflicts are to be recomputed (``None``: every claim)."""
+        if touched is None or self._touched is None:
+            self._touched = None
+        else:
+            self._touched |= touched
 
     # -- writing ----------------------------------------------------------------------
 
@@ -231,16 +228,13 @@ class ProjectionStore:
         the keys ``touched`` claims belong to (a bulk batch leaves them to the next one)."""
         self._load(data, last.position, bulk=bulk)
         self._set_position(last)
-        if touched is None or self._touched is None:
-            self._touched = None
-        else:
-            self._touched |= touched
+        self._touch(touched)
         if bulk:
             if removed:
                 self._store.update(f"DELETE DATA {{ {sparql_data(removed)} }}")
             return
         system: list[str] = []
-        keys = self._keys_of(self._touched)
+        keys = conflicts.keys_of(self._store, self._touched)
         if removed or keys:
             system.append(_system_triple(REDO, "\n".join(removed)))
         if self._marker is not None:
@@ -292,11 +286,7 @@ class ProjectionStore:
         else:  # pragma: no cover - needs_state() lists exactly these
             raise AssertionError(event.type)
         additions.append(marker_quad(event.position, event.hash))
-        touched = touched_claims(event)
-        if touched is None or self._touched is None:
-            self._touched = None
-        else:
-            self._touched |= touched
+        self._touch(touched_claims(event))
         if self._touched is not None and not self._touched:
             old = [marker_quad(*self._marker)] if self._marker is not None else []
             self._store.update(f"DELETE DATA {{ {removals}\n{_data_block(old)} }} ;\n"
@@ -311,7 +301,7 @@ class ProjectionStore:
             system = [_system_triple(REDO, "")]
             if self._marker is not None:
                 system.append(_system_triple(APPLIED, "{} {}".format(*self._marker)))
-            self._replace_conflicts(self._keys_of(self._touched), [], system)
+            self._replace_conflicts(conflicts.keys_of(self._store, self._touched), [], system)
             self._touched = set()
             self._unfinished = False
         self._marker = (event.position, event.hash)
