@@ -2,6 +2,10 @@
 
 Data flows one way: a command becomes events, the events are admitted (rules + SHACL),
 appended to the log, and only then applied to the projection, which answers queries.
+
+Size: the facade has one method for each verb of every front door (write, read, time
+travel, keep); each is a few lines handing the work to its layer, and splitting the facade
+would give the doors two objects to call.
 """
 
 from __future__ import annotations
@@ -12,21 +16,23 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rdflib
 from pyoxigraph import NamedNode
 
 from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
+from geokb.log.contract import EventStore
 from geokb.log.events import Event, RecordedEvent
-from geokb.log.file import EventStore, FileEventStore
+from geokb.log.file import FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.ops.checks import CheckResult, run_checks
-from geokb.ops.report import Report
 from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
 from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
+from geokb.ops.verify import Report
+from geokb.ops.verify import verify as verify_log
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at, valid_view
 from geokb.read import claims, entities
@@ -39,6 +45,9 @@ from geokb.shacl.shapes import load_shapes
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write.admission import Admission
+
+if TYPE_CHECKING:
+    from geokb.ops.verify import Report
 
 DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
@@ -351,6 +360,20 @@ class KnowledgeBase:
     def _time(self, as_of: str | int | None, valid_at: str | None) -> TimeFilter:
         return TimeFilter.make(self.resolve_as_of(as_of), valid_at)
 
+    def draft(self, path: str | os.PathLike[str], *, published: str | None = None,
+              output: str | os.PathLike[str] | None = None) -> str:
+        """A draft claim file (YAML text) for the article at ``path``, with this KB's
+        entities matched by label and alias; nothing is registered or appended.
+
+        Raises :class:`InvalidEvent` for a file that cannot be read as UTF-8 text.
+        """
+        from geokb.draft import draft_file
+
+        with self._apply_lock:
+            known = entities.declared_entities(self.reader)
+        return draft_file(Path(path), published=published, kb_entities=known,
+                          output=Path(output) if output is not None else None)
+
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
         return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
 
@@ -461,6 +484,15 @@ class KnowledgeBase:
         head = self.log.head()
         if head.position < self.position:
             raise CorruptLog(f"projection at {self.position} but log ends at {head.position}")
+
+    def verify(self) -> Report:
+        """Check the whole log against its hash chain (``geokb verify``): every edited,
+        removed, inserted or reordered event, located at its line (or row).
+
+        Returns the report; raises ``OSError`` or ``ConnectionError`` when the log cannot be
+        read at all.
+        """
+        return verify_log(self.log)
 
 
 def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,

@@ -47,8 +47,9 @@ from geokb.http import protocol as sp
 from geokb.http.cache import ResultCache
 from geokb.kb import PAGE_SIZE
 from geokb.log.codec import envelope_of
+from geokb.log.contract import EventStore
 from geokb.log.events import RecordedEvent
-from geokb.log.file import PENDING_NAME, EventStore, FileEventStore
+from geokb.log.file import PENDING_NAME, FileEventStore
 from geokb.vocab import compact
 from geokb.write.updates import uses_keyword
 

@@ -14,11 +14,11 @@ import rdflib
 from pyoxigraph import DefaultGraph, NamedNode
 
 from geokb.errors import GeoKBError
+from geokb.log.contract import EventStore
 from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, Event, RecordedEvent
-from geokb.log.file import EventStore
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
-from geokb.ops.report import Problem, Report, scan_chain
+from geokb.ops.verify import Problem, Report, scan_chain
 from geokb.projection.quads import SYSTEM_GRAPH, shacl_input
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator

@@ -12,7 +12,7 @@ from datetime import date
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Store
 
-from geokb.log.codec import date_bounds
+from geokb.log.schemas import date_bounds
 from geokb.vocab import DCTERMS, GK, MODALITY, PROV, RDF, term_value
 
 Interval = tuple[date | None, date]  # (None = no known start, last day)

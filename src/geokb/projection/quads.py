@@ -34,7 +34,6 @@ from typing import Any
 import pyoxigraph as ox
 from pyoxigraph import Literal, NamedNode, Quad
 
-from geokb.log.codec import date_bounds
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -44,6 +43,7 @@ from geokb.log.events import (
     SOURCE_REGISTERED,
     RecordedEvent,
 )
+from geokb.log.schemas import date_bounds
 from geokb.projection.graphs import DEFAULT as DEFAULT
 from geokb.projection.graphs import IN_SYSTEM as _SYS
 from geokb.projection.graphs import SYSTEM_GRAPH as SYSTEM_GRAPH

@@ -90,7 +90,7 @@ def _lines_of(event: RecordedEvent) -> list[str]:
 
     Batches load with pyoxigraph's lenient parser, which does not check IRIs again: every
     IRI of a payload was checked when the event was decoded or admitted
-    (:func:`geokb.log.codec.check_payload`), so only those made here from the event's id and
+    (:func:`geokb.log.schemas.check_payload`), so only those made here from the event's id and
     claim are checked (a claim IRI with a fragment cannot take ``#evidence``).
     """
     try:
@@ -172,7 +172,7 @@ class ProjectionStore:
         Events the projection already holds are skipped (catch-up overlap). Events are
         written in batches by a worker thread while the next batch is prepared (see
         :mod:`geokb.projection.batch`). The events' payloads must have passed
-        :func:`geokb.log.codec.check_payload` (the log's decoder and admission run it; see
+        :func:`geokb.log.schemas.check_payload` (the log's decoder and admission run it; see
         :func:`_lines_of`). Raises :class:`InvalidEvent` if an event is out of order,
         malformed, or refers to a claim the projection does not hold (a log that skipped
         validation); the projection then holds the events up to its position, no more.

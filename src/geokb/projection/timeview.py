@@ -16,7 +16,7 @@ from datetime import date
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode
 
-from geokb.log.codec import date_bounds
+from geokb.log.schemas import date_bounds
 from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH, SYSTEM_NODE
 from geokb.projection.store import ProjectionStore
 from geokb.vocab import FACTUAL_MODALITIES, GK, RDF, XSD, term_value

@@ -14,7 +14,7 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
 
 from geokb.errors import InvalidEvent, ShapeViolation
-from geokb.log.codec import check_payload
+from geokb.log.contract import Head, seal
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -25,7 +25,7 @@ from geokb.log.events import (
     Event,
     RecordedEvent,
 )
-from geokb.log.file import Head, seal
+from geokb.log.schemas import check_payload
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
 from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH, parse_lines, quads_for, shacl_input
