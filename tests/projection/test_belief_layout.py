@@ -202,8 +202,8 @@ def test_the_denial_is_a_conflict_queryable_in_sparql(projected: ProjectionStore
           ?side gk:sideClaim ?claim }} }} ORDER BY ?claim"""))
     assert [(r["conflict"].value, r["since"].value, r["claim"].value) for r in rows] == [
         (TARTUS_STATUS, "2025-09-15", DENIAL), (TARTUS_STATUS, "2025-09-15", OFFICIALS)]
-    found = conflicts.find(projected._store, {("sp", TARTUS, GK.status.value)},
-                           live=conflicts.projection_live(projected._store))
+    found = conflicts.find(projected, {("sp", TARTUS, GK.status.value)},
+                           live=conflicts.projection_live(projected))
     assert [(c.rules, [s.claims for s in c.sides]) for c in found] == [
         (("denial",), [(OFFICIALS,), (DENIAL,)])]
 
@@ -216,9 +216,9 @@ def test_as_of_before_the_report_there_is_no_conflict(projected: ProjectionStore
         return (start is not None and int(start.value) <= SEED
                 and (end is None or int(end.value) > SEED))
 
-    keys = conflicts.all_keys(projected._store)
+    keys = conflicts.all_keys(projected)
     assert ("sp", TARTUS, GK.status.value) in keys
-    assert conflicts.find(projected._store, keys, live=known_at_seed) == []
+    assert conflicts.find(projected, keys, live=known_at_seed) == []
 
 
 def _retract(after: int, claim: str) -> RecordedEvent:

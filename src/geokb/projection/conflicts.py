@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from itertools import combinations
+from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Store
 
@@ -54,6 +55,10 @@ from geokb.vocab import (
     XSD,
     term_value,
 )
+
+#: A pyoxigraph store, or a :class:`~geokb.projection.store.ProjectionStore` (which this
+#: module cannot name: the store imports it).
+AnyStore = Any
 
 Key = tuple[str, str, str]
 
@@ -95,8 +100,9 @@ def conflict_iri(key: Key) -> str:
     return CONFLICT.base + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def projection_live(store: Store) -> Callable[[str], bool]:
+def projection_live(store: AnyStore) -> Callable[[str], bool]:
     """``live`` for the head: the claim has not ended (no ``gk:knownUntilPosition``)."""
+    store = raw(store)
     until = GK.knownUntilPosition
 
     def live(claim: str) -> bool:
@@ -117,6 +123,12 @@ def _claims_of(store: Store, subject: str, prop: str) -> list[str]:
         if next(store.quads_for_pattern(claim, RDF.predicate, pred, DEFAULT), None) is not None:
             out.append(term_value(claim))
     return sorted(out)
+
+
+def raw(store: AnyStore) -> Store:
+    """The pyoxigraph store the rules read (a ``ProjectionStore``'s own)."""
+    inner = getattr(store, "_store", None)
+    return inner if isinstance(inner, Store) else store
 
 
 def keys_for_claims(store: Store, claims: Iterable[str]) -> set[Key]:
@@ -152,8 +164,9 @@ def keys_for_claims(store: Store, claims: Iterable[str]) -> set[Key]:
     return keys
 
 
-def all_keys(store: Store) -> set[Key]:
+def all_keys(store: AnyStore) -> set[Key]:
     """Every key of the store's claims (a rebuild of the whole conflicts graph)."""
+    store = raw(store)
     claims = {term_value(q.subject) for q in store.quads_for_pattern(
         None, RDF.type, GK.Claim, DEFAULT)}
     return keys_for_claims(store, claims)
@@ -162,9 +175,12 @@ def all_keys(store: Store) -> set[Key]:
 # -- the rules ----------------------------------------------------------------------------
 
 
-def find(store: Store, keys: Iterable[Key], *, live: Callable[[str], bool]) -> list[Conflict]:
+def find(store: AnyStore, keys: Iterable[Key], *,
+         live: Callable[[str], bool]) -> list[Conflict]:
     """The conflicts of ``keys`` among the claims ``live`` accepts, in key order (pure: reads
-    ``store``, writes nothing)."""
+    ``store``, writes nothing). The read side passes its :class:`ProjectionStore` and "known
+    at ``as_of``"; the projection, "not ended" (:func:`projection_live`)."""
+    store = raw(store)
     sources: dict[str, tuple[date, date] | None] = {}
     out: list[Conflict] = []
     for key in sorted(set(keys)):
