@@ -307,13 +307,19 @@ class KnowledgeBase:
         scratch.apply(drafts)
         touched = document_.touched_entities(drafts, self.projection)
         effects = []
+        then = Reader(scratch, self.ontology.labels)
         with self._apply_lock:
+            was = catalogue.conflicts(self.reader)
+            will = catalogue.conflicts(then)
             for entity in touched:
                 before = _status_values(self.reader, entity)
-                after = _status_values(Reader(scratch, self.ontology.labels), entity)
+                after = _status_values(then, entity)
                 effects.append({"entity": entity, "before": before, "after": after,
-                                "contested": len(set(after or [])) > 1})
-        return document_.Plan(events=drafts, effects=effects)
+                                "contested": any(entity in c["on"] for c in will.values())})
+        return document_.Plan(events=drafts, effects=effects,
+                              new_conflicts=[c for k, c in sorted(will.items()) if k not in was],
+                              ended_conflicts=[c for k, c in sorted(was.items())
+                                               if k not in will])
 
     def _admission(self) -> Admission:
         return Admission(self.projection, self.ontology, self.shapes, self.texts,
@@ -618,13 +624,15 @@ def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,
 
 
 def _status_values(reader: Reader, entity: str) -> list[str] | None:
-    """The status values (short names, in claim order) of ``entity`` now, or None if it
-    is not declared."""
+    """The status values (short names, in claim order; "uncertain (denied)" for a claim
+    that is not asserted or quoted) of ``entity`` now, or None if it is not declared."""
     node = NamedNode(entity)
     if reader.store.one(node, GK.declaredIn) is None:
         return None
     answer = status_answer(reader, node, TimeFilter.make(None, None), limit=1)
-    return [str(v["value"]).rsplit("/", 1)[-1] for v in answer["status"]]
+    return [str(v["value"]).rsplit("/", 1)[-1] + ("" if v["modality"] in ("asserted", "quoted")
+                                                   else f" ({v['modality']})")
+            for v in answer["status"]]
 
 
 def _mentions(value: object, needle: str) -> bool:

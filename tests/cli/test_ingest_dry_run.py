@@ -16,6 +16,15 @@ claims:
     modality: asserted
     source: art
     quote: Later reports say the Tartus base is operational
+  - id: shaibani-denies-unclear
+    subject: tartus-naval-base
+    predicate: gk:status
+    object: status:uncertain
+    modality: denied
+    speaker: al-shaibani
+    source: art
+    quote: Their future remains unclear
+    denies: [tartus-unclear]
 """
 
 BAD = """\
@@ -44,9 +53,15 @@ def test_dry_run_prints_the_events_and_effects_and_writes_nothing(cli_kb: Path, 
     code, out, err = geokb(cli_kb, "ingest", str(path), "--dry-run")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("dry run: would append 1 events")
+    assert lines[0].startswith("dry run: would append 2 events")
     assert "ClaimAsserted" in lines[1] and "claim:tartus-operational" in lines[1]
-    assert "id:tartus-naval-base: uncertain → uncertain, operational  CONTESTED" in out
+    [effect] = [line for line in lines if line.startswith("  id:tartus-naval-base: ")]
+    assert effect.startswith("  id:tartus-naval-base: uncertain → ") and \
+        effect.endswith("  CONTESTED"), out
+    assert sorted(effect.split(" → ")[1].removesuffix("  CONTESTED").split(", ")) == [
+        "operational", "uncertain", "uncertain (denied)"]
+    assert "conflicts it would raise:\n  id:tartus-naval-base gk:status (denial): " \
+           "claim:shaibani-denies-unclear, claim:tartus-unclear" in out, out
     assert lines[-1] == "nothing was written"
     assert (cli_kb / "events.jsonl").read_bytes() == before
     code, out, _ = geokb(cli_kb, "ingest", str(path), "--dry-run", "--format", "json")

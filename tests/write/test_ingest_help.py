@@ -120,6 +120,15 @@ claims:
     modality: asserted
     source: art
     quote: Later reports say the Tartus base is operational
+  - id: shaibani-denies-unclear
+    subject: tartus-naval-base
+    predicate: gk:status
+    object: status:uncertain
+    modality: denied
+    speaker: al-shaibani
+    source: art
+    quote: Their future remains unclear
+    denies: [tartus-unclear]
 retractions:
   - claim: hmeimim-unclear
     reason: misread
@@ -127,11 +136,18 @@ retractions:
     plan = mini_kb.ingest_plan(load_document(text.encode(), name="n.yaml"),
                                base_dir=mini_kb.directory)
     assert [(e.type, e.position) for e in plan.events] == [
-        ("ClaimAsserted", position + 1), ("ClaimRetracted", position + 2)]
+        ("ClaimAsserted", position + 1), ("ClaimAsserted", position + 2),
+        ("ClaimRetracted", position + 3)]
     effects = {e["entity"].rsplit("/", 1)[-1]: e for e in plan.effects}
     assert effects["tartus-naval-base"]["before"] == ["uncertain"]
-    assert sorted(effects["tartus-naval-base"]["after"]) == ["operational", "uncertain"]
+    assert sorted(effects["tartus-naval-base"]["after"]) == [
+        "operational", "uncertain", "uncertain (denied)"]
     assert effects["tartus-naval-base"]["contested"] is True
+    [conflict] = plan.new_conflicts
+    assert conflict["rules"] == ["denial"] and [c.rsplit("/", 1)[-1] for c in
+                                                conflict["claims"]] == [
+        "shaibani-denies-unclear", "tartus-unclear"]
+    assert plan.ended_conflicts == []
     assert effects["hmeimim-airfield"] == {
         "entity": "https://w3id.org/geokb/id/hmeimim-airfield", "before": ["uncertain"],
         "after": [], "contested": False}

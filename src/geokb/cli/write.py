@@ -106,7 +106,8 @@ def _print_plan(plan: Any, format: Fmt) -> None:
     if format is Fmt.json:
         emit_json({"events": [{"position": e.position, "type": e.type,
                                "key": _key(e.payload)} for e in plan.events],
-                   "effects": plan.effects})
+                   "effects": plan.effects, "new_conflicts": plan.new_conflicts,
+                   "ended_conflicts": plan.ended_conflicts})
         return
     typer.echo(f"dry run: would append {len(plan.events)} events "
                f"(positions {plan.events[0].position}–{plan.events[-1].position}):")
@@ -121,6 +122,15 @@ def _print_plan(plan: Any, format: Fmt) -> None:
         change = f"{before} → {after}" if before != after else f"{after} (unchanged)"
         flag = "  CONTESTED" if effect["contested"] else ""
         typer.echo(f"  {compact(effect['entity'])}: {change}{flag}")
+    for title, found in (("conflicts it would raise:", plan.new_conflicts),
+                         ("conflicts it would end:", plan.ended_conflicts)):
+        if found:
+            typer.echo(title)
+        for c in found:
+            on = ", ".join(compact(e) for e in c["on"])
+            prop = f" {compact(c['property'])}" if c["property"] else ""
+            typer.echo(f"  {on}{prop} ({', '.join(c['rules'])}): "
+                       f"{', '.join(compact(x) for x in c['claims'])}")
     typer.echo("nothing was written")
 
 

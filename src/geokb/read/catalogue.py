@@ -28,7 +28,7 @@ from geokb.read.reader import (
     Reader,
     label_of,
 )
-from geokb.vocab import DCTERMS, GK, PROV, compact, expand
+from geokb.vocab import CONFLICTS_GRAPH, DCTERMS, GK, PROV, RDF, compact, expand
 
 
 def normalise(name: str) -> str:
@@ -149,3 +149,29 @@ def sources(r: Reader) -> list[dict[str, Any]]:
 
 def _grade(iri: str | None) -> str | None:
     return iri.rsplit("/", 1)[-1] if iri is not None else None
+
+
+def conflicts(r: Reader) -> dict[str, dict[str, Any]]:
+    """The conflicts the projection derived (``graph/conflicts``), by IRI: ``{iri, on,
+    property, rules, claims}`` (``on``: the entities; ``claims``: of every side)."""
+    store = r.store
+    graph = CONFLICTS_GRAPH
+    out: dict[str, dict[str, Any]] = {}
+    for q in store.quads(None, RDF.type, GK.Conflict, graph):
+        node = q.subject
+        if not isinstance(node, NamedNode):
+            continue
+
+        def values(pred: NamedNode, of: NamedNode = node) -> list[str]:
+            return sorted(str(t.value) for t in store.objects(of, pred, graph=graph))
+
+        sides = [s for s in store.objects(node, GK.conflictSide, graph=graph)
+                 if isinstance(s, NamedNode)]
+        out[node.value] = {
+            "iri": node.value,
+            "on": values(GK.conflictOn),
+            "property": next(iter(values(GK.conflictProperty)), None),
+            "rules": [v.rsplit("/", 1)[-1] for v in values(GK.conflictRule)],
+            "claims": sorted(c for s in sides for c in values(GK.sideClaim, s)),
+        }
+    return out

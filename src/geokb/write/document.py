@@ -97,10 +97,13 @@ class Batch:
 class Plan:
     """What an ingest would do (``geokb ingest --dry-run``): the events, sealed as drafts
     after the log's head, and for each entity they touch its status values before and
-    after (``None`` before: a new entity) and whether they would be contested."""
+    after (``None`` before: a new entity) and whether a conflict would stand on it; the
+    conflicts (``graph/conflicts``) the batch would raise and end."""
 
     events: list[RecordedEvent]
     effects: list[dict[str, Any]]
+    new_conflicts: list[dict[str, Any]] = field(default_factory=list)
+    ended_conflicts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def touched_entities(events: Sequence[Event | RecordedEvent], store: ProjectionStore) -> list[str]:
