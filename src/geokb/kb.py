@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,16 @@ from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
+from geokb.ops.checks import CheckResult, run_checks
+from geokb.ops.report import Report
+from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
+from geokb.ops.validate import Progress as Progress
+from geokb.ops.validate import validate as validate_log
 from geokb.projection.store import ProjectionStore
 from geokb.read import queries
 from geokb.read.queries import as_int, one
-from geokb.shacl.validation import load_shapes, write_engine
+from geokb.shacl.engines import ValidatorChoice
+from geokb.shacl.shapes import load_shapes
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write.admission import Admission
@@ -34,11 +40,6 @@ DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
 RETRIES = 5
 
-#: ``progress(stage, done, total)``: ``done`` of ``total`` steps of ``stage`` are done (a
-#: ``total`` of 0: not known). The long operations take one, default None (no reports).
-Progress = Callable[[str, int, int], None]
-#: events between two reports
-PROGRESS_EVERY = 64
 
 
 class KnowledgeBase:
@@ -46,12 +47,17 @@ class KnowledgeBase:
 
     ``projection_path`` keeps the projection on disk: a restart then catches up from the
     position stored with the data instead of replaying the whole log.
+
+    ``shacl_engine`` (``compiled``, ``turbo`` or ``pyshacl``; default ``GEOKB_SHACL_ENGINE``,
+    else ``compiled``) chooses the SHACL engines, see :class:`ValidatorChoice`; raises
+    :class:`~geokb.errors.SettingsError` for another name.
     """
 
     def __init__(self, directory: str | os.PathLike[str], *, log: EventStore | None = None,
                  projection_path: str | os.PathLike[str] | None = None,
                  ontology: Ontology | None = None, catch_up: bool = True,
-                 texts: SourceTexts | None = None, progress: Progress | None = None) -> None:
+                 texts: SourceTexts | None = None, progress: Progress | None = None,
+                 shacl_engine: str | None = None) -> None:
         self.directory = Path(directory)
         self.log: EventStore = log if log is not None else FileEventStore(self.directory)
         self.texts: SourceTexts = texts if texts is not None else FileSourceTexts(self.directory)
@@ -59,6 +65,7 @@ class KnowledgeBase:
         self.projection = ProjectionStore(self.projection_path)
         self.ontology = ontology or load_ontology()
         self._shapes: rdflib.Graph | None = None
+        self.shacl = ValidatorChoice(shacl_engine)
         self._write_lock = threading.RLock()
         # held while the projection changes, and while an answer is read from it in several
         # steps (status, timeline, claim, source), so no answer mixes two states
@@ -140,7 +147,7 @@ class KnowledgeBase:
                 if progress is not None:
                     progress("checking rules and shapes", 0, 0)
                 admission = Admission(self.projection, self.ontology, self.shapes, self.texts,
-                                      engine=write_engine(self.shapes, self.ontology))
+                                      engine=self.shacl.for_writes(self.shapes, self.ontology))
                 admission.check(events, pending_texts=texts, recorded_by=recorded_by)
                 if progress is not None:
                     progress("checking rules and shapes", len(events), len(events))
@@ -418,6 +425,24 @@ class KnowledgeBase:
         if progress is not None:
             progress("hashing the projection", 1, 1)
         return digest
+
+    def validate(self, *, progress: Progress | None = None) -> Report:
+        """Check the whole KB: the hash chain, a replay with every rule, SHACL (by the
+        choice's whole-KB engine) and every quote, in a projection of its own.
+
+        Raises :class:`~geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
+        """
+        return validate_log(self.log, texts=self.texts, ontology=self.ontology,
+                            shapes=self.shapes,
+                            validator=self.shacl.for_whole_kb(self.shapes, self.ontology),
+                            progress=progress)
+
+    def check(self, directory: Path) -> list[CheckResult]:
+        """Run the KB's assertions (``*.rq`` ASK files in ``directory``) on the projection.
+
+        Raises :class:`~geokb.errors.QueryError` for a bad file.
+        """
+        return run_checks(self.query, directory)
 
     def head_check(self) -> None:
         """Raise :class:`CorruptLog` if the projection is ahead of the log."""

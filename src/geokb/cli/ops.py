@@ -80,12 +80,10 @@ def validate(ctx: typer.Context,
 
     Exit 0 conforms, 1 violations, 2 could not run.
     """
-    from geokb.ops.report import validate as run_validate
-
     s = session(ctx)
     kb = s.open_kb_for_check()
     with s.bars() as progress:
-        report = run_validate(kb, progress=progress)
+        report = kb.validate(progress=progress)
     if format is ValidateFmt.json:
         emit_json(report.to_json())
     elif format is ValidateFmt.annotations:
@@ -104,10 +102,8 @@ def validate(ctx: typer.Context,
 def check(ctx: typer.Context,
           directory: Path = typer.Option(None, "--dir", help="Default: <kb>/checks.")) -> None:
     """Run the KB's assertions (SPARQL ASK files); exit 1 naming each that fails."""
-    from geokb.ops.checks import run_checks
-
     s = session(ctx)
-    results = run_checks(s.open_kb(), directory or s.kb_dir / "checks")
+    results = s.open_kb().check(directory or s.kb_dir / "checks")
     failed = [r for r in results if not r.passed]
     for r in results:
         mark = "ok  " if r.passed else "FAIL"

@@ -1,4 +1,9 @@
-"""From an article's text to proposed claims: quotations, reported speech, clauses."""
+"""From an article's text to proposed claims: quotations, reported speech, clauses.
+
+Size: one pass over the sentences, in the order a reader takes them (quotations, then
+reported speech, then clauses), which shares the sentence and speaker state; the rules it
+applies live in the modules beside it.
+"""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ title, and ``# expect: false`` flips the expectation (for "no X exists" checks).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 
@@ -23,8 +23,10 @@ class CheckResult:
     passed: bool
 
 
-def run_checks(kb: Any, directory: Path) -> list[CheckResult]:
-    """Run every ``*.rq`` in ``directory``. Raises :class:`QueryError` for a bad file."""
+def run_checks(query: Callable[[str], object], directory: Path) -> list[CheckResult]:
+    """Run every ``*.rq`` in ``directory`` through ``query`` (SPARQL text → a pyoxigraph
+    result: the KB's projection). Raises :class:`QueryError` for a bad file or a check
+    that is not an ASK query."""
     results = []
     files = sorted(directory.glob("*.rq"))
     if not files:
@@ -45,7 +47,7 @@ def run_checks(kb: Any, directory: Path) -> list[CheckResult]:
             elif stripped.startswith("#") and title == path.stem:
                 title = stripped.lstrip("# ").strip() or title
         try:
-            answer = kb.query(text)
+            answer = query(text)
         except SyntaxError as exc:
             raise QueryError(f"{path}: {exc}") from exc
         if not isinstance(answer, ox.QueryBoolean):

@@ -1,28 +1,22 @@
 """Whole-KB checks: ``verify`` (the hash chain) and ``validate`` (chain, replay, rules,
 SHACL, quotes against stored sources), each problem located at ``kb/<file>:<line>``.
+
+``validate`` lives in :mod:`geokb.ops.validate`; it is re-exported here by name.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyoxigraph import NamedNode
-
-from geokb.errors import GeoKBError, InvalidEvent
-from geokb.kb import PROGRESS_EVERY, KnowledgeBase, Progress
+from geokb.errors import InvalidEvent
 from geokb.log.codec import decode
-from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, GENESIS_HASH, RecordedEvent
+from geokb.log.events import GENESIS_HASH, RecordedEvent
 from geokb.log.file import EventStore, FileEventStore
-from geokb.projection.store import ProjectionStore
-from geokb.shacl.validation import run_shacl, to_rdflib
-from geokb.vocab import GK
-from geokb.write.admission import Admission, _Overlay
 
-LIFECYCLE_PATHS = frozenset(GK[n].value for n in (
-    "knownUntilPosition", "retractedIn", "retractionReason", "supersededBy", "supersededIn",
-    "supersessionReason"))
+if TYPE_CHECKING:
+    from geokb.kb import KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -113,57 +107,3 @@ def _stored(raw: bytes, key: str) -> str:
 
 def verify(kb: KnowledgeBase) -> Report:
     return scan_chain(kb.log)[0]
-
-
-def validate(kb: KnowledgeBase, *, progress: Progress | None = None) -> Report:
-    """Chain, replay with every rule, SHACL over the whole KB, quotes in their sources.
-
-    Raises :class:`geokb.ontology.OntologyError` (or ``OSError``) when it cannot run.
-    ``progress`` (see :data:`geokb.kb.Progress`) hears of the replay and of SHACL.
-    """
-    if progress is not None:
-        progress("reading the log", 0, 0)
-    report, events = scan_chain(kb.log)
-    if progress is not None:
-        progress("reading the log", len(events), len(events))
-    path = kb.log.display_path
-    store = ProjectionStore()
-    admission = Admission(store, kb.ontology, kb.shapes, kb.texts)
-    introduced: dict[str, tuple[int, str]] = {}
-    ended: dict[str, tuple[int, str]] = {}
-    for done, (line, event) in enumerate(events, start=1):
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(events)):
-            progress("replaying with every rule", done, len(events))
-        try:
-            from geokb.log.events import Event
-
-            admission._rules(Event(event.type, event.payload), _Overlay(store), {})
-            shifted = RecordedEvent(**{**event.__dict__, "position": store.position + 1})
-            store.apply([shifted])
-        except (GeoKBError, KeyError) as exc:
-            report.problems.append(Problem(path, line, f"{event.type}: {exc}", "replay", event.id))
-            continue
-        key = (event.payload.get("claim") or event.payload.get("entity")
-               or event.payload.get("source") or "")
-        if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
-            ended[key] = (line, event.id)
-        elif key:
-            introduced.setdefault(key, (line, event.id))
-        introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
-    if progress is not None:
-        progress("SHACL over the whole KB", 0, 0)
-    shacl = run_shacl(to_rdflib(store.quads()), kb.ontology, kb.shapes)
-    if progress is not None:
-        progress("SHACL over the whole KB", 1, 1)
-    for r in shacl.results:
-        if r.severity != "Violation":
-            report.warnings.append(r.describe())
-            continue
-        base = r.focus.split("#", 1)[0]
-        where = ended.get(base) if r.path in LIFECYCLE_PATHS else None
-        where = where or introduced.get(base) or ended.get(base) or (0, "")
-        report.problems.append(Problem(path, where[0], f"SHACL: {r.describe()}", "shape", where[1]))
-    report.claims = sum(1 for _ in store.store.quads_for_pattern(
-        None, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), GK.Claim, None))
-    report.problems.sort(key=lambda p: (p.line, p.message))
-    return report

@@ -4,14 +4,15 @@ pySHACL walks the shapes graph in Python for every focus node and costs about 7 
 claim on our shapes; a write path that must admit thousands of claims a second cannot
 pay that. This module reads the same ``shapes/*.ttl`` once and compiles it into Python
 objects that evaluate SHACL Core over an in-memory index of the batch's triples (plus the
-ontology, mixed in as :func:`geokb.shacl.validation.run_shacl` mixes it into pySHACL's data
+ontology, mixed in as :func:`geokb.shacl.engines.run_pyshacl` mixes it into pySHACL's data
 graph), at a fraction of a millisecond per claim.
 
-pySHACL stays the reference: ``geokb validate`` (CI) runs it over the whole KB, and the
-tests run both engines on every fixture and on thousands of mutated graphs and require the
-same results (``tests/shacl/test_shacl_engine.py``). A shapes graph that uses anything this
+pySHACL stays the reference: the tests run this engine, pySHACL and pyshacl-turbo on every
+fixture and on thousands of mutated graphs and require the same results
+(``tests/shacl/test_shacl_engine.py``); ``geokb validate`` runs pyshacl-turbo over the whole
+KB (see :mod:`geokb.shacl.engines`). A shapes graph that uses anything this
 engine does not implement is refused by :func:`compile_shapes` with
-:class:`UnsupportedShapes`, and admission then falls back to pySHACL, so a curator's new
+:class:`UnsupportedShapes`, and admission then falls back to pyshacl-turbo, so a curator's new
 shape is never silently ignored.
 
 Implemented: targets (``targetClass`` with ``rdfs:subClassOf``, implicit class targets,
@@ -30,7 +31,7 @@ Not implemented (refused): ``sh:closed``, SPARQL-based targets and constraint co
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -45,7 +46,7 @@ from rdflib.namespace import RDFS as R_RDFS
 from rdflib.namespace import SH as R_SH
 
 from geokb.errors import UnsupportedShapes
-from geokb.shacl.validation import ShapeReport, ShapeResult
+from geokb.shacl.results import ShapeReport, ShapeResult
 
 Term = NamedNode | BlankNode | Literal
 
@@ -838,6 +839,8 @@ def _triples_of(graph: rdflib.Graph) -> list[Quad]:
 class CompiledShapes:
     """The shapes graph compiled once; :meth:`validate` runs it over a batch of triples."""
 
+    name = "compiled"
+
     def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
         compiler = Compiler(shapes)
         targets: set[rdflib.term.Node] = set()
@@ -859,7 +862,7 @@ class CompiledShapes:
         self.supers = closure(self.onto_subclass)
         self.subs = invert(self.supers)
 
-    def validate(self, quads: Iterable[Quad], *, focus: set[str] | None = None) -> ShapeReport:
+    def validate(self, quads: Iterable[Quad], *, focus: Set[str] | None = None) -> ShapeReport:
         """SHACL over the default-graph triples of ``quads`` plus the ontology.
 
         ``focus`` limits the check to focus nodes whose IRI, up to ``#``, is in it (what

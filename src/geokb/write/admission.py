@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
 
 from geokb.errors import InvalidEvent, ShapeViolation
@@ -29,8 +30,8 @@ from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
 from geokb.projection.quads import DEFAULT, parse_lines, quads_for
 from geokb.projection.store import ProjectionStore
-from geokb.shacl.compiled import CompiledShapes
-from geokb.shacl.validation import ShapeReport, run_shacl, to_rdflib
+from geokb.shacl.engines import Validator, ValidatorChoice
+from geokb.shacl.results import ShapeReport
 from geokb.vocab import GK, MODALITIES, RDF, term_value
 
 CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
@@ -75,13 +76,15 @@ class _Overlay:
 class Admission:
     """Checks batches of events against the rules, the ontology and the shapes."""
 
-    def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: object,
-                 texts: SourceTexts, *, engine: CompiledShapes | None = None) -> None:
+    def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: rdflib.Graph,
+                 texts: SourceTexts, *, engine: Validator | None = None) -> None:
         self.store = store
         self.ontology = ontology
         self.shapes = shapes
         self.texts = texts
-        self.engine = engine  # the compiled shapes; None: pySHACL checks every write
+        # the SHACL engine that checks writes (the KB passes the one its choice names)
+        self.engine = engine if engine is not None else \
+            ValidatorChoice().for_writes(shapes, ontology)
 
     def check(self, events: Sequence[Event], *, pending_texts: Mapping[str, str],
               recorded_by: str) -> list[RecordedEvent]:
@@ -154,11 +157,7 @@ class Admission:
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
                 context.extend(self.store.store.quads_for_pattern(node, pred, None, DEFAULT))
-        if self.engine is not None:
-            return self.engine.validate(own + context, focus=focus)
-        report = run_shacl(to_rdflib(own + context), self.ontology, self.shapes)  # type: ignore[arg-type]
-        report.results = [r for r in report.results if r.focus.split("#", 1)[0] in focus]
-        return report
+        return self.engine.validate(own + context, focus=focus)
 
     # -- domain rules ---------------------------------------------------------------
 

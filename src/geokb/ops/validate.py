@@ -1,0 +1,92 @@
+"""``geokb validate``: the hash chain, a replay with every rule, SHACL over the whole KB
+and every quote against its stored source, each problem located at ``kb/<file>:<line>``.
+
+It sits below the :class:`~geokb.kb.KnowledgeBase` facade: it is handed the log, the
+source texts, the ontology, the shapes and the SHACL engine, and builds its own
+projection (``new_store``), so the KB's own projection is never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import rdflib
+from pyoxigraph import DefaultGraph, NamedNode
+
+from geokb.errors import GeoKBError
+from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, Event, RecordedEvent
+from geokb.log.file import EventStore
+from geokb.log.sources import SourceTexts
+from geokb.ontology import Ontology
+from geokb.ops.report import Problem, Report, scan_chain
+from geokb.projection.store import ProjectionStore
+from geokb.shacl.engines import Validator
+from geokb.vocab import GK
+from geokb.write.admission import Admission, _Overlay
+
+LIFECYCLE_PATHS = frozenset(GK[n].value for n in (
+    "knownUntilPosition", "retractedIn", "retractionReason", "supersededBy", "supersededIn",
+    "supersessionReason"))
+RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+#: ``progress(stage, done, total)``: ``done`` of ``total`` steps of ``stage`` are done (a
+#: ``total`` of 0: not known). The long operations take one, default None (no reports).
+Progress = Callable[[str, int, int], None]
+#: events between two reports
+PROGRESS_EVERY = 64
+
+
+def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes: rdflib.Graph,
+             validator: Validator,
+             new_store: Callable[[], ProjectionStore] = ProjectionStore,
+             progress: Progress | None = None) -> Report:
+    """Chain, replay with every rule, SHACL (by ``validator``) over the whole KB, quotes in
+    their sources. ``progress`` hears of the replay and of SHACL.
+
+    Raises :class:`geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
+    """
+    if progress is not None:
+        progress("reading the log", 0, 0)
+    report, events = scan_chain(log)
+    if progress is not None:
+        progress("reading the log", len(events), len(events))
+    path = log.display_path
+    store = new_store()
+    admission = Admission(store, ontology, shapes, texts, engine=validator)
+    introduced: dict[str, tuple[int, str]] = {}
+    ended: dict[str, tuple[int, str]] = {}
+    for done, (line, event) in enumerate(events, start=1):
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(events)):
+            progress("replaying with every rule", done, len(events))
+        try:
+            admission._rules(Event(event.type, event.payload), _Overlay(store), {})
+            shifted = RecordedEvent(**{**event.__dict__, "position": store.position + 1})
+            store.apply([shifted])
+        except (GeoKBError, KeyError) as exc:
+            report.problems.append(Problem(path, line, f"{event.type}: {exc}", "replay", event.id))
+            continue
+        key = (event.payload.get("claim") or event.payload.get("entity")
+               or event.payload.get("source") or "")
+        if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+            ended[key] = (line, event.id)
+        elif key:
+            introduced.setdefault(key, (line, event.id))
+        introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
+    if progress is not None:
+        progress("SHACL over the whole KB", 0, 0)
+    shacl = validator.validate(store.store)
+    if progress is not None:
+        progress("SHACL over the whole KB", 1, 1)
+    for r in shacl.results:
+        if r.severity != "Violation":
+            report.warnings.append(r.describe())
+            continue
+        base = r.focus.split("#", 1)[0]
+        where = ended.get(base) if r.path in LIFECYCLE_PATHS else None
+        where = where or introduced.get(base) or ended.get(base) or (0, "")
+        report.problems.append(Problem(path, where[0], f"SHACL: {r.describe()}", "shape", where[1]))
+    report.claims = sum(1 for _ in store.store.quads_for_pattern(None, RDF_TYPE, GK.Claim,
+                                                                 DefaultGraph()))
+    report.problems.sort(key=lambda p: (p.line, p.message))
+    return report
