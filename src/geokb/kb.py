@@ -11,6 +11,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,12 @@ from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
 from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
 from geokb.projection.store import ProjectionStore
-from geokb.read import queries
+from geokb.read import answers, queries
+from geokb.read.beliefs import belief_json
 from geokb.read.queries import as_int, one
 from geokb.shacl.engines import ValidatorChoice
 from geokb.shacl.shapes import load_shapes
+from geokb.times import span
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write.admission import Admission
@@ -343,13 +346,16 @@ class KnowledgeBase:
     def status(self, name: str, *, as_of: str | int | None = None,
                valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
                offset: int = 0) -> dict[str, Any]:
-        """The entity's status claims and a page of the claims about it (``limit=None``:
-        all); ``answer["page"]["next"]`` holds the arguments of the next page."""
+        """The entity's status at a world time (its assessment, conflicts, undated claims)
+        and a page of the claims about it, of what it said and of what it passed on
+        (``limit=None``: all); ``answer["page"]["next"]`` holds the next page's arguments."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
             entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.status(self.projection, entity, when, self.ontology.labels,
-                                  limit=limit, offset=offset)
+            t = answers.world_time(self.projection, when.as_of, valid_at)
+            return answers.status(self.projection, entity, when, self.ontology.labels, t=t,
+                                  single_valued=self.single_valued, limit=limit,
+                                  offset=offset)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
                  valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
@@ -358,8 +364,32 @@ class KnowledgeBase:
         when = self._time(as_of, valid_at)
         with self._apply_lock:
             entity = queries.resolve_entity(self.projection, name, when.as_of)
-            return queries.timeline(self.projection, entity, when, self.ontology.labels,
+            t = answers.world_time(self.projection, when.as_of, valid_at)
+            return answers.timeline(self.projection, entity, when, self.ontology.labels, t=t,
                                     limit=limit, offset=offset)
+
+    def conflicts(self, entity: str | None = None, *, as_of: str | int | None = None,
+                  valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+                  offset: int = 0) -> dict[str, Any]:
+        """The conflicts covering a world time among the claims known at ``as_of``: all,
+        or those on the entity or mentioning it. Raises :class:`NotFound` for an unknown
+        entity and :class:`BadTime` for a bad date."""
+        when = self._time(as_of, valid_at)
+        with self._apply_lock:
+            iri = queries.resolve_entity(self.projection, entity, when.as_of) \
+                if entity is not None else None
+            t = answers.world_time(self.projection, when.as_of, valid_at)
+            return answers.conflicts(self.projection, iri, when, self.ontology.labels, t=t,
+                                     single_valued=self.single_valued, limit=limit,
+                                     offset=offset)
+
+    @cached_property
+    def single_valued(self) -> frozenset[str]:
+        """The properties the ontology declares single-valued (``gk:SingleValuedProperty``)."""
+        graph = self.ontology.graph
+        found = frozenset(str(p) for p in graph.subjects(
+            rdflib.RDF.type, rdflib.URIRef(GK.SingleValuedProperty.value)))
+        return found or frozenset({GK.status.value})
 
     def claim(self, claim: str, *, as_of: str | int | None = None) -> dict[str, Any]:
         iri = NamedNode(claimfile.slug_iri(claim, CLAIM, "claim"))
@@ -369,7 +399,8 @@ class KnowledgeBase:
                 start = as_int(one(self.projection, iri, GK.knownFromPosition))
                 if start is None or start > pos:
                     raise NotFound(f"claim {claim} was not yet recorded at position {pos}")
-            return queries.claim_json(self.projection, iri, self.ontology.labels, pos)
+            shown = queries.claim_json(self.projection, iri, self.ontology.labels, pos)
+            return {**shown, **belief_json(self.projection, iri, self.ontology.labels)}
 
     def query(self, sparql: str, *, as_of: str | int | None = None,
               valid_at: str | None = None, **options: Any) -> Any:
@@ -388,7 +419,7 @@ class KnowledgeBase:
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
         from geokb.read.validity import valid_view
 
-        return valid_view(store, queries.TimeFilter.make(None, valid_at))
+        return valid_view(store, span(valid_at))
 
     def history(self, *, after: int = 0, limit: int | None = None, event_type: str | None = None,
                 about: str | None = None) -> Iterator[RecordedEvent]:

@@ -37,6 +37,7 @@ from geokb.log.events import (
 )
 from geokb.projection.quads import DEFAULT
 from geokb.projection.store import ProjectionStore
+from geokb.read.namekey import name_key
 from geokb.vocab import (
     DCTERMS,
     GK,
@@ -520,8 +521,8 @@ class _NameIndex:
 
 
 def _name(term: Any) -> str | None:
-    """A label as the name index keys it (SPARQL's ``LCASE(STR(?name))``)."""
-    return term.value.lower() if isinstance(term, NamedNode | Literal) else None
+    """A label as the name index keys it (:func:`~geokb.read.namekey.name_key`)."""
+    return name_key(term.value) if isinstance(term, NamedNode | Literal) else None
 
 
 def _names_of(store: ProjectionStore, node: NamedNode) -> set[str]:
@@ -595,7 +596,7 @@ def _named(store: ProjectionStore, name: str) -> list[str]:
                 position - index.position > NAME_INDEX_CATCH_UP or \
                 (index.position < position and not _catch_up_names(store, index, position)):
             index = reads.names = _build_names(store, position)
-        return sorted(index.by_name.get(name.lower(), ()))
+        return sorted(index.by_name.get(name_key(name), ()))
 
 
 def resolve_entity(store: ProjectionStore, name: str, as_of: int | None = None) -> NamedNode:

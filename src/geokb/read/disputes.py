@@ -1,0 +1,330 @@
+"""Conflicts between the claims known at a log position (belief model, section c).
+
+Found from the claim records of the default graph (statement parts, modality, speakers,
+sources, times, ``gk:denies`` / ``gk:confirms`` / ``gk:contradicts`` links) for the claims
+live at ``as_of``, so an as-of answer needs no replay and agrees with the conflicts graph the
+projection keeps for the head. Rules: *single-valued* (two affirmed claims of a
+``gk:SingleValuedProperty`` from different origins give different values for overlapping
+times), *denial* (a live denial of a live claim) and *contradiction* (a ``gk:contradicts``
+link). Claims are grouped into sides by what they say (value, and whether they deny it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations
+from typing import Any
+
+from pyoxigraph import Literal, NamedNode
+
+from geokb.projection.quads import DEFAULT
+from geokb.projection.store import ProjectionStore
+from geokb.read.beliefs import (
+    judged_times,
+    outlet,
+    side_claim_json,
+    who,
+)
+from geokb.read.queries import as_int, label_of, one, term_json
+from geokb.times import Span, covers, known_interval
+from geokb.vocab import BASE, GK, MODALITY, PROV, RDF
+
+#: The single-valued properties when the caller does not say (the ontology's today).
+SINGLE_VALUED = frozenset({GK.status.value})
+_AFFIRMING = frozenset({MODALITY.asserted.value, MODALITY.quoted.value})
+_DENIED = MODALITY.denied.value
+_RULES = ("single-valued", "denial", "contradiction")
+CONFLICT_BASE = BASE + "conflict/"
+
+
+def live_at(store: ProjectionStore, claim: NamedNode, as_of: int | None) -> bool:
+    """Whether ``claim`` was live at ``as_of`` (the head when ``None``)."""
+    start = as_int(one(store, claim, GK.knownFromPosition))
+    if start is None:
+        return False
+    until = as_int(one(store, claim, GK.knownUntilPosition))
+    if as_of is None:
+        return until is None
+    return start <= as_of and (until is None or until > as_of)
+
+
+@dataclass
+class _Claim:
+    iri: NamedNode
+    subject: Any
+    predicate: Any
+    object: Any
+    modality: str
+    negated: bool
+    origin: tuple[str, frozenset[str]]
+    interval: Span | None
+    valid_end: date | None
+    dated: bool
+    known_from: int
+
+
+def _origin(store: ProjectionStore, claim: NamedNode) -> tuple[str, frozenset[str]]:
+    src = one(store, claim, PROV.wasDerivedFrom)
+    speakers = set()
+    for q in store.store.quads_for_pattern(claim, GK.speaker, None, DEFAULT):
+        node = q.object
+        if not isinstance(node, NamedNode):
+            continue
+        description = one(store, node, GK.description)
+        if description is None:
+            speakers.add(node.value)
+        else:  # two anonymous speakers are the same origin only if described alike
+            affiliation = one(store, node, GK.affiliation)
+            speakers.add(f"{description.value}|{affiliation.value if affiliation else ''}")
+    return (src.value if src is not None else "", frozenset(speakers))
+
+
+def _claim(store: ProjectionStore, iri: NamedNode) -> _Claim:
+    times = judged_times(store, iri)
+    modality = one(store, iri, GK.modality)
+    m = modality.value if modality is not None else ""
+    return _Claim(iri, one(store, iri, RDF.subject), one(store, iri, RDF.predicate),
+                  one(store, iri, RDF.object), m, m == _DENIED, _origin(store, iri),
+                  known_interval(times), times.valid_end, times.dated,
+                  as_int(one(store, iri, GK.knownFromPosition)) or 0)
+
+
+def _linked(store: ProjectionStore, claim: NamedNode, p: NamedNode) -> list[NamedNode]:
+    return [q.object for q in store.store.quads_for_pattern(claim, p, None, DEFAULT)
+            if isinstance(q.object, NamedNode)]
+
+
+def _overlap(a: _Claim, b: _Claim) -> bool:
+    return a.interval is not None and b.interval is not None and a.interval.overlaps(b.interval)
+
+
+@dataclass
+class Conflict:
+    """A conflict found at ``as_of``: its key, rules, sides (lists of claims), and time."""
+
+    iri: str
+    on: Any
+    property: Any
+    rules: set[str] = field(default_factory=set)
+    sides: list[tuple[tuple[str, bool], list[_Claim]]] = field(default_factory=list)
+    since: date | None = None
+    side_ends: list[date | None] = field(default_factory=list)
+
+    def covers(self, t: Span) -> bool:
+        return self.since is None or covers(self.since, self.side_ends, t)
+
+    def claims(self) -> list[str]:
+        return [c.iri.value for _, side in self.sides for c in side]
+
+
+def _iri(*parts: str) -> str:
+    return CONFLICT_BASE + hashlib.sha256(" ".join(parts).encode()).hexdigest()[:16]
+
+
+def _group(store: ProjectionStore, iri: str, on: Any, prop: Any, claims: dict[str, _Claim],
+           pairs: list[tuple[str, str, str]]) -> Conflict | None:
+    """Sides of the claims the ``pairs`` involve (plus the claims confirming them)."""
+    if not pairs:
+        return None
+    involved = {x for a, b, _ in pairs for x in (a, b)}
+    position: dict[str, tuple[str, bool]] = {
+        k: (claims[k].object.value if claims[k].object is not None else "", claims[k].negated)
+        for k in involved}
+    for k, c in claims.items():  # a confirming claim of the same key joins that side
+        if k in position:
+            continue
+        for target in _linked(store, c.iri, GK.confirms):
+            if target.value in position:
+                position[k] = position[target.value]
+                break
+    by_side: dict[tuple[str, bool], list[_Claim]] = {}
+    for k in sorted(position, key=lambda k: (claims[k].known_from, k)):
+        by_side.setdefault(position[k], []).append(claims[k])
+    if len(by_side) < 2:
+        return None
+    sides = sorted(by_side.items(), key=lambda s: min(c.known_from for c in s[1]))
+    starts = [min((c.interval.first for c in side if c.interval is not None), default=None)
+              for _, side in sides]
+    dated_starts = [s for s in starts if s is not None and s != date.min]
+    ends = [None if any(c.valid_end is None for c in side)
+            else max(c.valid_end for c in side if c.valid_end is not None)
+            for _, side in sides]
+    return Conflict(iri, on, prop, {r for _, _, r in pairs}, sides,
+                    max(dated_starts) if dated_starts else None, ends)
+
+
+def _key_claims(store: ProjectionStore, subject: Any, prop: Any,
+                as_of: int | None) -> dict[str, _Claim]:
+    out: dict[str, _Claim] = {}
+    for q in store.store.quads_for_pattern(None, RDF.subject, subject, DEFAULT):
+        c = q.subject
+        if not isinstance(c, NamedNode) or c.value in out:
+            continue
+        if one(store, c, RDF.predicate) != prop or not live_at(store, c, as_of):
+            continue
+        out[c.value] = _claim(store, c)
+    return out
+
+
+def conflict_on(store: ProjectionStore, subject: Any, prop: Any, as_of: int | None,
+                single_valued: frozenset[str] = SINGLE_VALUED) -> Conflict | None:
+    """The conflict on (``subject``, ``prop``) among the claims live at ``as_of``, if any."""
+    claims = _key_claims(store, subject, prop, as_of)
+    pairs: list[tuple[str, str, str]] = []
+    found: set[tuple[str, str, str]] = set()
+
+    def pair(a: str, b: str, rule: str) -> None:
+        key = (min(a, b), max(a, b), rule)
+        if key not in found:
+            found.add(key)
+            pairs.append((a, b, rule))
+
+    values = list(claims.values())
+    if prop is not None and prop.value in single_valued:
+        for a, b in combinations(values, 2):
+            if a.modality in _AFFIRMING and b.modality in _AFFIRMING \
+                    and a.object != b.object and a.origin != b.origin and _overlap(a, b):
+                pair(a.iri.value, b.iri.value, "single-valued")
+    for d in values:
+        for target in _linked(store, d.iri, GK.denies):
+            if target.value in claims:
+                pair(d.iri.value, target.value, "denial")
+        if d.negated:
+            for x in values:
+                if x.modality in _AFFIRMING and x.object == d.object \
+                        and x.origin != d.origin and _overlap(d, x):
+                    pair(d.iri.value, x.iri.value, "denial")
+        for other in _linked(store, d.iri, GK.contradicts):
+            if other.value in claims:
+                pair(d.iri.value, other.value, "contradiction")
+    return _group(store, _iri(subject.value, prop.value), subject, prop, claims, pairs)
+
+
+def _cross_contradictions(store: ProjectionStore, as_of: int | None) -> list[Conflict]:
+    """Contradictions between claims of different (subject, property) keys."""
+    out = []
+    for q in store.store.quads_for_pattern(None, GK.contradicts, None, DEFAULT):
+        a, b = q.subject, q.object
+        if not (isinstance(a, NamedNode) and isinstance(b, NamedNode)):
+            continue
+        if not (live_at(store, a, as_of) and live_at(store, b, as_of)):
+            continue
+        ca, cb = _claim(store, a), _claim(store, b)
+        if (ca.subject, ca.predicate) == (cb.subject, cb.predicate):
+            continue
+        first, second = sorted((a.value, b.value))
+        found = _group(store, _iri(first, second), ca.subject, None,
+                       {a.value: ca, b.value: cb}, [(a.value, b.value, "contradiction")])
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _keys(store: ProjectionStore, claims: Iterable[NamedNode],
+          single_valued: frozenset[str]) -> set[tuple[Any, Any]]:
+    keys = set()
+    for c in claims:
+        s, p = one(store, c, RDF.subject), one(store, c, RDF.predicate)
+        if s is None or p is None:
+            continue
+        if p.value in single_valued or one(store, c, GK.denies) is not None \
+                or one(store, c, GK.contradicts) is not None \
+                or one(store, c, GK.modality) == MODALITY.denied:
+            keys.add((s, p))
+    return keys
+
+
+def find(store: ProjectionStore, *, as_of: int | None, entity: NamedNode | None = None,
+         single_valued: frozenset[str] = SINGLE_VALUED) -> list[Conflict]:
+    """Every conflict among the claims live at ``as_of`` (on or mentioning ``entity``), in
+    the order of their subjects' and properties' IRIs."""
+    if entity is not None:
+        about = {q.subject.value: q.subject for pred in (RDF.subject, RDF.object)
+                 for q in store.store.quads_for_pattern(None, pred, entity, DEFAULT)
+                 if isinstance(q.subject, NamedNode)}
+        candidates: Iterable[NamedNode] = about.values()
+    else:
+        found: dict[str, NamedNode] = {}
+        for p in single_valued:
+            for q in store.store.quads_for_pattern(None, RDF.predicate, NamedNode(p), DEFAULT):
+                if isinstance(q.subject, NamedNode):
+                    found[q.subject.value] = q.subject
+        for link, o in ((GK.denies, None), (GK.modality, MODALITY.denied)):
+            for q in store.store.quads_for_pattern(None, link, o, DEFAULT):
+                if isinstance(q.subject, NamedNode):
+                    found[q.subject.value] = q.subject
+        candidates = found.values()
+    conflicts = [c for s, p in sorted(_keys(store, candidates, single_valued),
+                                      key=lambda k: (k[0].value, k[1].value))
+                 if (c := conflict_on(store, s, p, as_of, single_valued)) is not None]
+    for c in _cross_contradictions(store, as_of):
+        if entity is None or entity.value in _mentioned(c):
+            conflicts.append(c)
+    if entity is not None:
+        conflicts = [c for c in conflicts if entity.value in _mentioned(c)]
+    return conflicts
+
+
+def _mentioned(conflict: Conflict) -> set[str]:
+    out = {conflict.on.value} if conflict.on is not None else set()
+    for _, side in conflict.sides:
+        for c in side:
+            out.update(t.value for t in (c.subject, c.object) if isinstance(t, NamedNode))
+    return out
+
+
+def _value_label(store: ProjectionStore, term: Any, labels: dict[str, str]) -> str:
+    if isinstance(term, NamedNode):
+        return label_of(store, term, labels)
+    return str(term.value) if isinstance(term, Literal) else str(term)
+
+
+def conflict_json(store: ProjectionStore, conflict: Conflict, labels: dict[str, str],
+                  t: Span) -> dict[str, Any]:
+    """A conflict as answers show it, with its status line in words (``line``)."""
+    sides = []
+    for (_, negated), claims in conflict.sides:
+        value = claims[0].object
+        label = _value_label(store, value, labels)
+        sides.append({"value": term_json(store, value, labels), "negated": negated,
+                      "label": f"not {label}" if negated else label,
+                      "claims": [side_claim_json(store, c.iri, labels, t) for c in claims]})
+    out = {
+        "conflict": conflict.iri,
+        "on": term_json(store, conflict.on, labels) if conflict.on is not None else None,
+        "property": term_json(store, conflict.property, labels)
+        if conflict.property is not None else None,
+        "rules": [r for r in _RULES if r in conflict.rules],
+        "contested_since": conflict.since.isoformat() if conflict.since else None,
+        "sides": sides,
+    }
+    out["line"] = conflict_line(out)
+    return out
+
+
+def side_words(side: dict[str, Any]) -> str:
+    """``withdrawn (two Syrian officials, unnamed, via Example Wire)``."""
+    speakers: list[str] = []
+    outlets: list[str] = []
+    for c in side["claims"]:
+        for part in filter(None, who(c).split("; ")):
+            if part not in speakers:
+                speakers.append(part)
+        via = outlet(c)
+        if via and via not in outlets:
+            outlets.append(via)
+    via_text = ", ".join(outlets)
+    if not speakers:
+        return f"{side['label']} ({via_text})" if via_text else side["label"]
+    voice = "; ".join(speakers) + (f", via {via_text}" if via_text else "")
+    return f"{side['label']} ({voice})"
+
+
+def conflict_line(conflict: dict[str, Any]) -> str:
+    """``contested since <date>: <side> vs <side>``."""
+    since = conflict["contested_since"]
+    head = f"contested since {since}" if since else "contested"
+    return f"{head}: " + " vs ".join(side_words(s) for s in conflict["sides"])
