@@ -122,7 +122,7 @@ def _value(term: Any) -> str:
     return str(term.value)
 
 
-#: claims per answer, as ``geokb.read.queries.PAGE_SIZE`` (the first page of a status/timeline)
+#: claims per answer, as ``geokb.read.paging.PAGE_SIZE`` (the first page of a status/timeline)
 PAGE = 50
 
 

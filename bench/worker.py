@@ -58,7 +58,7 @@ def inmem(args: dict[str, Any]) -> dict[str, Any]:
     out["rss_projection_bytes"] = rss() - r0
     if not nq_path.exists():
         tmp = nq_path.with_suffix(".tmp")
-        ps.store.dump(str(tmp), format=ox.RdfFormat.N_QUADS)
+        ps.dump(tmp)
         os.replace(tmp, nq_path)
     out["nquads_bytes"] = nq_path.stat().st_size
     if args.get("sequential"):  # no room for two stores: the raw loads run in their own
@@ -175,7 +175,7 @@ def bench_queries(kb: Any, raw: Any, manifest: dict[str, Any],
     """
     from pyoxigraph import NamedNode
 
-    from geokb.read.queries import as_int, one
+    from geokb.read.reader import as_int
     from geokb.vocab import GK
 
     n_max = int(args.get("query_n", 300))
@@ -185,7 +185,7 @@ def bench_queries(kb: Any, raw: Any, manifest: dict[str, Any],
     entities = [slug for slug, _n in manifest["query_entities"]][: max(n_max, 50)]
     as_of: dict[str, int] = {}
     for slug in entities:
-        kf = as_int(one(kb.projection, NamedNode(sparql.ID + slug), GK.knownFromPosition))
+        kf = as_int(kb.projection.one(NamedNode(sparql.ID + slug), GK.knownFromPosition))
         as_of[slug] = rng.randint(kf or 1, head)
     times: dict[str, list[float]] = {k: [] for k in (
         "status", "raw_status", "asof", "raw_asof", "timeline", "raw_timeline")}
@@ -243,7 +243,7 @@ def bench_queries(kb: Any, raw: Any, manifest: dict[str, Any],
     by_label: list[float] = []
     for slug in entities[:10]:
         label = kb.entity(slug)
-        name = str(one(kb.projection, label, NamedNode(
+        name = str(kb.projection.one(label, NamedNode(
             "http://www.w3.org/2000/01/rdf-schema#label")).value)
         dt, _ = clock(lambda: kb.status(name.lower()))  # noqa: B023
         by_label.append(dt)
@@ -337,7 +337,7 @@ def disk_build(args: dict[str, Any]) -> dict[str, Any]:
     out["rss_peak_bytes"] = proc_status("self", "VmHWM")
     t0 = time.perf_counter()
     tmp = nq_path.with_suffix(".tmp")
-    ps.store.dump(str(tmp), format=ox.RdfFormat.N_QUADS)
+    ps.dump(tmp)
     os.replace(tmp, nq_path)
     out["dump_s"] = time.perf_counter() - t0
     out["nquads_bytes"] = nq_path.stat().st_size

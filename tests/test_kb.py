@@ -213,8 +213,8 @@ def test_on_disk_first_build_bulk_loads_and_an_interrupted_one_starts_over(
     assert built.projection.canonical_hash() == mini_kb.projection.canonical_hash()
     # a first build killed after some bulk batches: data on disk, no position recorded
     partial = ProjectionStore(tmp_path / "p2")
-    partial.store.bulk_load(b'<http://ex.org/s> <http://ex.org/p> "left over" .\n',
-                            format=geokb.projection.store.ox.RdfFormat.N_QUADS)
+    partial._store.bulk_load(b'<http://ex.org/s> <http://ex.org/p> "left over" .\n',
+                             format=geokb.projection.store.ox.RdfFormat.N_QUADS)
     del partial
     gc.collect()
     reopened = ProjectionStore(tmp_path / "p2")

@@ -41,8 +41,9 @@ from geokb.errors import (
 if TYPE_CHECKING:
     from geokb.http.app import Settings, create_app
     from geokb.kb import KnowledgeBase
+    from geokb.log.contract import EventStore
     from geokb.log.events import Event, RecordedEvent
-    from geokb.log.file import EventStore, FileEventStore
+    from geokb.log.file import FileEventStore
     from geokb.log.postgres import PostgresEventStore
     from geokb.resources import data_home
 
@@ -53,7 +54,7 @@ _LAZY = {
     "KnowledgeBase": "geokb.kb",
     "Event": "geokb.log.events",
     "RecordedEvent": "geokb.log.events",
-    "EventStore": "geokb.log.file",
+    "EventStore": "geokb.log.contract",
     "FileEventStore": "geokb.log.file",
     "PostgresEventStore": "geokb.log.postgres",
     "create_app": "geokb.http.app",

@@ -2,6 +2,10 @@
 
 Data flows one way: a command becomes events, the events are admitted (rules + SHACL),
 appended to the log, and only then applied to the projection, which answers queries.
+
+Size: the facade has one method for each verb of every front door (write, read, time
+travel, keep); each is a few lines handing the work to its layer, and splitting the facade
+would give the doors two objects to call.
 """
 
 from __future__ import annotations
@@ -13,31 +17,39 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rdflib
 from pyoxigraph import NamedNode
 
 from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
+from geokb.log.contract import EventStore
 from geokb.log.events import Event, RecordedEvent
-from geokb.log.file import EventStore, FileEventStore
+from geokb.log.file import FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.ops.checks import CheckResult, run_checks
-from geokb.ops.report import Report
 from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
 from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
+from geokb.ops.verify import Report
+from geokb.ops.verify import verify as verify_log
 from geokb.projection.store import ProjectionStore
-from geokb.read import answers, queries
+from geokb.projection.timeview import TimeFilter, position_at
+from geokb.read import answers, claims, entities
 from geokb.read.beliefs import belief_json
-from geokb.read.queries import as_int, one
+from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
+from geokb.read.reader import Reader, as_int
+from geokb.read.validity import valid_view
 from geokb.shacl.engines import ValidatorChoice
 from geokb.shacl.shapes import load_shapes
 from geokb.times import span
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write.admission import Admission
+
+if TYPE_CHECKING:
+    from geokb.ops.verify import Report
 
 DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
@@ -67,6 +79,8 @@ class KnowledgeBase:
         self.projection_path = Path(projection_path) if projection_path is not None else None
         self.projection = ProjectionStore(self.projection_path)
         self.ontology = ontology or load_ontology()
+        # the answers' reader, with their memory (its own: no two KBs share one)
+        self._reader = Reader(self.projection, self.ontology.labels)
         self._shapes: rdflib.Graph | None = None
         self.shacl = ValidatorChoice(shacl_engine)
         self._write_lock = threading.RLock()
@@ -88,6 +102,15 @@ class KnowledgeBase:
         return self._shapes
 
     @property
+    def reader(self) -> Reader:
+        """What the answers read: the projection, the labels, the answers' memory (a new
+        one if the projection was replaced, so no answer comes from another store)."""
+        reader = self._reader
+        if reader.store is not self.projection:
+            reader = self._reader = Reader(self.projection, self.ontology.labels)
+        return reader
+
+    @property
     def position(self) -> int:
         return self.projection.position
 
@@ -100,8 +123,7 @@ class KnowledgeBase:
         if at is None or at.hash != self.projection.head_hash:
             # clear() is one transaction; the store stays open (a second open of the same
             # directory would fail on RocksDB's lock)
-            self.projection.store.clear()
-            self.projection.position, self.projection.head_hash = 0, ""
+            self.projection.reset()
 
     def catch_up(self, *, progress: Progress | None = None) -> int:
         """Apply the events the projection has not seen yet; returns how many."""
@@ -194,7 +216,7 @@ class KnowledgeBase:
 
     def source_text(self, source: str) -> str:
         iri = claimfile.slug_iri(source, SOURCE, "source")
-        sha = one(self.projection, NamedNode(iri), GK.sha256)
+        sha = self.projection.one(NamedNode(iri), GK.sha256)
         if sha is None:
             raise NotFound(f"unknown source {source}: register it first")
         return self.texts.get(str(sha.value))
@@ -288,7 +310,7 @@ class KnowledgeBase:
         """A source's metadata, its text, and the evidence spans that claims cite."""
         iri = NamedNode(claimfile.slug_iri(source, SOURCE, "source"))
         with self._apply_lock:
-            return queries.source_json(self.projection, iri, self.texts)
+            return claims.source_json(self.projection, iri, self.texts)
 
     # -- queries ----------------------------------------------------------------------
 
@@ -335,59 +357,58 @@ class KnowledgeBase:
         if not text:
             raise InvalidEvent(f"as-of {as_of!r}: give a log position or a UTC time like "
                                "2026-11-28T10:00:00Z")
-        return queries.position_at(self.projection, text)
+        return position_at(self.projection, text)
 
-    def _time(self, as_of: str | int | None, valid_at: str | None) -> queries.TimeFilter:
-        return queries.TimeFilter.make(self.resolve_as_of(as_of), valid_at)
+    def _time(self, as_of: str | int | None, valid_at: str | None) -> TimeFilter:
+        return TimeFilter.make(self.resolve_as_of(as_of), valid_at)
 
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
-        return queries.resolve_entity(self.projection, name, self.resolve_as_of(as_of))
+        return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
 
     def status(self, name: str, *, as_of: str | int | None = None,
-               valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+               valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                offset: int = 0) -> dict[str, Any]:
         """The entity's status at a world time (its assessment, conflicts, undated claims)
         and a page of the claims about it, of what it said and of what it passed on
         (``limit=None``: all); ``answer["page"]["next"]`` holds the next page's arguments."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = queries.resolve_entity(self.projection, name, when.as_of)
-            t = answers.world_time(self.projection, when.as_of, valid_at)
-            return answers.status(self.projection, entity, when, self.ontology.labels, t=t,
-                                  single_valued=self.single_valued, limit=limit,
-                                  offset=offset)
+            reader = self.reader
+            entity = entities.resolve_entity(reader, name, when.as_of)
+            t = answers.world_time(reader, when.as_of, valid_at)
+            return answers.status(reader, entity, when, t=t, single_valued=self.single_valued,
+                                  limit=limit, offset=offset)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
-                 valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+                 valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                  offset: int = 0) -> dict[str, Any]:
         """A page of the claims about the entity in world-time order (see :meth:`status`)."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            entity = queries.resolve_entity(self.projection, name, when.as_of)
-            t = answers.world_time(self.projection, when.as_of, valid_at)
-            return answers.timeline(self.projection, entity, when, self.ontology.labels, t=t,
-                                    limit=limit, offset=offset)
+            reader = self.reader
+            entity = entities.resolve_entity(reader, name, when.as_of)
+            t = answers.world_time(reader, when.as_of, valid_at)
+            return answers.timeline(reader, entity, when, t=t, limit=limit, offset=offset)
 
     def conflicts(self, entity: str | None = None, *, as_of: str | int | None = None,
-                  valid_at: str | None = None, limit: int | None = queries.PAGE_SIZE,
+                  valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                   offset: int = 0) -> dict[str, Any]:
         """The conflicts covering a world time among the claims known at ``as_of``: all,
-        or those on the entity or mentioning it. Raises :class:`NotFound` for an unknown
-        entity and :class:`BadTime` for a bad date."""
+        or those on the entity or mentioning it (``docs/json-schema.md``). Raises
+        :class:`NotFound` for an unknown entity and :class:`BadTime` for a bad date."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
-            iri = queries.resolve_entity(self.projection, entity, when.as_of) \
+            reader = self.reader
+            iri = entities.resolve_entity(reader, entity, when.as_of) \
                 if entity is not None else None
-            t = answers.world_time(self.projection, when.as_of, valid_at)
-            return answers.conflicts(self.projection, iri, when, self.ontology.labels, t=t,
-                                     single_valued=self.single_valued, limit=limit,
-                                     offset=offset)
+            t = answers.world_time(reader, when.as_of, valid_at)
+            return answers.conflicts(reader, iri, when, t=t, single_valued=self.single_valued,
+                                     limit=limit, offset=offset)
 
     @cached_property
     def single_valued(self) -> frozenset[str]:
         """The properties the ontology declares single-valued (``gk:SingleValuedProperty``)."""
-        graph = self.ontology.graph
-        found = frozenset(str(p) for p in graph.subjects(
+        found = frozenset(str(p) for p in self.ontology.graph.subjects(
             rdflib.RDF.type, rdflib.URIRef(GK.SingleValuedProperty.value)))
         return found or frozenset({GK.status.value})
 
@@ -396,11 +417,11 @@ class KnowledgeBase:
         pos = self.resolve_as_of(as_of)
         with self._apply_lock:
             if pos is not None:
-                start = as_int(one(self.projection, iri, GK.knownFromPosition))
+                start = as_int(self.projection.one(iri, GK.knownFromPosition))
                 if start is None or start > pos:
                     raise NotFound(f"claim {claim} was not yet recorded at position {pos}")
-            shown = queries.claim_json(self.projection, iri, self.ontology.labels, pos)
-            return {**shown, **belief_json(self.projection, iri, self.ontology.labels)}
+            return {**claims.claim_json(self.reader, iri, pos),
+                    **belief_json(self.reader, iri)}
 
     def query(self, sparql: str, *, as_of: str | int | None = None,
               valid_at: str | None = None, **options: Any) -> Any:
@@ -417,9 +438,7 @@ class KnowledgeBase:
         return store.query(sparql, **options)
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
-        from geokb.read.validity import valid_view
-
-        return valid_view(store, span(valid_at))
+        return valid_view(Reader(store, self.ontology.labels), span(valid_at))
 
     def history(self, *, after: int = 0, limit: int | None = None, event_type: str | None = None,
                 about: str | None = None) -> Iterator[RecordedEvent]:
@@ -480,6 +499,15 @@ class KnowledgeBase:
         head = self.log.head()
         if head.position < self.position:
             raise CorruptLog(f"projection at {self.position} but log ends at {head.position}")
+
+    def verify(self) -> Report:
+        """Check the whole log against its hash chain (``geokb verify``): every edited,
+        removed, inserted or reordered event, located at its line (or row).
+
+        Returns the report; raises ``OSError`` or ``ConnectionError`` when the log cannot be
+        read at all.
+        """
+        return verify_log(self.log)
 
 
 def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,

@@ -67,8 +67,8 @@ def test_an_unchanged_copy_passes(copy: Path, tmp_path: Path) -> None:
     # a lower layer reaching the facade
     ("projection/quads.py", "from geokb import kb", LAYERS, "geokb.projection.quads -> geokb.kb"),
     # siblings of one layer are independent
-    ("read/validity.py", "import geokb.write.updates", LAYERS,
-     "geokb.read.validity -> geokb.write.updates"),
+    ("read/status.py", "import geokb.write.updates", LAYERS,
+     "geokb.read.status -> geokb.write.updates"),
     # the HTTP app going round the facade
     ("http/cache.py", "import geokb.projection.store", FRONT_DOORS,
      "geokb.http.cache -> geokb.projection.store"),

@@ -20,6 +20,7 @@ import yaml
 
 from geokb.errors import InvalidEvent
 from geokb.kb import KnowledgeBase
+from geokb.projection.store import ProjectionStore
 from tests.harness.documents import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "second-report"
@@ -70,12 +71,17 @@ def ingest_second_report(kb: KnowledgeBase) -> None:
         kb.ingest(entities, base_dir=FIXTURE, recorded_by=doc["recorded_by"])
         kb.ingest(rest, base_dir=FIXTURE, recorded_by=doc["recorded_by"])
     assert kb.position == HEAD
-    overlay(kb.projection.store)
+    overlay(kb.projection)
 
 
-def overlay(store: ox.Store) -> None:
+def overlay(projection: ProjectionStore) -> None:
     """Add ``expected.trig``'s quads and move non-asserted statements of live claims out of
-    the default graph into the attributed one (a no-op on a belief-model projection)."""
+    the default graph into the attributed one (a no-op on a belief-model projection).
+
+    It writes to the projection's pyoxigraph store directly, beside the position, as only a
+    stand-in for the belief model's projection may: nothing else in the tests does.
+    """
+    store: ox.Store = projection._store
     store.load(path=str(FIXTURE / "expected.trig"), format=ox.RdfFormat.TRIG)
     modality, until = ox.NamedNode(GK + "modality"), ox.NamedNode(GK + "knownUntilPosition")
     default = ox.DefaultGraph()

@@ -42,7 +42,7 @@ from geokb.log.events import (
     RecordedEvent,
 )
 from geokb.log.file import FileEventStore
-from geokb.ops.report import scan_chain
+from geokb.ops.verify import scan_chain
 from geokb.projection.store import ProjectionStore
 from geokb.write import claimfile
 from tests.harness.documents import ARTICLE, mini_document

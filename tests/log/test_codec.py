@@ -4,8 +4,8 @@ import pytest
 
 from geokb.errors import InvalidEvent
 from geokb.log.codec import canonical_json, decode, encode
+from geokb.log.contract import EMPTY_HEAD, seal
 from geokb.log.events import Event
-from geokb.log.file import EMPTY_HEAD, seal
 
 
 def _event() -> bytes:
@@ -50,7 +50,7 @@ def test_broken_lines_are_named(bad: bytes, message: str) -> None:
     ({"claim": "https://w3id.org/geokb/claim/x", "reason": "r", "extra": 1}, "unknown field"),
 ])
 def test_payload_checks(payload: dict[str, object], message: str) -> None:
-    from geokb.log.codec import check_payload
+    from geokb.log.schemas import check_payload
 
     with pytest.raises(InvalidEvent, match=message):
         check_payload("ClaimRetracted", payload)
@@ -61,7 +61,7 @@ def test_payload_checks(payload: dict[str, object], message: str) -> None:
     ("24-12", "invalid date"), ("December 2024", "invalid date"),
 ])
 def test_bad_dates(value: str, message: str) -> None:
-    from geokb.log.codec import date_bounds
+    from geokb.log.schemas import date_bounds
 
     with pytest.raises(InvalidEvent, match=message):
         date_bounds(value)

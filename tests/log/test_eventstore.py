@@ -11,8 +11,9 @@ import pytest
 
 from geokb.errors import AppendConflict, CorruptLog
 from geokb.log.codec import encode
+from geokb.log.contract import EventStore
 from geokb.log.events import GENESIS_HASH, Event
-from geokb.log.file import EventStore, FileEventStore
+from geokb.log.file import FileEventStore
 
 
 def ev(n: int, key: str | None = None) -> Event:
@@ -180,7 +181,9 @@ class CountingStore(FileEventStore):
 
 
 def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the lines the event store decodes from now on (in calls[0])."""
+    """Count the lines the event store decodes from now on (in calls[0]): its reads decode
+    through the chain walker, its head and key index directly."""
+    import geokb.log.chain
     import geokb.log.file
 
     calls = [0]
@@ -191,6 +194,7 @@ def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(line)
 
     monkeypatch.setattr(geokb.log.file, "decode", counting)
+    monkeypatch.setattr(geokb.log.chain, "decode", counting)
     return calls
 
 
@@ -255,7 +259,8 @@ def test_cached_places_survive_another_process_cutting_the_log_back(
         tmp_path: Path) -> None:
     """A batch left half-written by a crash is cut back by the next writer (in another
     process): a reader that read the log before must read the new events right."""
-    from geokb.log.file import PENDING_NAME, seal
+    from geokb.log.contract import seal
+    from geokb.log.file import PENDING_NAME
 
     reader = FileEventStore(tmp_path / "kb")
     reader.append([ev(1), ev(2), ev(3)], expected_position=0, recorded_by="a")

@@ -398,3 +398,110 @@ def test_encode_is_what_the_rows_hold(pg_dsn: str) -> None:
         row = conn.execute("SELECT line, idem, recorded_at FROM events").fetchone()
     assert row is not None and bytes(row[0]) == encode(recorded[0]) and row[1] is None
     store.close()
+
+
+# -- the connection pool -------------------------------------------------------------------
+
+
+def backends(dsn: str, *, settle: int | None = None) -> int:
+    """How many sessions other than this one the database has (with ``settle``: once that
+    many remain, waiting up to 5 s for ended ones to leave pg_stat_activity)."""
+    deadline = time.monotonic() + 5
+    while True:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                               "current_database() AND pid <> pg_backend_pid()").fetchone()
+        assert row is not None
+        if settle is None or int(row[0]) <= settle or time.monotonic() > deadline:
+            return int(row[0])
+        time.sleep(0.05)
+
+
+def test_the_pool_bounds_a_stores_connections(pg_dsn: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight threads reading at once share the store's pool of GEOKB_PG_POOL_SIZE (2)."""
+    monkeypatch.setenv("GEOKB_PG_POOL_SIZE", "2")
+    store = PostgresEventStore(pg_dsn)
+    store.append([ev(n) for n in range(50)], expected_position=0, recorded_by="a")
+    sizes: list[int] = []
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(5):
+                assert sum(1 for _ in store.read()) == 50
+                sizes.append(store.db.pool().get_stats()["pool_size"])
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(sizes) == 40 and max(sizes) <= 2
+    assert 1 <= backends(pg_dsn) <= 2  # the server sees the pool's sessions, no more
+    store.close()
+    assert backends(pg_dsn, settle=0) == 0  # close() closes the pool's connections
+    assert store.head().position == 50  # and the store opens a new pool when used again
+    store.close()
+
+
+def test_pool_size_setting() -> None:
+    from geokb.errors import SettingsError
+    from geokb.log.pgpool import pool_size_setting
+
+    assert pool_size_setting(3, environ={"GEOKB_PG_POOL_SIZE": "9"}) == 3
+    assert pool_size_setting(environ={"GEOKB_PG_POOL_SIZE": "9"}) == 9
+    for bad in ("0", "-1", "two", ""):
+        with pytest.raises(SettingsError, match="GEOKB_PG_POOL_SIZE must be a whole number"):
+            pool_size_setting(environ={"GEOKB_PG_POOL_SIZE": bad})
+
+
+def test_a_restarted_server_costs_one_error_then_the_pool_is_new(pg_dsn: str,
+                                                                pg_server: PostgresServer) -> None:
+    """Sessions ended under the pool (a restart, a failover): the call that finds its
+    connection dead says so; the pool is then replaced and the next call works."""
+    store = PostgresEventStore(pg_dsn)
+    store.append([ev(1)], expected_position=0, recorded_by="a")
+    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = %s", (pg_dsn.rsplit("/", 1)[1],))
+    failures = 0
+    for _ in range(3):
+        try:
+            head = store.head()
+            break
+        except ConnectionError as exc:
+            assert "127.0.0.1" in str(exc)
+            failures += 1
+    assert failures <= 1 and head.position == 1
+    store.close()
+
+
+def test_a_wait_keeps_its_own_connection_outside_the_pool(pg_dsn: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEOKB_PG_POOL_SIZE", "1")
+    store = PostgresEventStore(pg_dsn)
+    store.head()
+    assert store.wait_for_events(0, 0.2) is False  # listening now
+    store.append([ev(1)], expected_position=0, recorded_by="a")  # the pool's one connection
+    assert store.wait_for_events(0, 5) is True
+    assert backends(pg_dsn) == 2  # one pooled, one listening
+    store.close()
+    assert backends(pg_dsn, settle=0) == 0
+
+
+def test_verify_names_a_moved_row(pg_dsn: str) -> None:
+    from geokb.ops.verify import scan_chain
+
+    store = PostgresEventStore(pg_dsn)
+    store.append([ev(1), ev(2), ev(3)], expected_position=0, recorded_by="a")
+    sql(pg_dsn, "UPDATE events SET seq = 7 WHERE seq = 3")
+    report, _ = scan_chain(store)
+    assert [(p.line, p.kind) for p in report.problems] == [(7, "log")]
+    assert "seq 3 in the row of seq 7 (event moved)" in report.problems[0].message
+    with pytest.raises(CorruptLog, match=r"#seq=7: .*event moved"):
+        list(store.read())
+    store.close()

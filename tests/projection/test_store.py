@@ -180,11 +180,11 @@ def _slowed(write: Any) -> Any:
 
 def markers(store: ProjectionStore) -> list[str]:
     return [term_value(q.object)
-            for q in store.store.quads_for_pattern(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH)]
+            for q in store.quads(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH)]
 
 
 def notes(store: ProjectionStore) -> list[Quad]:
-    return list(store.store.quads_for_pattern(SYSTEM_NODE, REDO, None, SYSTEM_GRAPH))
+    return list(store.quads(SYSTEM_NODE, REDO, None, SYSTEM_GRAPH))
 
 
 def backlog(claims: int, retract_every: int = 4) -> list[RecordedEvent]:
@@ -250,7 +250,7 @@ def test_a_kill_between_the_two_steps_of_a_batch_loses_nothing(
     events = backlog(80)
     path = tmp_path / "p"
     store = ProjectionStore(path)
-    store.store = _DiesAtSecondStep(store.store, 2, _Died())  # type: ignore[assignment]
+    store._store = _DiesAtSecondStep(store._store, 2, _Died())  # type: ignore[assignment]
     with pytest.raises(_Died):
         store.apply(events)
     del store
@@ -345,11 +345,11 @@ def test_a_failed_second_step_is_finished_by_the_next_apply(
     monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 60)
     events = backlog(80)
     store = ProjectionStore()
-    real = store.store
-    store.store = _DiesAtSecondStep(real, 1, OSError("disk full"))  # type: ignore[assignment]
+    real = store._store
+    store._store = _DiesAtSecondStep(real, 1, OSError("disk full"))  # type: ignore[assignment]
     with pytest.raises(OSError, match="disk full"):
         store.apply(events)
-    store.store = real
+    store._store = real
     assert notes(store) and len(markers(store)) == 2
     position = store.position
     store.apply([])

@@ -448,7 +448,7 @@ def test_readers_never_see_half_applied_events_in_process(tmp_path: Path) -> Non
 def test_status_is_read_from_one_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Deterministic form of the race above: a retraction that lands while status() is
     between its reads must wait, or the answer would list a retracted claim as current."""
-    from geokb.read import queries
+    from geokb.read import about
 
     directory = tmp_path / "kb"
     make_base_kb(directory)
@@ -456,7 +456,7 @@ def test_status_is_read_from_one_state(tmp_path: Path, monkeypatch: pytest.Monke
     kb.assert_claim(claim_spec("r1", "tartus-naval-base"))
     applied = threading.Event()
     writer = threading.Thread(target=lambda: (kb.retract("r1", "now"), applied.set()))
-    real = queries.claims_about
+    real = about.claims_about
 
     def claims_then_a_retraction(*args: Any, **kwargs: Any) -> Any:
         found = real(*args, **kwargs)
@@ -464,7 +464,7 @@ def test_status_is_read_from_one_state(tmp_path: Path, monkeypatch: pytest.Monke
         applied.wait(0.5)  # without the lock the retraction is applied here
         return found
 
-    monkeypatch.setattr(queries, "claims_about", claims_then_a_retraction)
+    monkeypatch.setattr(about, "claims_about", claims_then_a_retraction)
     answer = kb.status("tartus-naval-base")
     writer.join()
     states = {c["id"]: c["lifecycle"]["state"] for c in answer["claims"]}

@@ -396,7 +396,7 @@ def test_event_line_with_huge_integer_is_invalid() -> None:
 
 def test_iri_and_language_checks_agree_with_pyoxigraph() -> None:
     """What the codec accepts, the projection can store (a ValueError on replay before)."""
-    from geokb.log.codec import check_iri, check_lang
+    from geokb.log.schemas import check_iri, check_lang
 
     for iri in ["http://a%zz", "http://[::1", "http://a\x01b", "http://a/#b#c", "urn:x:\x7f",
                 "http://a\n", "http://a\ufffeb"]:
@@ -406,7 +406,7 @@ def test_iri_and_language_checks_agree_with_pyoxigraph() -> None:
         with pytest.raises(InvalidEvent):
             check_lang(tag)
     with pytest.raises(InvalidEvent):
-        from geokb.log.codec import date_bounds
+        from geokb.log.schemas import date_bounds
 
         date_bounds("２０２４")
 

@@ -964,7 +964,7 @@ def test_any_single_byte_edit_of_the_log_is_detected(pristine_kb: Path) -> None:
     from hypothesis import strategies as st
 
     from geokb.log.file import FileEventStore
-    from geokb.ops.report import scan_chain
+    from geokb.ops.verify import scan_chain
 
     data = (pristine_kb / "events.jsonl").read_bytes()
 

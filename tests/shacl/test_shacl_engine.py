@@ -390,14 +390,14 @@ def test_admission_refuses_the_same_batch_with_either_engine(tmp_path: Path) -> 
 
     shutil.copytree(ROOT / "kb", tmp_path / "kb")
     kb = KnowledgeBase(tmp_path / "kb")
-    source = str(next(iter(kb.projection.store.quads_for_pattern(
+    source = str(next(iter(kb.projection.quads(
         None, RDF_TYPE, ox.NamedNode(GK + "Source"), ox.DefaultGraph()))).subject)[1:-1]
     text = kb.source_text(source.rsplit("/", 1)[-1])
     quote = text[100:160]
     spec = {"id": "engine-check", "source": source.rsplit("/", 1)[-1], "quote": quote,
             "subject": "lavrov", "predicate": "status", "object": "status:operational",
             "modality": "asserted"}
-    people = [str(q.subject)[1:-1] for q in kb.projection.store.quads_for_pattern(
+    people = [str(q.subject)[1:-1] for q in kb.projection.quads(
         None, RDF_TYPE, ox.NamedNode(GK + "Person"), ox.DefaultGraph())]
     spec["subject"] = people[0].rsplit("/", 1)[-1]
     event = claim_event(spec, text)

@@ -60,10 +60,8 @@ def init(ctx: typer.Context,
 @app.command(rich_help_panel=PANEL)
 def verify(ctx: typer.Context) -> None:
     """Check the log's hash chain; name every edited, removed, inserted or reordered event."""
-    from geokb.ops.report import verify as run_verify
-
     s = session(ctx)
-    report = run_verify(s.open_kb_for_check())
+    report = s.open_kb_for_check().verify()
     for p in report.problems:
         typer.echo(p.annotation())
     if report.ok:

@@ -15,8 +15,8 @@ from geokb.cli import render
 from geokb.cli.context import session
 from geokb.cli.render import FORMAT_HELP, Fmt, emit_json
 from geokb.errors import InvalidRequest, QueryRefused
+from geokb.kb import PAGE_SIZE
 from geokb.log.events import EVENT_TYPES
-from geokb.read.queries import PAGE_SIZE
 from geokb.write import claimfile
 
 app = typer.Typer()

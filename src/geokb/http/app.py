@@ -45,10 +45,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from geokb.errors import InvalidEvent, NotFound, SettingsError
 from geokb.http import protocol as sp
 from geokb.http.cache import ResultCache
+from geokb.kb import PAGE_SIZE
 from geokb.log.codec import envelope_of
+from geokb.log.contract import EventStore
 from geokb.log.events import RecordedEvent
-from geokb.log.file import PENDING_NAME, EventStore, FileEventStore
-from geokb.read.queries import PAGE_SIZE
+from geokb.log.file import PENDING_NAME, FileEventStore
 from geokb.vocab import compact
 from geokb.write.updates import uses_keyword
 

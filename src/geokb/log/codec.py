@@ -2,7 +2,9 @@
 
 The canonical form is JSON with sorted keys, no insignificant whitespace, UTF-8 text
 (not ``\\u`` escapes) and no floating-point numbers, so the same event always has the
-same bytes and the same SHA-256.
+same bytes and the same SHA-256. The codec also owns the envelope's schema version and
+the upcasting of older versions; what a payload may hold is :mod:`geokb.log.schemas`'s
+(which :func:`decode` asks, so no reader takes an event the writer would refuse).
 
 >>> canonical_json({"b": 1, "a": "é"})
 '{"a":"é","b":1}'
@@ -13,39 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode
-
 from geokb.errors import InvalidEvent
-from geokb.log.events import (
-    CLAIM_ASSERTED,
-    CLAIM_RETRACTED,
-    CLAIM_SUPERSEDED,
-    ENTITY_DECLARED,
-    EVENT_TYPES,
-    GRAPH_UPDATED,
-    SCHEMA_VERSION,
-    SOURCE_REGISTERED,
-    RecordedEvent,
-)
+from geokb.log.events import SCHEMA_VERSION, RecordedEvent
+from geokb.log.schemas import HEX64, check_payload
 
 ENVELOPE_KEYS = frozenset(
     {"id", "type", "schema", "seq", "recorded_at", "recorded_by", "payload", "prev", "hash", "idem"}
 )
-MAX_TEXT = 10_000
 MAX_LINE_BYTES = 1_048_576
-# \Z, not $ (which also matches before a final newline), and ASCII digits only (\d would
-# take "２０２４"): what passes here goes into N-Quads lines and typed literals verbatim.
-_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z\Z", re.ASCII)
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+\Z")
-_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?\Z", re.ASCII)
-_DECIMAL = re.compile(r"^(0(\.\d+)?|1(\.0+)?)\Z", re.ASCII)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _reject_floats(value: object) -> None:
@@ -153,7 +133,7 @@ def decode(line: bytes) -> RecordedEvent:
     for key in ("id", "type", "recorded_at", "recorded_by", "prev", "hash"):
         if not isinstance(env[key], str):
             raise InvalidEvent(f"envelope field {key!r} must be a string")
-    if not (_HEX64.match(env["prev"]) and _HEX64.match(env["hash"])):
+    if not (HEX64.match(env["prev"]) and HEX64.match(env["hash"])):
         raise InvalidEvent("'prev' and 'hash' must be 64 lower-case hex digits")
     if _dumps(env) != text:
         raise InvalidEvent("line is not in canonical form (edited by hand?)")
@@ -184,247 +164,3 @@ def upcast(env: dict[str, Any]) -> dict[str, Any]:
         raise InvalidEvent(f"unsupported schema version {schema!r} "
                            f"(this geokb reads {SCHEMA_VERSION})")
     return env
-
-
-# --- payload checks ------------------------------------------------------------------
-
-
-def check_agent(value: object) -> str:
-    """Return ``value`` if it can name who records events (``recorded_by``).
-
-    Raises :class:`InvalidEvent` for an empty or over-long name or control characters: an
-    agent of megabytes would make a line no reader accepts.
-    """
-    _text({"recorded_by": value}, "recorded_by", limit=200)
-    assert isinstance(value, str)
-    return value
-
-
-def check_idempotency_key(value: object) -> str:
-    """Return ``value`` if it can be an idempotency key (1-200 printable characters)."""
-    _text({"idem": value}, "idem", limit=200)
-    assert isinstance(value, str)
-    return value
-
-
-def _text(payload: dict[str, Any], key: str, *, required: bool = True, limit: int = MAX_TEXT,
-          multiline: bool = False) -> None:
-    value = payload.get(key)
-    if value is None:
-        if required:
-            raise InvalidEvent(f"{key!r} is required")
-        return
-    if not isinstance(value, str):
-        raise InvalidEvent(f"{key!r} must be a string")
-    if required and not value.strip():
-        raise InvalidEvent(f"{key!r} must not be empty")
-    if len(value) > limit:
-        raise InvalidEvent(f"{key!r} is longer than {limit} characters")
-    if _CONTROL.search(value) or (not multiline and ("\n" in value or "\r" in value)):
-        raise InvalidEvent(f"{key!r} contains control characters")
-
-
-def check_iri(value: object, what: str) -> str:
-    """Return ``value`` if it is an absolute IRI; raise :class:`InvalidEvent` otherwise.
-
-    >>> check_iri("https://w3id.org/geokb/id/x", "subject")
-    'https://w3id.org/geokb/id/x'
-    """
-    if not isinstance(value, str) or not _iri_ok(value):
-        raise InvalidEvent(f"{what} is not an absolute IRI: {value!r}")
-    return value
-
-
-@lru_cache(maxsize=65536)
-def _iri_ok(value: str) -> bool:
-    """Cached: the same entity and vocabulary IRIs recur in almost every event.
-
-    The regex keeps N-Quads syntax out; pyoxigraph then applies RFC 3987 (percent escapes,
-    hosts, code points), as the projection will.
-    """
-    if len(value) > 2000 or not _IRI.match(value):
-        return False
-    try:
-        NamedNode(value)
-    except ValueError:
-        return False
-    return True
-
-
-def check_lang(value: object) -> str:
-    """Return ``value`` if it is a well-formed BCP 47 tag; raise :class:`InvalidEvent`.
-
-    >>> check_lang("en-GB")
-    'en-GB'
-    """
-    if not isinstance(value, str) or not _LANG.match(value):
-        raise InvalidEvent(f"invalid language tag: {value!r}")
-    try:
-        Literal("", language=value)
-    except ValueError as exc:
-        raise InvalidEvent(f"invalid language tag {value!r}: {exc}") from exc
-    return value
-
-
-def date_bounds(value: str) -> tuple[date, date, str]:
-    """Earliest and latest day of a date of day, month or year precision, and the precision.
-
-    >>> date_bounds("2024-12")
-    (datetime.date(2024, 12, 1), datetime.date(2024, 12, 31), 'month')
-    >>> date_bounds("2015")[2]
-    'year'
-
-    Raises :class:`InvalidEvent` for a malformed or impossible date.
-    """
-    if not isinstance(value, str):  # before the cache: a list is not even hashable
-        raise InvalidEvent(f"invalid date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
-    return _date_bounds(value)
-
-
-@lru_cache(maxsize=16384)
-def _date_bounds(value: str) -> tuple[date, date, str]:
-    import calendar
-
-    m = _DATE.match(value) if isinstance(value, str) else None
-    if not m:
-        raise InvalidEvent(f"invalid date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
-    year = int(m.group(1))
-    try:
-        if m.group(3):
-            d = date(year, int(m.group(2)), int(m.group(3)))
-            return d, d, "day"
-        if m.group(2):
-            month = int(m.group(2))
-            first = date(year, month, 1)
-            return first, date(year, month, calendar.monthrange(year, month)[1]), "month"
-        return date(year, 1, 1), date(year, 12, 31), "year"
-    except ValueError as exc:
-        raise InvalidEvent(f"impossible date {value!r}: {exc}") from exc
-
-
-def _object_term(obj: object) -> None:
-    if not isinstance(obj, dict):
-        raise InvalidEvent("'object' must be {'iri': …} or {'value': …, 'lang'|'datatype': …}")
-    if "iri" in obj:
-        if set(obj) != {"iri"}:
-            raise InvalidEvent("an IRI object has only the key 'iri'")
-        check_iri(obj["iri"], "object")
-        return
-    if set(obj) - {"value", "lang", "datatype"} or "value" not in obj:
-        raise InvalidEvent("a literal object has 'value' and optionally 'lang' or 'datatype'")
-    _text(obj, "value")
-    if "lang" in obj and "datatype" in obj:
-        raise InvalidEvent("a literal has a language tag or a datatype, not both")
-    if "lang" in obj:
-        check_lang(obj["lang"])
-    if "datatype" in obj:
-        check_iri(obj["datatype"], "datatype")
-
-
-def _string_list(payload: dict[str, Any], key: str, *, iris: bool = False) -> None:
-    value = payload.get(key, [])
-    if not isinstance(value, list):
-        raise InvalidEvent(f"{key!r} must be a list")
-    if len(value) > 100:
-        raise InvalidEvent(f"{key!r} has more than 100 items")
-    for item in value:
-        if iris:
-            check_iri(item, key)
-        else:
-            _text({key: item}, key, limit=500)
-
-
-def _only(payload: dict[str, Any], allowed: set[str], kind: str) -> None:
-    unknown = set(payload) - allowed
-    if unknown:
-        raise InvalidEvent(f"{kind}: unknown field(s) {', '.join(sorted(unknown))}")
-
-
-def check_payload(event_type: str, payload: dict[str, Any]) -> None:
-    """Check the structure of a payload. Raises :class:`InvalidEvent` naming the field."""
-    if event_type not in EVENT_TYPES:
-        raise InvalidEvent(f"unknown event type {event_type!r}")
-    if event_type == SOURCE_REGISTERED:
-        _only(payload, {"source", "sha256", "title", "publisher", "url", "published", "language",
-                        "media_type", "description", "byline", "section"}, event_type)
-        check_iri(payload.get("source"), "source")
-        if not isinstance(payload.get("sha256"), str) or not _HEX64.match(payload["sha256"]):
-            raise InvalidEvent("'sha256' must be 64 lower-case hex digits")
-        _text(payload, "title", limit=1000)
-        for key in ("description", "byline", "section", "media_type"):
-            _text(payload, key, required=False, limit=2000)
-        if payload.get("publisher") is not None:
-            check_iri(payload["publisher"], "publisher")
-        if payload.get("url") is not None:
-            check_iri(payload["url"], "url")
-        if payload.get("published") is not None:
-            date_bounds(payload["published"])
-        if payload.get("language") is not None:
-            check_lang(payload["language"])
-    elif event_type == ENTITY_DECLARED:
-        _only(payload, {"entity", "types", "label", "aliases", "same_as", "description"},
-              event_type)
-        check_iri(payload.get("entity"), "entity")
-        types = payload.get("types")
-        if not isinstance(types, list) or not types:
-            raise InvalidEvent("'types' must be a non-empty list of class IRIs")
-        _string_list(payload, "types", iris=True)
-        _text(payload, "label", limit=500)
-        _string_list(payload, "aliases")
-        _string_list(payload, "same_as", iris=True)
-        _text(payload, "description", required=False, limit=2000)
-    elif event_type == CLAIM_ASSERTED:
-        _only(payload, {"claim", "subject", "predicate", "object", "modality", "source",
-                        "evidence", "speaker", "reported_via", "valid_from", "valid_until",
-                        "confidence", "note"}, event_type)
-        for key in ("claim", "subject", "predicate", "modality", "source"):
-            check_iri(payload.get(key), key)
-        _object_term(payload.get("object"))
-        if payload.get("speaker") is not None:
-            check_iri(payload["speaker"], "speaker")
-        _string_list(payload, "reported_via", iris=True)
-        evidence = payload.get("evidence")
-        if not isinstance(evidence, dict):
-            raise InvalidEvent("'evidence' is required: "
-                               "{quote, start, end, prefix, suffix, sha256}")
-        _only(evidence, {"quote", "start", "end", "prefix", "suffix", "sha256"}, "evidence")
-        _text(evidence, "quote", limit=5000, multiline=True)
-        for key in ("prefix", "suffix"):
-            if not isinstance(evidence.get(key), str):
-                raise InvalidEvent(f"evidence {key!r} must be a string")
-        for key in ("start", "end"):
-            v = evidence.get(key)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise InvalidEvent(f"evidence {key!r} must be a non-negative integer")
-        if evidence["end"] - evidence["start"] != len(evidence["quote"]):
-            raise InvalidEvent("evidence 'end' - 'start' must equal the length of the quote")
-        if not isinstance(evidence.get("sha256"), str) or not _HEX64.match(evidence["sha256"]):
-            raise InvalidEvent("evidence 'sha256' must be 64 lower-case hex digits")
-        bounds = []
-        for key in ("valid_from", "valid_until"):
-            if payload.get(key) is not None:
-                bounds.append(date_bounds(payload[key]))
-        if len(bounds) == 2 and bounds[0][0] > bounds[1][1]:
-            raise InvalidEvent("'valid_from' is after 'valid_until'")
-        conf = payload.get("confidence")
-        if conf is not None and (not isinstance(conf, str) or not _DECIMAL.match(conf)):
-            raise InvalidEvent("'confidence' must be a decimal string between 0 and 1, e.g. '0.8'")
-        _text(payload, "note", required=False, limit=2000, multiline=True)
-    elif event_type == CLAIM_RETRACTED:
-        _only(payload, {"claim", "reason"}, event_type)
-        check_iri(payload.get("claim"), "claim")
-        _text(payload, "reason", limit=2000, multiline=True)
-    elif event_type == CLAIM_SUPERSEDED:
-        _only(payload, {"claim", "by", "reason"}, event_type)
-        check_iri(payload.get("claim"), "claim")
-        check_iri(payload.get("by"), "by")
-        if payload["claim"] == payload["by"]:
-            raise InvalidEvent("a claim cannot supersede itself")
-        _text(payload, "reason", limit=2000, multiline=True)
-    elif event_type == GRAPH_UPDATED:
-        _only(payload, {"delete", "insert", "operation"}, event_type)
-        for key in ("delete", "insert"):
-            value = payload.get(key)
-            if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-                raise InvalidEvent(f"{key!r} must be a list of N-Quads lines")
-        _text(payload, "operation", required=False, limit=100_000, multiline=True)

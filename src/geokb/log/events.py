@@ -5,7 +5,7 @@ log has accepted it, it becomes a :class:`RecordedEvent`: it then has a position
 transaction time, the agent who recorded it, and its place in the hash chain.
 
 Payloads are plain JSON-ready dictionaries whose shape is fixed per event type (see
-``docs/events.md``); :mod:`geokb.log.codec` checks them.
+``docs/events.md``); :mod:`geokb.log.schemas` checks them.
 """
 
 from __future__ import annotations

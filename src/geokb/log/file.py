@@ -1,10 +1,10 @@
-"""The event store contract and the file-backed store that keeps the log in ``kb/``.
+"""The file-backed event store that keeps the log in ``kb/``.
 
-The contract is three calls: ``append(events, expected_position=…)``, ``read(after=…)``
-and ``head()``. :class:`FileEventStore` keeps the log as canonical JSON Lines in
-``kb/events.jsonl``: appends take an exclusive lock, write all lines in one ``write``
-call and ``fsync`` before they return, so an acknowledged append is on disk and a crash
-leaves at most an unterminated final line, which no reader takes for an event.
+It meets the contract of :mod:`geokb.log.contract`. :class:`FileEventStore` keeps the log
+as canonical JSON Lines in ``kb/events.jsonl``: appends take an exclusive lock, write all
+lines in one ``write`` call and ``fsync`` before they return, so an acknowledged append is
+on disk and a crash leaves at most an unterminated final line, which no reader takes for
+an event. Every line read is checked by :class:`geokb.log.chain.ChainWalker`.
 """
 
 from __future__ import annotations
@@ -14,24 +14,16 @@ import fcntl
 import os
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from geokb.errors import AppendConflict, CorruptLog, InvalidEvent
-from geokb.log.codec import (
-    MAX_LINE_BYTES,
-    check_agent,
-    check_idempotency_key,
-    content_hash,
-    decode,
-    encode,
-    sha256_hex,
-)
-from geokb.log.events import GENESIS_HASH, SCHEMA_VERSION, Event, RecordedEvent
+from geokb.log.chain import ChainWalker
+from geokb.log.codec import MAX_LINE_BYTES, decode, encode, sha256_hex
+from geokb.log.contract import EMPTY_HEAD, Head, seal, utc_now
+from geokb.log.events import GENESIS_HASH, Event, RecordedEvent
+from geokb.log.lines import HASH_FIELD, IDEM_FIELD, find_back, hash_of
 
 LOG_NAME = "events.jsonl"
 #: While a batch of several events is being written, ``kb/.pending`` holds the log's size
@@ -40,22 +32,8 @@ LOG_NAME = "events.jsonl"
 PENDING_NAME = ".pending"
 
 
-@dataclass(frozen=True)
-class Head:
-    """The position, hash and transaction time of the last event (0 and genesis if empty)."""
-
-    position: int
-    hash: str
-    recorded_at: str
-
-
-EMPTY_HEAD = Head(0, GENESIS_HASH, "")
-
 #: A read caches where every CHECKPOINT-th line is (and the newest line it saw).
 CHECKPOINT = 4096
-_HASH_FIELD = b'{"hash":"'  # every canonical line starts with its hash (keys are sorted)
-_SEQ_FIELD = b'"seq":'  # the envelope's last key but "type": the last occurrence in a line
-_IDEM_FIELD = b'"idem":'
 
 
 #: Where the line of one event is: (position, start, end, hash). A read after ``position``
@@ -63,155 +41,6 @@ _IDEM_FIELD = b'"idem":'
 #: cut back or replaced since the mark was taken).
 _Mark = tuple[int, int, int, str]
 _GENESIS_MARK: _Mark = (0, 0, 0, GENESIS_HASH)
-
-
-class EventStore(Protocol):
-    """What every backend of the log provides (:class:`FileEventStore`, and
-    :class:`geokb.log.postgres.PostgresEventStore`)."""
-
-    def append(self, events: Sequence[Event], *, expected_position: int | None,
-               recorded_by: str) -> list[RecordedEvent]:
-        """Append ``events`` atomically after ``expected_position``; raise AppendConflict."""
-        ...
-
-    def read(self, *, after: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
-        """The events after position ``after``, in order, checked against the hash chain."""
-        ...
-
-    def head(self) -> Head:
-        """The last event's position and hash."""
-        ...
-
-    @property
-    def display_path(self) -> str:
-        """Where the log is, for messages: ``kb/events.jsonl`` or ``postgresql://host/db``."""
-        ...
-
-    def find_idempotent(self, key: str) -> list[RecordedEvent]:
-        """Events recorded earlier under idempotency key ``key`` (empty if none)."""
-        ...
-
-    def raw_lines(self) -> Iterator[tuple[int, bytes]]:
-        """Every stored line verbatim with its line number / seq (for ``geokb verify``)."""
-        ...
-
-    def wait_for_events(self, after: int, timeout: float) -> bool:
-        """Block until the log is past position ``after`` (True) or ``timeout`` passes."""
-        ...
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def seal(events: Sequence[Event], head: Head, recorded_by: str,
-         now: str | None = None) -> list[RecordedEvent]:
-    """Give ``events`` their positions, transaction time and hash chain after ``head``.
-
-    Transaction times never go backwards along the log, even if the clock does. Raises
-    :class:`InvalidEvent` for an agent name no line should carry.
-    """
-    check_agent(recorded_by)
-    for event in events:
-        if event.idempotency_key is not None:
-            check_idempotency_key(event.idempotency_key)
-    stamp = max(now or utc_now(), head.recorded_at)
-    prev = head.hash
-    out: list[RecordedEvent] = []
-    for offset, event in enumerate(events, start=1):
-        draft = RecordedEvent(
-            id=uuid.uuid4().hex, type=event.type, schema=SCHEMA_VERSION,
-            position=head.position + offset, recorded_at=stamp, recorded_by=recorded_by,
-            payload=event.payload, prev=prev, hash="", idempotency_key=event.idempotency_key,
-        )
-        from geokb.log.codec import envelope_of
-
-        digest = content_hash(envelope_of(draft))
-        sealed = RecordedEvent(**{**draft.__dict__, "hash": digest})
-        out.append(sealed)
-        prev = digest
-    return out
-
-
-def check_link(event: RecordedEvent, expected_position: int, prev_hash: str, path: str,
-               line: int) -> None:
-    """Raise :class:`CorruptLog` if ``event`` is not the next link of the chain.
-
-    (:func:`geokb.log.codec.decode` has already checked the event against its own hash.)
-    """
-    if event.position != expected_position:
-        raise CorruptLog(f"event {event.id} has seq {event.position}, expected {expected_position}"
-                         " (event inserted, removed or reordered)", path=path, line=line)
-    if event.prev != prev_hash:
-        raise CorruptLog(f"event {event.id} does not follow the previous event's hash "
-                         "(event inserted, removed or reordered before it)", path=path, line=line)
-
-
-def _seq_of(line: bytes) -> int | None:
-    """The ``seq`` of a canonical line, without decoding it (None if there is none)."""
-    at = line.rfind(_SEQ_FIELD)
-    if at < 0:
-        return None
-    digits = line[at + len(_SEQ_FIELD) : line.find(b",", at)]
-    return int(digits) if digits.isdigit() and len(digits) < 19 else None
-
-
-def _hash_of(line: bytes) -> str:
-    """The ``hash`` a canonical line starts with, without decoding it (checked when used)."""
-    return line[len(_HASH_FIELD) : len(_HASH_FIELD) + 64].decode("ascii", "replace")
-
-
-def _lines_back(fh: BinaryIO, end: int) -> Iterator[tuple[int, bytes]]:
-    """The complete lines before byte ``end``, last first, each with its start offset
-    (bytes after the last newline, an unterminated tail, are not a line)."""
-    carry = b""
-    pos = end
-    step = 65536
-    terminated = False
-    while pos > 0:
-        step = min(pos, step * 2 if carry else step)
-        pos -= step
-        fh.seek(pos)
-        data = fh.read(step) + carry
-        cut = len(data)
-        if not terminated:
-            cut = data.rfind(b"\n") + 1
-            if not cut:
-                carry = b""  # all of it is the tail: keep looking back for a newline
-                continue
-            terminated = True
-        while True:
-            nl = data.rfind(b"\n", 0, cut - 1)
-            if nl < 0:
-                break
-            yield pos + nl + 1, data[nl + 1 : cut]
-            cut = nl + 1
-        carry = data[:cut]
-    if carry:
-        yield 0, carry
-
-
-def _find_back(fh: BinaryIO, committed: int, target: int, *, max_lines: int) -> int | None:
-    """The start offset of the line of event ``target``, found by reading back from the end
-    of the committed log (``committed`` itself if the log ends before ``target``).
-
-    None when it lies more than ``max_lines`` lines back, or when the lines read do not
-    count down one by one (a damaged log: the caller then reads forward, which says where).
-    """
-    expected: int | None = None
-    for start, line in _lines_back(fh, committed):
-        seq = _seq_of(line)
-        if seq is None or (expected is not None and seq != expected):
-            return None
-        if expected is None:  # the last line: the log's head
-            if seq < target:
-                return start + len(line)
-            if seq - target > max_lines:
-                return None
-        if seq == target:
-            return start
-        expected = seq - 1
-    return None
 
 
 class FileEventStore:
@@ -274,33 +103,26 @@ class FileEventStore:
         with open(self.path, "rb") as fh:
             committed = self._committed_size(os.fstat(fh.fileno()).st_size)
             position, offset, prev_hash = self._start(fh, after, committed)
+            # lines before ``after`` are skipped undecoded: the first one decoded is then an
+            # anchor, whose link to the skipped line before it is not checked
+            chain = ChainWalker(self.display_path, position=position, prev=prev_hash or None)
             emitted = 0
-            path = self.display_path
             start = offset
             for end, raw in self._lines(fh, offset, committed):
                 position += 1
                 if position < after:  # skipped: not decoded, but its place is noted
                     if position % CHECKPOINT == 0:
-                        self._marks[position] = (position, start, end, _hash_of(raw))
+                        self._marks[position] = (position, start, end, hash_of(raw))
                     start = end
+                    chain.position, chain.prev = position, None
                     continue
-                try:
-                    event = decode(raw)
-                except InvalidEvent as exc:
-                    raise CorruptLog(str(exc), path=path, line=position) from exc
-                if position == after:  # the line before the first one read
-                    if position != event.position:
-                        raise CorruptLog(f"event {event.id} has seq {event.position}, expected "
-                                         f"{position}", path=path, line=position)
-                else:
-                    check_link(event, position, prev_hash, path, position)
-                prev_hash = event.hash
-                mark = (position, start, end, prev_hash)
+                event = chain.follow(raw)
+                mark = (position, start, end, event.hash)
                 self._latest = mark
                 if position % CHECKPOINT == 0:
                     self._marks[position] = mark
                 start = end
-                if position == after:
+                if position == after:  # the line before the first one read
                     continue
                 yield event
                 emitted += 1
@@ -320,7 +142,7 @@ class FileEventStore:
             best = _GENESIS_MARK
         if best[0] == after:
             return best[0], best[2], best[3]
-        found = _find_back(fh, committed, after, max_lines=after - best[0])
+        found = find_back(fh, committed, after, max_lines=after - best[0])
         if found is not None:
             return after - 1, found, ""
         return best[0], best[2], best[3]
@@ -333,7 +155,7 @@ class FileEventStore:
             return False
         fh.seek(start)
         line = fh.read(end - start)
-        return line.endswith(b"\n") and line.startswith(_HASH_FIELD + digest.encode())
+        return line.endswith(b"\n") and line.startswith(HASH_FIELD + digest.encode())
 
     def _forget(self) -> None:
         """Drop every cached place, and the index of idempotency keys built on them."""
@@ -435,18 +257,15 @@ class FileEventStore:
             last: _Mark | None = None
             for end, raw in self._lines(fh, start, committed):
                 position += 1
-                if _IDEM_FIELD in raw:
+                if IDEM_FIELD in raw:  # a line on its own: its seq and hash, not its link
                     try:
-                        event = decode(raw)
-                    except InvalidEvent as exc:
-                        raise CorruptLog(str(exc), path=self.display_path,
+                        event = ChainWalker("", position=position - 1, prev=None).follow(raw)
+                    except CorruptLog as exc:  # named here: display_path costs a resolve()
+                        raise CorruptLog(exc.detail, path=self.display_path,
                                          line=position) from exc
-                    if event.position != position:
-                        raise CorruptLog(f"event {event.id} has seq {event.position}, expected "
-                                         f"{position}", path=self.display_path, line=position)
                     if event.idempotency_key is not None:
                         self._idem.setdefault(event.idempotency_key, []).append(position)
-                last = (position, start, end, _hash_of(raw))
+                last = (position, start, end, hash_of(raw))
                 start = end
             if last is not None:
                 self._idem_mark = last

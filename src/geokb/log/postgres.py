@@ -7,8 +7,10 @@ advisory lock, check the expected position under it and announce the new head wi
 ``NOTIFY geokb_events`` on commit; read nodes ``LISTEN`` (:meth:`wait_for_events`).
 :class:`PostgresSourceTexts` keeps the source texts by their SHA-256.
 
-Needs ``psycopg`` (``pip install 'geokb[postgres]'``); nothing else in geokb imports this
-module unless a ``postgresql://`` log is asked for.
+Connections come from one pool per store (:mod:`geokb.log.pgpool`, sized by
+``GEOKB_PG_POOL_SIZE``); the LISTEN of a read node keeps a connection of its own. Needs
+``psycopg`` and ``psycopg-pool`` (``pip install 'geokb[postgres]'``); nothing else in geokb
+imports this module unless a ``postgresql://`` log is asked for.
 """
 
 from __future__ import annotations
@@ -18,57 +20,36 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
+from geokb.log.chain import ChainWalker
 from geokb.log.codec import decode, encode, sha256_hex
-from geokb.log.events import GENESIS_HASH, Event, RecordedEvent
-from geokb.log.file import EMPTY_HEAD, FileEventStore, Head, check_link, seal
+from geokb.log.contract import EMPTY_HEAD, Head, seal
+from geokb.log.events import Event, RecordedEvent
+from geokb.log.file import FileEventStore
+from geokb.log.pgpool import Connection, Database, first_line, redacted_url
 from geokb.log.sources import FileSourceTexts
+
+__all__ = ["PostgresEventStore", "PostgresSourceTexts", "PushResult", "is_postgres_url", "push",
+           "redacted_url"]
 
 SCHEMES = ("postgresql://", "postgres://")
 CHANNEL = "geokb_events"
 PAGE = 1000
-POOL_SIZE = 4
-CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
 
-#: The tables, made on first use. ``line`` is the canonical line with its newline, the
-#: same bytes as in ``events.jsonl``; ``idem`` and ``recorded_at`` copy fields of it so
-#: they can be indexed. ``idem`` is indexed, not unique: the file log lets the events of
-#: one batch share a key, and a log must move between backends unchanged; writers check
-#: it under the lock.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq         bigint PRIMARY KEY CHECK (seq > 0),
-    line        bytea NOT NULL,
-    idem        text,
-    recorded_at timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_idem ON events (idem) WHERE idem IS NOT NULL;
-CREATE TABLE IF NOT EXISTS source_texts (
-    sha256    text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
-    text      bytea NOT NULL,
-    stored_at timestamptz NOT NULL DEFAULT now()
-);
-"""
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('geokb:' || %s::regclass::oid, 0))"
-_SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('geokb:schema', 0))"
 _NOW = ("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
 _INSERT = ("INSERT INTO events (seq, line, idem, recorded_at) "
            "VALUES (%s, %s, %s, %s::timestamptz)")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
-Connection = psycopg.Connection[tuple[Any, ...]]
 
 
 def is_postgres_url(value: str | None) -> bool:
@@ -80,103 +61,19 @@ def is_postgres_url(value: str | None) -> bool:
     return bool(value) and str(value).startswith(SCHEMES)
 
 
-def redacted_url(dsn: str) -> str:
-    """``postgresql://host:port/db`` for messages: no user, no password.
-
-    >>> redacted_url("postgresql://ann:secret@db.example:5433/geokb")
-    'postgresql://db.example:5433/geokb'
-    >>> redacted_url("host=/run/postgresql dbname=geokb")
-    'postgresql://%2Frun%2Fpostgresql/geokb'
-
-    Raises ``ConnectionError`` for a malformed URL or connection string.
-    """
-    try:
-        info = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError as exc:
-        raise ConnectionError(f"not a PostgreSQL URL: {exc}") from None
-    host = quote(str(info.get("host") or "localhost"), safe="")
-    port = f":{info['port']}" if info.get("port") else ""
-    return f"postgresql://{host}{port}/{info.get('dbname') or info.get('user') or ''}"
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-class _Database:
-    """A DSN, a few idle connections to share between threads, and the tables made once."""
-
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
-        self.url = redacted_url(dsn)
-        self._conninfo = dsn if "connect_timeout" in conninfo_to_dict(dsn) else make_conninfo(
-            dsn, connect_timeout=CONNECT_TIMEOUT)
-        self._idle: list[Connection] = []
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
-        self._ready = False
-
-    def connect(self) -> Connection:
-        """A new autocommit connection; raises ``ConnectionError`` if there is none to be had."""
-        try:
-            return psycopg.connect(self._conninfo, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise ConnectionError(f"cannot connect to {self.url}: {_first_line(exc)}") from None
-
-    @contextmanager
-    def connection(self) -> Iterator[Connection]:
-        """A connection of this thread's own until the block ends (then kept for reuse)."""
-        with self._lock:
-            if self._pid != os.getpid():  # a forked child: the parent's sockets are not ours
-                self._idle, self._pid = [], os.getpid()
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self.connect()
-        try:
-            if not self._ready:
-                self._create_tables(conn)
-            yield conn
-        except psycopg.OperationalError as exc:
-            conn.close()
-            self.close()  # the server went away or restarted: the idle ones are stale too
-            raise ConnectionError(f"{self.url}: {_first_line(exc)}") from exc
-        finally:
-            if not self._keep(conn):
-                conn.close()
-
-    def _keep(self, conn: Connection) -> bool:
-        """Put a connection back for reuse if it is healthy, idle and there is room."""
-        if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            return False
-        with self._lock:
-            if len(self._idle) >= POOL_SIZE or self._pid != os.getpid():
-                return False
-            self._idle.append(conn)
-            return True
-
-    def _create_tables(self, conn: Connection) -> None:
-        with conn.transaction():
-            conn.execute(_SCHEMA_LOCK)
-            conn.execute(SCHEMA)
-        self._ready = True
-
-    def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-
 class PostgresEventStore:
     """The log as rows of canonical lines in the table ``events`` of a PostgreSQL database.
 
     ``dsn`` is a ``postgresql://`` URL or a libpq connection string; the tables are made on
     first use (put ``options=-csearch_path=<schema>`` in it to keep several KBs in one
-    database). Connection failures raise ``ConnectionError``.
+    database). It holds at most ``pool_size`` connections (by default
+    ``GEOKB_PG_POOL_SIZE``, else 4), plus one of its own while a read node waits for events
+    (:meth:`wait_for_events`); :meth:`close` closes them all. Connection failures raise
+    ``ConnectionError``.
     """
 
-    def __init__(self, dsn: str) -> None:
-        self.db = _Database(dsn)
+    def __init__(self, dsn: str, *, pool_size: int | None = None) -> None:
+        self.db = Database(dsn, pool_size)
         self._listener: Connection | None = None
         self._listen_lock = threading.Lock()
 
@@ -186,7 +83,7 @@ class PostgresEventStore:
         return self.db.url
 
     def close(self) -> None:
-        """Close the idle connections and the listening one (the store stays usable)."""
+        """Close the pool and the listening connection (a later call opens them again)."""
         self.db.close()
         with self._listen_lock:
             if self._listener is not None:
@@ -196,18 +93,12 @@ class PostgresEventStore:
     # -- reading ----------------------------------------------------------------------
 
     def _event(self, seq: int, line: bytes) -> RecordedEvent:
-        """The event of one row. Raises :class:`CorruptLog` naming the row's seq."""
-        if line.find(b"\n") != len(line) - 1:
-            raise CorruptLog("row is not one line ending in a newline", path=self.display_path,
-                             line=seq)
-        try:
-            event = decode(line)
-        except InvalidEvent as exc:
-            raise CorruptLog(str(exc), path=self.display_path, line=seq) from exc
-        if event.position != seq:
-            raise CorruptLog(f"event {event.id} has seq {event.position} in the row of seq {seq} "
-                             "(event moved)", path=self.display_path, line=seq)
-        return event
+        """The event of one row, read on its own (not as part of a walk along the chain).
+
+        Raises :class:`CorruptLog` naming the row's seq.
+        """
+        return ChainWalker(self.display_path, position=seq - 1, prev=None,
+                           keyed=True).follow(line, seq)
 
     def _page(self, first: int, size: int) -> list[tuple[int, bytes]]:
         with self.db.connection() as conn:
@@ -220,24 +111,22 @@ class PostgresEventStore:
         them). Raises :class:`CorruptLog` at the first row that breaks the chain."""
         if after < 0:
             raise ValueError("after must be >= 0")
-        position, prev_hash, emitted = after, GENESIS_HASH, 0
-        anchor = after > 0  # the row at ``after`` gives the hash the next one must link to
+        chain = ChainWalker(self.display_path, keyed=True)
+        emitted = 0
+        if after > 0:  # the row at ``after`` is the anchor the next one must link to
+            rows = self._page(after, 1)
+            if not rows:
+                return
+            if rows[0][0] != after:
+                raise CorruptLog(f"no event at seq {after}, where the log continues "
+                                 "(event removed)", path=self.display_path, line=after)
+            chain.position, chain.prev = after - 1, None
+            chain.follow(rows[0][1], after)
         while limit is None or emitted < limit:
             want = PAGE if limit is None else min(PAGE, limit - emitted)
-            rows = self._page(position if anchor else position + 1, want + (1 if anchor else 0))
-            if anchor:
-                anchor = False
-                if not rows:
-                    return
-                if rows[0][0] != after:
-                    raise CorruptLog(f"no event at seq {after}, where the log continues "
-                                     "(event removed)", path=self.display_path, line=after)
-                prev_hash = self._event(*rows.pop(0)).hash
+            rows = self._page(chain.position + 1, want)
             for seq, line in rows:
-                event = self._event(seq, line)
-                check_link(event, position + 1, prev_hash, self.display_path, seq)
-                position, prev_hash = event.position, event.hash
-                yield event
+                yield chain.follow(line, seq)
                 emitted += 1
             if len(rows) < want:
                 return
@@ -301,7 +190,7 @@ class PostgresEventStore:
             except psycopg.OperationalError as exc:
                 listener.close()
                 self._listener = None
-                raise ConnectionError(f"{self.db.url}: {_first_line(exc)}") from exc
+                raise ConnectionError(f"{self.db.url}: {first_line(exc)}") from exc
 
     # -- writing ----------------------------------------------------------------------
 
@@ -360,29 +249,26 @@ class PostgresEventStore:
             head = self._head(conn)
             if head.position != expected_position:
                 raise AppendConflict(expected_position, head.position)
+            chain = ChainWalker("", position=head.position, prev=head.hash)
             events: list[RecordedEvent] = []
-            prev = head
             for line in lines:
                 try:
-                    event = decode(line)
-                    if not line.endswith(b"\n"):
-                        raise InvalidEvent("line does not end in a newline")
-                    check_link(event, prev.position + 1, prev.hash, "", 0)
-                except (InvalidEvent, CorruptLog) as exc:
-                    raise InvalidEvent(f"line {prev.position + 1}: {exc}") from exc
-                events.append(event)
-                prev = Head(event.position, event.hash, event.recorded_at)
+                    events.append(chain.follow(line))
+                except CorruptLog as exc:
+                    raise InvalidEvent(f"line {chain.position + 1}: {exc.detail}") from exc
             self._insert(conn, lines, events)
-        return prev
+        last = events[-1]
+        return Head(last.position, last.hash, last.recorded_at)
 
 
 class PostgresSourceTexts:
     """Source texts by their SHA-256 in the table ``source_texts`` (UTF-8 bytes)."""
 
-    def __init__(self, dsn: str) -> None:
-        self.db = _Database(dsn)
+    def __init__(self, dsn: str, *, pool_size: int | None = None) -> None:
+        self.db = Database(dsn, pool_size)
 
     def close(self) -> None:
+        """Close the pool and its connections (a later call opens a new one)."""
         self.db.close()
 
     @staticmethod

@@ -14,11 +14,11 @@ import rdflib
 from pyoxigraph import DefaultGraph, NamedNode
 
 from geokb.errors import GeoKBError
+from geokb.log.contract import EventStore
 from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, Event, RecordedEvent
-from geokb.log.file import EventStore
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
-from geokb.ops.report import Problem, Report, scan_chain
+from geokb.ops.verify import Problem, Report, scan_chain
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator
 from geokb.vocab import GK
@@ -75,7 +75,7 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
     if progress is not None:
         progress("SHACL over the whole KB", 0, 0)
-    shacl = validator.validate(store.store)
+    shacl = validator.validate(store.quads())
     if progress is not None:
         progress("SHACL over the whole KB", 1, 1)
     for r in shacl.results:
@@ -86,7 +86,6 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         where = ended.get(base) if r.path in LIFECYCLE_PATHS else None
         where = where or introduced.get(base) or ended.get(base) or (0, "")
         report.problems.append(Problem(path, where[0], f"SHACL: {r.describe()}", "shape", where[1]))
-    report.claims = sum(1 for _ in store.store.quads_for_pattern(None, RDF_TYPE, GK.Claim,
-                                                                 DefaultGraph()))
+    report.claims = sum(1 for _ in store.quads(None, RDF_TYPE, GK.Claim, DefaultGraph()))
     report.problems.sort(key=lambda p: (p.line, p.message))
     return report

@@ -12,6 +12,9 @@ of its removals; then one update that makes the removals and drops the note and 
 position. If a kill (or an error) comes between, the next open (or apply) finds the note
 and makes the removals (``ProjectionStore._finish_batch``), so the store holds exactly the
 events up to its position.
+
+This module knows nothing of :class:`~geokb.projection.store.ProjectionStore`: the store
+hands the :class:`Loader` its writer (a :class:`BatchSink`) and says whether to bulk-load.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pyoxigraph import Literal, NamedNode, Store
 
@@ -28,9 +31,6 @@ from geokb.log.events import CLAIM_ASSERTED, RecordedEvent
 from geokb.projection.quads import DEFAULT, literal, marker_line, note_line, statement_of
 from geokb.vocab import FACTUAL_MODALITIES, GK, term_value
 
-if TYPE_CHECKING:
-    from geokb.projection.store import ProjectionStore
-
 _ASSERTED_IN, _KNOWN_UNTIL, _MODALITY = GK.assertedIn, GK.knownUntilPosition, GK.modality
 #: The triples the lookups below read. A claim whose statement uses one of these
 #: predicates could change them in ways :class:`Seen` does not follow: retractions then wait
@@ -38,6 +38,15 @@ _ASSERTED_IN, _KNOWN_UNTIL, _MODALITY = GK.assertedIn, GK.knownUntilPosition, GK
 _BOOKKEEPING = frozenset({_ASSERTED_IN.value, _KNOWN_UNTIL.value, _MODALITY.value})
 
 Triple = tuple[Any, Any, Any]
+
+
+class BatchSink(Protocol):
+    """Writes one prepared batch to the store: ``data`` holds its N-Quads (and, unless it
+    is a bulk one, the marker of ``last`` and the note of ``removed``); the sink loads it,
+    then makes the removals and drops the note and the old marker."""
+
+    def __call__(self, data: bytes, last: RecordedEvent, removed: Sequence[str], *,
+                 bulk: bool) -> None: ...
 
 
 class Seen:
@@ -168,8 +177,8 @@ class Loader:
     starts no thread.
     """
 
-    def __init__(self, store: ProjectionStore, *, waiting: int) -> None:
-        self.store = store
+    def __init__(self, write: BatchSink, *, waiting: int, bulk: bool) -> None:
+        self.write = write
         self.waiting = waiting
         self.pool: ThreadPoolExecutor | None = None
         self.running: deque[tuple[Future[None], int, Seen]] = deque()
@@ -180,7 +189,8 @@ class Loader:
         # short leaves no position, and the next open starts it over. Once an update has
         # recorded a position, bulk batches after it would sit above that position on disk
         # if a kill came before the next one: from then on every batch is a transaction.
-        self.bulk = store.path is not None and store.position == 0
+        # The store says whether it is such a first build (``bulk``).
+        self.bulk = bulk
 
     def seen(self, batch: Batch) -> list[Seen]:
         """What the events not yet surely in the store did, ``batch``'s included."""
@@ -199,7 +209,7 @@ class Loader:
             if removed:
                 lines.append(note_line(removed))
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        write = self._guarded(lambda: self.store._write_batch(data, last, removed, bulk=bulk))
+        write = self._guarded(lambda: self.write(data, last, removed, bulk=bulk))
         if final:
             self.drain()
             write()

@@ -24,7 +24,6 @@ from typing import Any
 import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
-from geokb.log.codec import date_bounds
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -34,6 +33,7 @@ from geokb.log.events import (
     SOURCE_REGISTERED,
     RecordedEvent,
 )
+from geokb.log.schemas import date_bounds
 from geokb.vocab import (
     DCTERMS,
     EVENT,

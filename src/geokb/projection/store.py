@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Triple
 
 from geokb.errors import InvalidEvent
 from geokb.log.events import (
@@ -30,6 +30,7 @@ from geokb.log.events import (
 from geokb.projection.batch import Batch, Loader, Seen, ended_removals
 from geokb.projection.quads import (
     APPLIED,
+    DEFAULT,
     REDO,
     SYSTEM_GRAPH,
     SYSTEM_NODE,
@@ -46,6 +47,10 @@ from geokb.vocab import EVENT, term_value
 BATCH_QUADS = 20_000
 _SYSTEM = f"<{SYSTEM_GRAPH.value}>"
 _HEX_ID = re.compile(r"[0-9a-f]{32}\Z")
+
+Subject = NamedNode | BlankNode | Triple
+Term = NamedNode | BlankNode | Literal | Triple
+GraphName = NamedNode | BlankNode | DefaultGraph
 
 
 def _term(t: Any) -> str:
@@ -81,7 +86,7 @@ def _lines_of(event: RecordedEvent) -> list[str]:
 
     Batches load with pyoxigraph's lenient parser, which does not check IRIs again: every
     IRI of a payload was checked when the event was decoded or admitted
-    (:func:`geokb.log.codec.check_payload`), so only those made here from the event's id and
+    (:func:`geokb.log.schemas.check_payload`), so only those made here from the event's id and
     claim are checked (a claim IRI with a fragment cannot take ``#evidence``).
     """
     try:
@@ -96,22 +101,29 @@ def _lines_of(event: RecordedEvent) -> list[str]:
 
 
 class ProjectionStore:
-    """The RDF projection: in memory by default, or on disk at ``path``."""
+    """The RDF projection: in memory by default, or on disk at ``path``.
+
+    Callers read it through the methods under *reading* (pattern lookups, SPARQL); the
+    pyoxigraph store itself stays inside :mod:`geokb.projection`. Pattern lookups follow
+    pyoxigraph's ``quads_for_pattern``: ``None`` matches anything, and the graph is one
+    of :data:`~geokb.projection.quads.DEFAULT` (the current view), a claim's graph, or
+    ``None`` for every graph but the projection's own system graph.
+    """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else None
-        self.store = ox.Store(str(path)) if path is not None else ox.Store()
+        self._store = ox.Store(str(path)) if path is not None else ox.Store()
         # Only here are markers and notes looked for (on disk, removed quads leave
         # tombstones that a scan after every batch would wade through).
-        markers = list(self.store.quads_for_pattern(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH))
+        markers = list(self._store.quads_for_pattern(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH))
         self.position, self.head_hash = parse_marker(markers)
         self._marker: tuple[int, str] | None = None  # the marker in the store
         self._batching: tuple[Batch, list[Seen]] | None = None  # see _apply_stateful
         self._unfinished = False  # a batch's second step failed: see _finish_batch
         if not self.position:
-            if next(iter(self.store), None) is not None:
+            if next(iter(self._store), None) is not None:
                 # an initial bulk build was cut short (no position recorded yet): start over
-                self.store.clear()
+                self._store.clear()
             return
         self._marker = (self.position, self.head_hash)
         self._finish_batch(markers)
@@ -119,13 +131,13 @@ class ProjectionStore:
     def _finish_batch(self, markers: Iterable[Quad]) -> None:
         """Finish a batch whose second step a kill (or an error) cut off: make the removals
         its note lists, and drop the marker before it."""
-        for note in list(self.store.quads_for_pattern(SYSTEM_NODE, REDO, None, SYSTEM_GRAPH)):
+        for note in list(self._store.quads_for_pattern(SYSTEM_NODE, REDO, None, SYSTEM_GRAPH)):
             text = term_value(note.object)
-            self.store.update(f"DELETE DATA {{ {text}\n"
+            self._store.update(f"DELETE DATA {{ {text}\n"
                               f"GRAPH {_SYSTEM} {{ {_system_triple(REDO, text)} }} }}")
         for q in markers:
             if q != marker_quad(self.position, self.head_hash):
-                self.store.remove(q)
+                self._store.remove(q)
         self._unfinished = False
 
     # -- writing ----------------------------------------------------------------------
@@ -136,15 +148,16 @@ class ProjectionStore:
         Events the projection already holds are skipped (catch-up overlap). Events are
         written in batches by a worker thread while the next batch is prepared (see
         :mod:`geokb.projection.batch`). The events' payloads must have passed
-        :func:`geokb.log.codec.check_payload` (the log's decoder and admission run it; see
+        :func:`geokb.log.schemas.check_payload` (the log's decoder and admission run it; see
         :func:`_lines_of`). Raises :class:`InvalidEvent` if an event is out of order,
         malformed, or refers to a claim the projection does not hold (a log that skipped
         validation); the projection then holds the events up to its position, no more.
         """
         if self._unfinished:
-            self._finish_batch(list(self.store.quads_for_pattern(SYSTEM_NODE, APPLIED, None,
+            self._finish_batch(list(self._store.quads_for_pattern(SYSTEM_NODE, APPLIED, None,
                                                                  SYSTEM_GRAPH)))
-        loader = Loader(self, waiting=4 * BATCH_QUADS)
+        loader = Loader(self._write_batch, waiting=4 * BATCH_QUADS,
+                        bulk=self.path is not None and self.position == 0)
         batch = Batch()
         expected = self.position + 1
         count = 0
@@ -200,15 +213,15 @@ class ProjectionStore:
         if removed or system:
             block = f"GRAPH {_SYSTEM} {{ {' '.join(system)} }}" if system else ""
             self._unfinished = True
-            self.store.update(f"DELETE DATA {{ {chr(10).join(removed)}\n{block} }}")
+            self._store.update(f"DELETE DATA {{ {chr(10).join(removed)}\n{block} }}")
             self._unfinished = False
 
     def _load(self, data: bytes, position: int, *, bulk: bool = False) -> None:
         try:
             if bulk:
-                self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
+                self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
             else:
-                self.store.load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
+                self._store.load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
         except SyntaxError as exc:
             raise InvalidEvent(f"events up to position {position} give invalid RDF: "
                                f"{exc}") from exc
@@ -223,7 +236,7 @@ class ProjectionStore:
         lines = _lines_of(event)
         if self._batching is not None:
             batch, seen = self._batching
-            removed, unsafe = ended_removals(self.store, event.payload["claim"], seen)
+            removed, unsafe = ended_removals(self._store, event.payload["claim"], seen)
             batch.remove(removed)
             batch.seen.unsafe |= unsafe
             batch.seen.ended.add(event.payload["claim"])
@@ -231,7 +244,7 @@ class ProjectionStore:
             return
         additions = parse_lines(lines)
         if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
-            removals = "\n".join(ended_removals(self.store, event.payload["claim"], ())[0])
+            removals = "\n".join(ended_removals(self._store, event.payload["claim"], ())[0])
         elif event.type == GRAPH_UPDATED:
             removals = _data_block(parse_nquads(event.payload["delete"]))
             additions += parse_nquads(event.payload["insert"])
@@ -239,22 +252,57 @@ class ProjectionStore:
             raise AssertionError(event.type)
         additions.append(marker_quad(event.position, event.hash))
         old = [marker_quad(*self._marker)] if self._marker is not None else []
-        self.store.update(f"DELETE DATA {{ {removals}\n{_data_block(old)} }} ;\n"
+        self._store.update(f"DELETE DATA {{ {removals}\n{_data_block(old)} }} ;\n"
                           f"INSERT DATA {{ {_data_block(additions)} }}")
         self._marker = (event.position, event.hash)
         self._set_position(event)
+
+    def reset(self) -> None:
+        """Empty the projection (one transaction; the store stays open) to rebuild it."""
+        self._store.clear()
+        self.position, self.head_hash = 0, ""
+        self._marker = None
 
     # -- reading ----------------------------------------------------------------------
 
     def query(self, sparql: str, **options: Any) -> Any:
         """Run a SPARQL query; raises ``SyntaxError`` (parse) or ``OSError`` (evaluation)."""
-        return self.store.query(sparql, **options)
+        return self._store.query(sparql, **options)
 
-    def quads(self) -> Iterator[Quad]:
-        """Every quad but those of the system graph."""
-        for q in self.store:
+    def quads(self, subject: Subject | None = None, predicate: NamedNode | None = None,
+              object: Term | None = None,
+              graph: GraphName | None = None) -> Iterator[Quad]:
+        """The quads matching a pattern (``None`` matches anything); with no ``graph``,
+        those of every graph but the system graph. ``quads()`` is the whole dataset."""
+        if graph is not None:  # the hot path: no wrapper around pyoxigraph's iterator
+            return self._store.quads_for_pattern(subject, predicate, object, graph)
+        return self._user_quads(subject, predicate, object)
+
+    def _user_quads(self, subject: Subject | None, predicate: NamedNode | None,
+                    object: Term | None) -> Iterator[Quad]:
+        for q in self._store.quads_for_pattern(subject, predicate, object, None):
             if q.graph_name != SYSTEM_GRAPH:
                 yield q
+
+    def objects(self, subject: Subject, predicate: NamedNode, *,
+                graph: GraphName = DEFAULT) -> list[Any]:
+        """The objects of ``subject predicate ?o`` in ``graph`` (the current view)."""
+        return [q.object for q in self._store.quads_for_pattern(subject, predicate, None, graph)]
+
+    def one(self, subject: Subject, predicate: NamedNode, *, graph: GraphName = DEFAULT) -> Any:
+        """The object of one ``subject predicate ?o`` in ``graph`` (the current view), or
+        ``None`` if there is none. (Typed ``Any``: pyoxigraph's terms share no ``.value``.)"""
+        q = next(self._store.quads_for_pattern(subject, predicate, None, graph), None)
+        return q.object if q is not None else None
+
+    def contains(self, quad: Quad) -> bool:
+        """Whether the projection holds ``quad`` (never one of the system graph)."""
+        return quad.graph_name != SYSTEM_GRAPH and quad in self._store
+
+    def named_graphs(self) -> list[NamedNode]:
+        """The named graphs holding a quad, without the system graph."""
+        return [g for g in self._store.named_graphs()
+                if isinstance(g, NamedNode) and g != SYSTEM_GRAPH]
 
     def canonical_nquads(self) -> bytes:
         """The dataset as sorted N-Quads lines (no blank nodes, so this is canonical)."""
@@ -264,12 +312,29 @@ class ProjectionStore:
     def canonical_hash(self) -> str:
         return hashlib.sha256(self.canonical_nquads()).hexdigest()
 
+    def dump(self, path: str | os.PathLike[str]) -> None:
+        """Write everything the store holds, its system graph included, to ``path`` as
+        N-Quads (pyoxigraph's own dump: a raw store loaded from it is this store)."""
+        self._store.dump(str(path), format=ox.RdfFormat.N_QUADS)
+
     def size(self) -> int:
-        return len(self.store)
+        """How many quads the store holds, the system graph's included."""
+        return len(self._store)
 
     def flush(self) -> None:
         if self.path is not None:
-            self.store.flush()
+            self._store.flush()
+
+    # -- copies (for the time views) ----------------------------------------------------
+
+    @classmethod
+    def of(cls, quads: Iterable[Quad], *, position: int, head_hash: str) -> ProjectionStore:
+        """An in-memory projection holding ``quads``, said to stand at ``position``: a
+        derived view (see :mod:`geokb.projection.timeview`), not one to apply events to."""
+        out = cls()
+        out._store.extend(quads)
+        out.position, out.head_hash = position, head_hash
+        return out
 
 
 def _system_triple(predicate: NamedNode, value: str) -> str:

@@ -1,1 +1,7 @@
-"""read layer."""
+"""read layer: the answers (entity lookup, status and timeline, claim and source details)
+read from the projection through its read API, never from the log.
+
+``reader`` (the :class:`~geokb.read.reader.Reader` a KB holds, and the term lookups),
+``memo`` (what answers remember, per KB and log position), ``entities``, ``about`` (the
+claims about an entity, in order), ``status``, ``claims``, ``paging``.
+"""

@@ -16,8 +16,7 @@ from pyoxigraph import NamedNode
 
 from geokb.errors import BadTime
 from geokb.projection.quads import DEFAULT
-from geokb.projection.store import ProjectionStore
-from geokb.read.queries import as_int, label_of, one, props, term_json
+from geokb.read.reader import Reader, as_int, label_of, props, term_json
 from geokb.times import ClaimTimes, Holding, Reported, Span, denial_times, holding, period
 from geokb.vocab import DCTERMS, GK, MODALITY, PROV, RDF
 
@@ -62,18 +61,18 @@ class ReportedTime:
         return {"value": self.value, "precision": self.precision, "from": self.span.origin}
 
 
-def source_of(store: ProjectionStore, claim: NamedNode) -> NamedNode | None:
-    src = one(store, claim, PROV.wasDerivedFrom)
+def source_of(r: Reader, claim: NamedNode) -> NamedNode | None:
+    src = r.store.one(claim, PROV.wasDerivedFrom)
     return src if isinstance(src, NamedNode) else None
 
 
-def reported_time(store: ProjectionStore, claim: NamedNode) -> ReportedTime | None:
+def reported_time(r: Reader, claim: NamedNode) -> ReportedTime | None:
     """The claim's ``said_on``, else its source's publication date; ``None`` if neither."""
-    said = one(store, claim, GK.saidOn)
+    said = r.store.one(claim, GK.saidOn)
     if said is not None:
-        first = _day(one(store, claim, GK.saidStart))
-        last = _day(one(store, claim, GK.saidEnd))
-        precision = one(store, claim, GK.saidOnPrecision)
+        first = _day(r.store.one(claim, GK.saidStart))
+        last = _day(r.store.one(claim, GK.saidEnd))
+        precision = r.store.one(claim, GK.saidOnPrecision)
         if first is None or last is None:
             try:
                 first, last, prec = period(str(said.value))
@@ -83,69 +82,68 @@ def reported_time(store: ProjectionStore, claim: NamedNode) -> ReportedTime | No
             prec = local(precision) if precision is not None else "day"
         return ReportedTime(Reported(first, last, "claim"), str(said.value),
                             local(precision) if precision is not None else prec)
-    src = source_of(store, claim)
-    issued = one(store, src, DCTERMS.issued) if src is not None else None
+    src = source_of(r, claim)
+    issued = r.store.one(src, DCTERMS.issued) if src is not None else None
     if src is None or issued is None:
         return None
-    first = _day(one(store, src, GK.publishedStart))
-    last = _day(one(store, src, GK.publishedEnd))
+    first = _day(r.store.one(src, GK.publishedStart))
+    last = _day(r.store.one(src, GK.publishedEnd))
     try:
         p_first, p_last, prec = period(str(issued.value)[:10])
     except BadTime:
         return None
-    precision = one(store, src, GK.publicationPrecision)
+    precision = r.store.one(src, GK.publicationPrecision)
     return ReportedTime(Reported(first or p_first, last or p_last, "source"), str(issued.value),
                         local(precision) if precision is not None else prec)
 
 
-def own_times(store: ProjectionStore, claim: NamedNode) -> ClaimTimes:
+def own_times(r: Reader, claim: NamedNode) -> ClaimTimes:
     """The claim's own valid time and reported time, as :mod:`geokb.times` takes them."""
-    reported = reported_time(store, claim)
-    start = _day(one(store, claim, GK.validStart))
-    return ClaimTimes(valid_start=start, valid_end=_day(one(store, claim, GK.validEnd)),
-                      valid_start_last=_period_last(one(store, claim, GK.validFrom)) or start,
+    reported = reported_time(r, claim)
+    start = _day(r.store.one(claim, GK.validStart))
+    return ClaimTimes(valid_start=start, valid_end=_day(r.store.one(claim, GK.validEnd)),
+                      valid_start_last=_period_last(r.store.one(claim, GK.validFrom)) or start,
                       reported=reported.span if reported is not None else None)
 
 
-def denied_targets(store: ProjectionStore, claim: NamedNode) -> list[NamedNode]:
-    return sorted((q.object for q in store.store.quads_for_pattern(claim, GK.denies, None, DEFAULT)
+def denied_targets(r: Reader, claim: NamedNode) -> list[NamedNode]:
+    return sorted((q.object for q in r.store.quads(claim, GK.denies, None, DEFAULT)
                    if isinstance(q.object, NamedNode)), key=lambda n: n.value)
 
 
-def judged_times(store: ProjectionStore, claim: NamedNode) -> ClaimTimes:
+def judged_times(r: Reader, claim: NamedNode) -> ClaimTimes:
     """The times a claim is judged by at T: a denial with no valid time of its own takes
     the time of the claim it denies (it speaks of that time)."""
-    own = own_times(store, claim)
+    own = own_times(r, claim)
     if own.dated:
         return own
-    targets = denied_targets(store, claim)
+    targets = denied_targets(r, claim)
     if not targets:
         return own
-    return denial_times(own, own_times(store, targets[0]))
+    return denial_times(own, own_times(r, targets[0]))
 
 
-def holding_at(store: ProjectionStore, claim: NamedNode, t: Span) -> Holding | None:
+def holding_at(r: Reader, claim: NamedNode, t: Span) -> Holding | None:
     """``holds``, ``last_reported``, ``undated`` or ``None`` (not part of the answer at T)."""
-    return holding(judged_times(store, claim), t)
+    return holding(judged_times(r, claim), t)
 
 
-def is_negated(store: ProjectionStore, claim: NamedNode) -> bool:
-    m = one(store, claim, GK.modality)
+def is_negated(r: Reader, claim: NamedNode) -> bool:
+    m = r.store.one(claim, GK.modality)
     return m is not None and m.value == _DENIED
 
 
-def speakers_json(store: ProjectionStore, claim: NamedNode,
-                  labels: dict[str, str]) -> list[dict[str, Any]]:
+def speakers_json(r: Reader, claim: NamedNode) -> list[dict[str, Any]]:
     """Named speakers as ``{"iri", "label"}``, unnamed ones as ``{"anonymous", "count",
     "affiliation", "spokesperson_for"}``: named first (by label), then unnamed in the
     source's order."""
     named: list[dict[str, Any]] = []
     unnamed: list[tuple[int, dict[str, Any]]] = []
-    for q in store.store.quads_for_pattern(claim, GK.speaker, None, DEFAULT):
+    for q in r.store.quads(claim, GK.speaker, None, DEFAULT):
         node = q.object
         if not isinstance(node, NamedNode):
             continue
-        p = props(store, node)
+        p = props(r.store, node)
         if _ANONYMOUS.value in {t.value for t in p.get(RDF.type.value, [])} \
                 or GK.description.value in p:
             description = p.get(GK.description.value, [None])[0]
@@ -156,47 +154,47 @@ def speakers_json(store: ProjectionStore, claim: NamedNode,
             unnamed.append((int(index) if index.isdigit() else 0, {
                 "anonymous": str(description.value) if description is not None else None,
                 "count": as_int(count),
-                "affiliation": term_json(store, affiliation, labels)
+                "affiliation": term_json(r, affiliation)
                 if affiliation is not None else None,
-                "spokesperson_for": term_json(store, spokes, labels)
+                "spokesperson_for": term_json(r, spokes)
                 if spokes is not None else None,
             }))
         else:
-            named.append({"iri": node.value, "label": label_of(store, node, labels)})
+            named.append({"iri": node.value, "label": label_of(r, node)})
     named.sort(key=lambda s: (s["label"], s["iri"]))
     return named + [s for _, s in sorted(unnamed, key=lambda x: x[0])]
 
 
-def grades_json(store: ProjectionStore, claim: NamedNode) -> dict[str, Any]:
+def grades_json(r: Reader, claim: NamedNode) -> dict[str, Any]:
     """The claim's Admiralty grades, else its source's, and which they are."""
-    for holder, origin in ((claim, "claim"), (source_of(store, claim), "source")):
+    for holder, origin in ((claim, "claim"), (source_of(r, claim), "source")):
         if holder is None:
             continue
-        r = one(store, holder, GK.sourceReliability)
-        c = one(store, holder, GK.informationCredibility)
-        if r is not None or c is not None:
-            return {"reliability": local(r) if r is not None else None,
+        grade = r.store.one(holder, GK.sourceReliability)
+        c = r.store.one(holder, GK.informationCredibility)
+        if grade is not None or c is not None:
+            return {"reliability": local(grade) if grade is not None else None,
                     "credibility": local(c) if c is not None else None, "from": origin}
     return {"reliability": None, "credibility": None, "from": None}
 
 
-def speech_act(store: ProjectionStore, claim: NamedNode) -> str | None:
+def speech_act(r: Reader, claim: NamedNode) -> str | None:
     """The claim's speech act; ``states`` for a quoted claim that names none."""
-    act = one(store, claim, GK.speechAct)
+    act = r.store.one(claim, GK.speechAct)
     if act is not None:
         return local(act)
-    m = one(store, claim, GK.modality)
+    m = r.store.one(claim, GK.modality)
     return "states" if m is not None and m.value == _QUOTED else None
 
 
-def links_json(store: ProjectionStore, claim: NamedNode) -> dict[str, list[str]]:
+def links_json(r: Reader, claim: NamedNode) -> dict[str, list[str]]:
     """The claims it denies, confirms, contradicts, and those that deny or confirm it."""
     def out(p: NamedNode) -> list[str]:
-        return sorted(q.object.value for q in store.store.quads_for_pattern(claim, p, None, DEFAULT)
+        return sorted(q.object.value for q in r.store.quads(claim, p, None, DEFAULT)
                       if isinstance(q.object, NamedNode))
 
     def into(p: NamedNode) -> list[str]:
-        quads = store.store.quads_for_pattern(None, p, claim, DEFAULT)
+        quads = r.store.quads(None, p, claim, DEFAULT)
         return sorted(q.subject.value for q in quads if isinstance(q.subject, NamedNode))
 
     return {"denies": out(GK.denies), "confirms": out(GK.confirms),
@@ -204,44 +202,43 @@ def links_json(store: ProjectionStore, claim: NamedNode) -> dict[str, list[str]]
             "denied_by": into(GK.denies), "confirmed_by": into(GK.confirms)}
 
 
-def source_brief(store: ProjectionStore, claim: NamedNode,
-                 labels: dict[str, str]) -> dict[str, Any] | None:
-    src = source_of(store, claim)
+def source_brief(r: Reader, claim: NamedNode) -> dict[str, Any] | None:
+    src = source_of(r, claim)
     if src is None:
         return None
-    title = one(store, src, DCTERMS.title)
-    publisher = one(store, src, DCTERMS.publisher)
+    title = r.store.one(src, DCTERMS.title)
+    publisher = r.store.one(src, DCTERMS.publisher)
     return {"iri": src.value, "title": str(title.value) if title is not None else None,
-            "publisher": term_json(store, publisher, labels)
+            "publisher": term_json(r, publisher)
             if isinstance(publisher, NamedNode) else None}
 
 
-def belief_json(store: ProjectionStore, claim: NamedNode, labels: dict[str, str],
+def belief_json(r: Reader, claim: NamedNode,
                 t: Span | None = None) -> dict[str, Any]:
     """The belief-model fields of a claim's answer (``claim_json`` gains them); with
     ``t``, also its ``holding`` at that world time."""
-    occasion = one(store, claim, GK.occasion)
-    reported = reported_time(store, claim)
-    speakers = speakers_json(store, claim, labels)
+    occasion = r.store.one(claim, GK.occasion)
+    reported = reported_time(r, claim)
+    speakers = speakers_json(r, claim)
     out: dict[str, Any] = {
         "speakers": speakers,
-        "speech_act": speech_act(store, claim),
+        "speech_act": speech_act(r, claim),
         "basis": sorted(local(q.object) for q in
-                        store.store.quads_for_pattern(claim, GK.basis, None, DEFAULT)),
-        "occasion": term_json(store, occasion, labels) if occasion is not None else None,
+                        r.store.quads(claim, GK.basis, None, DEFAULT)),
+        "occasion": term_json(r, occasion) if occasion is not None else None,
         "reported_time": reported.json() if reported is not None else None,
-        "grades": grades_json(store, claim),
-        "links": links_json(store, claim),
+        "grades": grades_json(r, claim),
+        "links": links_json(r, claim),
     }
     if t is not None:
-        out["holding"] = holding_at(store, claim, t)
+        out["holding"] = holding_at(r, claim, t)
     return out
 
 
-def side_claim_json(store: ProjectionStore, claim: NamedNode, labels: dict[str, str],
+def side_claim_json(r: Reader, claim: NamedNode,
                     t: Span) -> dict[str, Any]:
     """A claim as a side of a conflict shows it (``docs/json-schema.md``)."""
-    c = props(store, claim)
+    c = props(r.store, claim)
 
     def when(value_p: NamedNode, prec_p: NamedNode) -> dict[str, str] | None:
         value = c.get(value_p.value, [None])[0]
@@ -251,22 +248,22 @@ def side_claim_json(store: ProjectionStore, claim: NamedNode, labels: dict[str, 
         return {"value": str(value.value),
                 "precision": local(precision) if precision is not None else "day"}
 
-    reported = reported_time(store, claim)
+    reported = reported_time(r, claim)
     modality = c.get(GK.modality.value, [None])[0]
     return {
         "claim": claim.value,
         "id": local(claim),
         "modality": local(modality) if modality is not None else None,
-        "speech_act": speech_act(store, claim),
-        "speakers": speakers_json(store, claim, labels),
-        "source": source_brief(store, claim, labels),
+        "speech_act": speech_act(r, claim),
+        "speakers": speakers_json(r, claim),
+        "source": source_brief(r, claim),
         "reported_time": reported.json() if reported is not None else None,
         "valid_time": {"from": when(GK.validFrom, GK.validFromPrecision),
                        "until": when(GK.validUntil, GK.validUntilPrecision)},
-        "holding": holding_at(store, claim, t),
+        "holding": holding_at(r, claim, t),
         "basis": sorted(local(q.object) for q in
-                        store.store.quads_for_pattern(claim, GK.basis, None, DEFAULT)),
-        "grades": grades_json(store, claim),
+                        r.store.quads(claim, GK.basis, None, DEFAULT)),
+        "grades": grades_json(r, claim),
     }
 
 

@@ -21,14 +21,13 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from geokb.projection.quads import DEFAULT
-from geokb.projection.store import ProjectionStore
 from geokb.read.beliefs import (
     judged_times,
     outlet,
     side_claim_json,
     who,
 )
-from geokb.read.queries import as_int, label_of, one, term_json
+from geokb.read.reader import Reader, as_int, label_of, term_json
 from geokb.times import Span, covers, known_interval
 from geokb.vocab import BASE, GK, MODALITY, PROV, RDF
 
@@ -40,12 +39,12 @@ _RULES = ("single-valued", "denial", "contradiction")
 CONFLICT_BASE = BASE + "conflict/"
 
 
-def live_at(store: ProjectionStore, claim: NamedNode, as_of: int | None) -> bool:
+def live_at(r: Reader, claim: NamedNode, as_of: int | None) -> bool:
     """Whether ``claim`` was live at ``as_of`` (the head when ``None``)."""
-    start = as_int(one(store, claim, GK.knownFromPosition))
+    start = as_int(r.store.one(claim, GK.knownFromPosition))
     if start is None:
         return False
-    until = as_int(one(store, claim, GK.knownUntilPosition))
+    until = as_int(r.store.one(claim, GK.knownUntilPosition))
     if as_of is None:
         return until is None
     return start <= as_of and (until is None or until > as_of)
@@ -66,34 +65,34 @@ class _Claim:
     known_from: int
 
 
-def _origin(store: ProjectionStore, claim: NamedNode) -> tuple[str, frozenset[str]]:
-    src = one(store, claim, PROV.wasDerivedFrom)
+def _origin(r: Reader, claim: NamedNode) -> tuple[str, frozenset[str]]:
+    src = r.store.one(claim, PROV.wasDerivedFrom)
     speakers = set()
-    for q in store.store.quads_for_pattern(claim, GK.speaker, None, DEFAULT):
+    for q in r.store.quads(claim, GK.speaker, None, DEFAULT):
         node = q.object
         if not isinstance(node, NamedNode):
             continue
-        description = one(store, node, GK.description)
+        description = r.store.one(node, GK.description)
         if description is None:
             speakers.add(node.value)
         else:  # two anonymous speakers are the same origin only if described alike
-            affiliation = one(store, node, GK.affiliation)
+            affiliation = r.store.one(node, GK.affiliation)
             speakers.add(f"{description.value}|{affiliation.value if affiliation else ''}")
     return (src.value if src is not None else "", frozenset(speakers))
 
 
-def _claim(store: ProjectionStore, iri: NamedNode) -> _Claim:
-    times = judged_times(store, iri)
-    modality = one(store, iri, GK.modality)
+def _claim(r: Reader, iri: NamedNode) -> _Claim:
+    times = judged_times(r, iri)
+    modality = r.store.one(iri, GK.modality)
     m = modality.value if modality is not None else ""
-    return _Claim(iri, one(store, iri, RDF.subject), one(store, iri, RDF.predicate),
-                  one(store, iri, RDF.object), m, m == _DENIED, _origin(store, iri),
+    return _Claim(iri, r.store.one(iri, RDF.subject), r.store.one(iri, RDF.predicate),
+                  r.store.one(iri, RDF.object), m, m == _DENIED, _origin(r, iri),
                   known_interval(times), times.valid_end, times.dated,
-                  as_int(one(store, iri, GK.knownFromPosition)) or 0)
+                  as_int(r.store.one(iri, GK.knownFromPosition)) or 0)
 
 
-def _linked(store: ProjectionStore, claim: NamedNode, p: NamedNode) -> list[NamedNode]:
-    return [q.object for q in store.store.quads_for_pattern(claim, p, None, DEFAULT)
+def _linked(r: Reader, claim: NamedNode, p: NamedNode) -> list[NamedNode]:
+    return [q.object for q in r.store.quads(claim, p, None, DEFAULT)
             if isinstance(q.object, NamedNode)]
 
 
@@ -124,7 +123,7 @@ def _iri(*parts: str) -> str:
     return CONFLICT_BASE + hashlib.sha256(" ".join(parts).encode()).hexdigest()[:16]
 
 
-def _group(store: ProjectionStore, iri: str, on: Any, prop: Any, claims: dict[str, _Claim],
+def _group(r: Reader, iri: str, on: Any, prop: Any, claims: dict[str, _Claim],
            pairs: list[tuple[str, str, str]]) -> Conflict | None:
     """Sides of the claims the ``pairs`` involve (plus the claims confirming them)."""
     if not pairs:
@@ -136,7 +135,7 @@ def _group(store: ProjectionStore, iri: str, on: Any, prop: Any, claims: dict[st
     for k, c in claims.items():  # a confirming claim of the same key joins that side
         if k in position:
             continue
-        for target in _linked(store, c.iri, GK.confirms):
+        for target in _linked(r, c.iri, GK.confirms):
             if target.value in position:
                 position[k] = position[target.value]
                 break
@@ -156,23 +155,23 @@ def _group(store: ProjectionStore, iri: str, on: Any, prop: Any, claims: dict[st
                     max(dated_starts) if dated_starts else None, ends)
 
 
-def _key_claims(store: ProjectionStore, subject: Any, prop: Any,
+def _key_claims(r: Reader, subject: Any, prop: Any,
                 as_of: int | None) -> dict[str, _Claim]:
     out: dict[str, _Claim] = {}
-    for q in store.store.quads_for_pattern(None, RDF.subject, subject, DEFAULT):
+    for q in r.store.quads(None, RDF.subject, subject, DEFAULT):
         c = q.subject
         if not isinstance(c, NamedNode) or c.value in out:
             continue
-        if one(store, c, RDF.predicate) != prop or not live_at(store, c, as_of):
+        if r.store.one(c, RDF.predicate) != prop or not live_at(r, c, as_of):
             continue
-        out[c.value] = _claim(store, c)
+        out[c.value] = _claim(r, c)
     return out
 
 
-def conflict_on(store: ProjectionStore, subject: Any, prop: Any, as_of: int | None,
+def conflict_on(r: Reader, subject: Any, prop: Any, as_of: int | None,
                 single_valued: frozenset[str] = SINGLE_VALUED) -> Conflict | None:
     """The conflict on (``subject``, ``prop``) among the claims live at ``as_of``, if any."""
-    claims = _key_claims(store, subject, prop, as_of)
+    claims = _key_claims(r, subject, prop, as_of)
     pairs: list[tuple[str, str, str]] = []
     found: set[tuple[str, str, str]] = set()
 
@@ -189,7 +188,7 @@ def conflict_on(store: ProjectionStore, subject: Any, prop: Any, as_of: int | No
                     and a.object != b.object and a.origin != b.origin and _overlap(a, b):
                 pair(a.iri.value, b.iri.value, "single-valued")
     for d in values:
-        for target in _linked(store, d.iri, GK.denies):
+        for target in _linked(r, d.iri, GK.denies):
             if target.value in claims:
                 pair(d.iri.value, target.value, "denial")
         if d.negated:
@@ -197,70 +196,70 @@ def conflict_on(store: ProjectionStore, subject: Any, prop: Any, as_of: int | No
                 if x.modality in _AFFIRMING and x.object == d.object \
                         and x.origin != d.origin and _overlap(d, x):
                     pair(d.iri.value, x.iri.value, "denial")
-        for other in _linked(store, d.iri, GK.contradicts):
+        for other in _linked(r, d.iri, GK.contradicts):
             if other.value in claims:
                 pair(d.iri.value, other.value, "contradiction")
-    return _group(store, _iri(subject.value, prop.value), subject, prop, claims, pairs)
+    return _group(r, _iri(subject.value, prop.value), subject, prop, claims, pairs)
 
 
-def _cross_contradictions(store: ProjectionStore, as_of: int | None) -> list[Conflict]:
+def _cross_contradictions(r: Reader, as_of: int | None) -> list[Conflict]:
     """Contradictions between claims of different (subject, property) keys."""
     out = []
-    for q in store.store.quads_for_pattern(None, GK.contradicts, None, DEFAULT):
+    for q in r.store.quads(None, GK.contradicts, None, DEFAULT):
         a, b = q.subject, q.object
         if not (isinstance(a, NamedNode) and isinstance(b, NamedNode)):
             continue
-        if not (live_at(store, a, as_of) and live_at(store, b, as_of)):
+        if not (live_at(r, a, as_of) and live_at(r, b, as_of)):
             continue
-        ca, cb = _claim(store, a), _claim(store, b)
+        ca, cb = _claim(r, a), _claim(r, b)
         if (ca.subject, ca.predicate) == (cb.subject, cb.predicate):
             continue
         first, second = sorted((a.value, b.value))
-        found = _group(store, _iri(first, second), ca.subject, None,
+        found = _group(r, _iri(first, second), ca.subject, None,
                        {a.value: ca, b.value: cb}, [(a.value, b.value, "contradiction")])
         if found is not None:
             out.append(found)
     return out
 
 
-def _keys(store: ProjectionStore, claims: Iterable[NamedNode],
+def _keys(r: Reader, claims: Iterable[NamedNode],
           single_valued: frozenset[str]) -> set[tuple[Any, Any]]:
     keys = set()
     for c in claims:
-        s, p = one(store, c, RDF.subject), one(store, c, RDF.predicate)
+        s, p = r.store.one(c, RDF.subject), r.store.one(c, RDF.predicate)
         if s is None or p is None:
             continue
-        if p.value in single_valued or one(store, c, GK.denies) is not None \
-                or one(store, c, GK.contradicts) is not None \
-                or one(store, c, GK.modality) == MODALITY.denied:
+        if p.value in single_valued or r.store.one(c, GK.denies) is not None \
+                or r.store.one(c, GK.contradicts) is not None \
+                or r.store.one(c, GK.modality) == MODALITY.denied:
             keys.add((s, p))
     return keys
 
 
-def find(store: ProjectionStore, *, as_of: int | None, entity: NamedNode | None = None,
+def find(r: Reader, *, as_of: int | None, entity: NamedNode | None = None,
          single_valued: frozenset[str] = SINGLE_VALUED) -> list[Conflict]:
     """Every conflict among the claims live at ``as_of`` (on or mentioning ``entity``), in
     the order of their subjects' and properties' IRIs."""
     if entity is not None:
         about = {q.subject.value: q.subject for pred in (RDF.subject, RDF.object)
-                 for q in store.store.quads_for_pattern(None, pred, entity, DEFAULT)
+                 for q in r.store.quads(None, pred, entity, DEFAULT)
                  if isinstance(q.subject, NamedNode)}
         candidates: Iterable[NamedNode] = about.values()
     else:
         found: dict[str, NamedNode] = {}
         for p in single_valued:
-            for q in store.store.quads_for_pattern(None, RDF.predicate, NamedNode(p), DEFAULT):
+            for q in r.store.quads(None, RDF.predicate, NamedNode(p), DEFAULT):
                 if isinstance(q.subject, NamedNode):
                     found[q.subject.value] = q.subject
         for link, o in ((GK.denies, None), (GK.modality, MODALITY.denied)):
-            for q in store.store.quads_for_pattern(None, link, o, DEFAULT):
+            for q in r.store.quads(None, link, o, DEFAULT):
                 if isinstance(q.subject, NamedNode):
                     found[q.subject.value] = q.subject
         candidates = found.values()
-    conflicts = [c for s, p in sorted(_keys(store, candidates, single_valued),
+    conflicts = [c for s, p in sorted(_keys(r, candidates, single_valued),
                                       key=lambda k: (k[0].value, k[1].value))
-                 if (c := conflict_on(store, s, p, as_of, single_valued)) is not None]
-    for c in _cross_contradictions(store, as_of):
+                 if (c := conflict_on(r, s, p, as_of, single_valued)) is not None]
+    for c in _cross_contradictions(r, as_of):
         if entity is None or entity.value in _mentioned(c):
             conflicts.append(c)
     if entity is not None:
@@ -276,28 +275,28 @@ def _mentioned(conflict: Conflict) -> set[str]:
     return out
 
 
-def _value_label(store: ProjectionStore, term: Any, labels: dict[str, str]) -> str:
+def _value_label(r: Reader, term: Any) -> str:
     if isinstance(term, NamedNode):
-        return label_of(store, term, labels)
+        return label_of(r, term)
     return str(term.value) if isinstance(term, Literal) else str(term)
 
 
-def conflict_json(store: ProjectionStore, conflict: Conflict, labels: dict[str, str],
+def conflict_json(r: Reader, conflict: Conflict,
                   t: Span) -> dict[str, Any]:
     """A conflict as answers show it, with its status line in words (``line``)."""
     sides = []
     for (_, negated), claims in conflict.sides:
         value = claims[0].object
-        label = _value_label(store, value, labels)
-        sides.append({"value": term_json(store, value, labels), "negated": negated,
+        label = _value_label(r, value)
+        sides.append({"value": term_json(r, value), "negated": negated,
                       "label": f"not {label}" if negated else label,
-                      "claims": [side_claim_json(store, c.iri, labels, t) for c in claims]})
+                      "claims": [side_claim_json(r, c.iri, t) for c in claims]})
     out = {
         "conflict": conflict.iri,
-        "on": term_json(store, conflict.on, labels) if conflict.on is not None else None,
-        "property": term_json(store, conflict.property, labels)
+        "on": term_json(r, conflict.on) if conflict.on is not None else None,
+        "property": term_json(r, conflict.property)
         if conflict.property is not None else None,
-        "rules": [r for r in _RULES if r in conflict.rules],
+        "rules": [rule for rule in _RULES if rule in conflict.rules],
         "contested_since": conflict.since.isoformat() if conflict.since else None,
         "sides": sides,
     }

@@ -14,8 +14,7 @@ from typing import Any, NamedTuple
 from pyoxigraph import NamedNode
 
 from geokb.projection.quads import DEFAULT
-from geokb.projection.store import ProjectionStore
-from geokb.read.queries import as_int, one
+from geokb.read.reader import Reader, as_int
 from geokb.vocab import DCTERMS, GK, PROV
 
 
@@ -24,39 +23,39 @@ class Voiced(NamedTuple):
     role: str  # "speaker" | "affiliate" | "cited" | "publisher"
 
 
-def _subjects(store: ProjectionStore, p: NamedNode, o: Any) -> list[NamedNode]:
-    return [q.subject for q in store.store.quads_for_pattern(None, p, o, DEFAULT)
+def _subjects(r: Reader, p: NamedNode, o: Any) -> list[NamedNode]:
+    return [q.subject for q in r.store.quads(None, p, o, DEFAULT)
             if isinstance(q.subject, NamedNode)]
 
 
-def _ordered(store: ProjectionStore, found: dict[str, Voiced]) -> list[Voiced]:
+def _ordered(r: Reader, found: dict[str, Voiced]) -> list[Voiced]:
     def key(v: Voiced) -> tuple[int, str]:
-        return (as_int(one(store, v.claim, GK.knownFromPosition)) or 0, v.claim.value)
+        return (as_int(r.store.one(v.claim, GK.knownFromPosition)) or 0, v.claim.value)
     return sorted(found.values(), key=key)
 
 
-def said(store: ProjectionStore, entity: NamedNode) -> list[Voiced]:
+def said(r: Reader, entity: NamedNode) -> list[Voiced]:
     """Every claim ever recorded with ``entity`` as speaker or as an unnamed speaker's body,
     in log order (the caller keeps the live ones)."""
     found: dict[str, Voiced] = {}
-    for claim in _subjects(store, GK.speaker, entity):
+    for claim in _subjects(r, GK.speaker, entity):
         found.setdefault(claim.value, Voiced(claim, "speaker"))
-    for node in {*_subjects(store, GK.affiliation, entity),
-                 *_subjects(store, GK.spokespersonFor, entity)}:
-        for claim in _subjects(store, GK.speaker, node):
+    for node in {*_subjects(r, GK.affiliation, entity),
+                 *_subjects(r, GK.spokespersonFor, entity)}:
+        for claim in _subjects(r, GK.speaker, node):
             found.setdefault(claim.value, Voiced(claim, "affiliate"))
-    return _ordered(store, found)
+    return _ordered(r, found)
 
 
-def passed_on(store: ProjectionStore, entity: NamedNode) -> list[Voiced]:
+def passed_on(r: Reader, entity: NamedNode) -> list[Voiced]:
     """Every claim ever recorded that cites ``entity`` or comes from a source it published."""
     found: dict[str, Voiced] = {}
-    for claim in _subjects(store, GK.reportedVia, entity):
+    for claim in _subjects(r, GK.reportedVia, entity):
         found.setdefault(claim.value, Voiced(claim, "cited"))
-    for step in _subjects(store, PROV.agent, entity):
-        for claim in _subjects(store, GK.attributionStep, step):
+    for step in _subjects(r, PROV.agent, entity):
+        for claim in _subjects(r, GK.attributionStep, step):
             found.setdefault(claim.value, Voiced(claim, "cited"))
-    for source in _subjects(store, DCTERMS.publisher, entity):
-        for claim in _subjects(store, PROV.wasDerivedFrom, source):
+    for source in _subjects(r, DCTERMS.publisher, entity):
+        for claim in _subjects(r, PROV.wasDerivedFrom, source):
             found.setdefault(claim.value, Voiced(claim, "publisher"))
-    return _ordered(store, found)
+    return _ordered(r, found)

@@ -1,5 +1,8 @@
 """A compiled SHACL Core engine for the write path, checked against pySHACL.
 
+Size: one compiler from SHACL Core to Python checks; the index, the paths, the constraint
+table and the SPARQL constraints are read together and tested as one engine.
+
 pySHACL walks the shapes graph in Python for every focus node and costs about 7 ms per
 claim on our shapes; a write path that must admit thousands of claims a second cannot
 pay that. This module reads the same ``shapes/*.ttl`` once and compiles it into Python

@@ -14,7 +14,7 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
 
 from geokb.errors import InvalidEvent, ShapeViolation
-from geokb.log.codec import check_payload
+from geokb.log.contract import Head, seal
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -25,7 +25,7 @@ from geokb.log.events import (
     Event,
     RecordedEvent,
 )
-from geokb.log.file import Head, seal
+from geokb.log.schemas import check_payload
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
 from geokb.projection.quads import DEFAULT, parse_lines, quads_for
@@ -50,26 +50,23 @@ class _Overlay:
         if iri in self.entities:
             return self.entities[iri]
         node = NamedNode(iri)
-        quads = self.store.store.quads_for_pattern
-        if next(quads(node, GK.declaredIn, None, DEFAULT), None) is None:
+        if self.store.one(node, GK.declaredIn) is None:
             return None
-        return [term_value(q.object) for q in quads(node, RDF.type, None, DEFAULT)]
+        return [term_value(t) for t in self.store.objects(node, RDF.type)]
 
     def source_sha(self, iri: str) -> str | None:
         if iri in self.sources:
             return self.sources[iri]
-        q = next(self.store.store.quads_for_pattern(NamedNode(iri), GK.sha256, None, DEFAULT),
-                 None)
-        return term_value(q.object) if q is not None else None
+        sha = self.store.one(NamedNode(iri), GK.sha256)
+        return term_value(sha) if sha is not None else None
 
     def claim_state(self, iri: str) -> str | None:
         if iri in self.claims:
             return self.claims[iri]
         node = NamedNode(iri)
-        quads = self.store.store.quads_for_pattern
-        if next(quads(node, GK.assertedIn, None, DEFAULT), None) is None:
+        if self.store.one(node, GK.assertedIn) is None:
             return None
-        ended = next(quads(node, GK.knownUntilPosition, None, DEFAULT), None)
+        ended = self.store.one(node, GK.knownUntilPosition)
         return "ended" if ended is not None else "live"
 
 
@@ -129,8 +126,7 @@ class Admission:
                             if q.graph_name == DEFAULT]
                 for node in {q.subject for q in [*deleted, *inserted]
                              if isinstance(q.subject, NamedNode)}:  # as the update leaves it
-                    own += [q for q in self.store.store.quads_for_pattern(node, None, None,
-                                                                          DEFAULT)
+                    own += [q for q in self.store.quads(node, None, None, DEFAULT)
                             if q not in deleted]
                 own += inserted
         context: list[Quad] = []
@@ -139,13 +135,11 @@ class Admission:
                 claim = NamedNode(d.payload["claim"])
                 for frag in ("", "#evidence", "#quote", "#position"):
                     node = NamedNode(claim.value + frag)
-                    context.extend(self.store.store.quads_for_pattern(node, None, None, DEFAULT))
-                for step in self.store.store.quads_for_pattern(claim, GK.attributionStep, None,
-                                                               DEFAULT):
-                    if isinstance(step.object, Literal):
+                    context.extend(self.store.quads(node, None, None, DEFAULT))
+                for step in self.store.objects(claim, GK.attributionStep):
+                    if isinstance(step, Literal):
                         continue  # a literal is the subject of nothing (SHACL forbids it here)
-                    context.extend(self.store.store.quads_for_pattern(step.object, None, None,
-                                                                      DEFAULT))
+                    context.extend(self.store.quads(step, None, None, DEFAULT))
         focus: set[str] = set()
         mentioned: set[str] = set()
         for q in own + context:
@@ -156,7 +150,7 @@ class Admission:
         for iri in sorted(mentioned | focus):
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
-                context.extend(self.store.store.quads_for_pattern(node, pred, None, DEFAULT))
+                context.extend(self.store.quads(node, pred, None, DEFAULT))
         return self.engine.validate(own + context, focus=focus)
 
     # -- domain rules ---------------------------------------------------------------

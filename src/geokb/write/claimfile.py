@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from geokb.errors import InvalidEvent
-from geokb.log.codec import check_iri, sha256_hex
+from geokb.log.codec import sha256_hex
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -26,6 +26,7 @@ from geokb.log.events import (
     SOURCE_REGISTERED,
     Event,
 )
+from geokb.log.schemas import check_iri
 from geokb.log.sources import normalise_text
 from geokb.vocab import CLAIM, GK, ID, MODALITY, SOURCE, expand, is_slug
 

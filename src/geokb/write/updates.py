@@ -166,7 +166,7 @@ def _where_group(text: str, toks: list[Token]) -> str | None:
 class _Working:
     """The store as the operations so far would leave it, without changing it."""
 
-    base: ox.Store
+    base: ProjectionStore
     added: set[Quad] = field(default_factory=set)
     removed: set[Quad] = field(default_factory=set)
     scratch: ox.Store | None = None
@@ -175,7 +175,7 @@ class _Working:
         for q in quads:
             if q in self.removed:
                 self.removed.discard(q)
-            elif q not in self.base:
+            elif not self.base.contains(q):
                 self.added.add(q)
             if self.scratch is not None:
                 self.scratch.add(q)
@@ -184,7 +184,7 @@ class _Working:
         for q in quads:
             if q in self.added:
                 self.added.discard(q)
-            elif q in self.base:
+            elif self.base.contains(q):
                 self.removed.add(q)
             if self.scratch is not None:
                 self.scratch.remove(q)
@@ -192,7 +192,7 @@ class _Working:
     def in_graph(self, graph: GraphName) -> list[Quad]:
         if self.scratch is not None:
             return list(self.scratch.quads_for_pattern(None, None, None, graph))
-        out = [q for q in self.base.quads_for_pattern(None, None, None, graph)
+        out = [q for q in self.base.quads(None, None, None, graph)
                if q not in self.removed]
         out.extend(q for q in self.added if q.graph_name == graph)
         return out
@@ -202,9 +202,8 @@ class _Working:
         if self.scratch is not None:
             names = {q.graph_name for q in self.scratch if isinstance(q.graph_name, NamedNode)}
         else:
-            names = {g for g in self.base.named_graphs() if isinstance(g, NamedNode)
-                     and any(q not in self.removed
-                             for q in self.base.quads_for_pattern(None, None, None, g))}
+            names = {g for g in self.base.named_graphs()
+                     if any(q not in self.removed for q in self.base.quads(None, None, None, g))}
             names |= {q.graph_name for q in self.added if isinstance(q.graph_name, NamedNode)}
         names.discard(SYSTEM_GRAPH)
         return sorted(names, key=lambda g: g.value)
@@ -216,11 +215,12 @@ class _Working:
         """Run a SELECT on the working state (a scratch copy once there are changes)."""
         if self.scratch is None and (self.added or self.removed):
             scratch = ox.Store()
-            scratch.extend(q for q in self.base if q not in self.removed)
+            scratch.extend(q for q in self.base.quads() if q not in self.removed)
             scratch.extend(self.added)
             self.scratch = scratch
-        target = self.scratch if self.scratch is not None else self.base
-        return target.query(sparql, **options)
+        if self.scratch is not None:
+            return self.scratch.query(sparql, **options)
+        return self.base.query(sparql, **options)
 
 
 # -- terms --------------------------------------------------------------------------
@@ -531,7 +531,7 @@ def update_event(store: ProjectionStore, sparql: str, *, base_iri: str | None,
         return None
     if len(segments) != len(operations):
         raise QueryError(f"could not split the update into its {len(operations)} operations")
-    working = _Working(store.store)
+    working = _Working(store)
     for op, segment in zip(operations, segments, strict=True):
         _apply(op, segment, working, base_iri=base_iri, using_graphs=using_graphs,
                using_named=using_named_graphs)

@@ -1,22 +1,20 @@
-"""Whole-KB checks: ``verify`` (the hash chain) and ``validate`` (chain, replay, rules,
-SHACL, quotes against stored sources), each problem located at ``kb/<file>:<line>``.
+"""``geokb verify``: the whole log checked against its hash chain, every break located at
+``kb/<file>:<line>`` (or ``postgresql://host/db#seq=<seq>``) and naming its event.
 
-``validate`` lives in :mod:`geokb.ops.validate`; it is re-exported here by name.
+The chain itself is walked by :class:`geokb.log.chain.ChainWalker`, the walker every
+backend reads with; what is added here is what only a whole-log check sees: an
+unterminated final line and the bytes of a batch whose append never finished.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from geokb.errors import InvalidEvent
-from geokb.log.codec import decode
-from geokb.log.events import GENESIS_HASH, RecordedEvent
-from geokb.log.file import EventStore, FileEventStore
-
-if TYPE_CHECKING:
-    from geokb.kb import KnowledgeBase
+from geokb.log.chain import ChainWalker
+from geokb.log.contract import EventStore
+from geokb.log.events import RecordedEvent
+from geokb.log.file import FileEventStore
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,8 @@ class Problem:
 
 @dataclass
 class Report:
+    """What a whole-KB check found: its problems, what it counted, and its warnings."""
+
     problems: list[Problem] = field(default_factory=list)
     events: int = 0
     claims: int = 0
@@ -55,13 +55,15 @@ def scan_chain(log: EventStore) -> tuple[Report, list[tuple[int, RecordedEvent]]
     """Check every line: canonical form, own hash, sequence and link to the previous one.
 
     Works on any backend's ``raw_lines()`` (numbered by line in the file, by seq in
-    PostgreSQL). Returns the report and the (line, event) pairs that could be read.
+    PostgreSQL, whose rows are keyed by it). Returns the report and the (line, event)
+    pairs that could be read. Raises ``OSError`` or ``ConnectionError`` when the log
+    cannot be read at all.
     """
     report = Report()
     path = log.display_path
-    good: list[tuple[int, RecordedEvent]] = []
-    lines = list(log.raw_lines())  # OSError here means "could not run"
+    lines = list(log.raw_lines())
     tail = lines.pop()[1] if lines and not lines[-1][1].endswith(b"\n") else b""
+    is_file = isinstance(log, FileEventStore)
     if isinstance(log, FileEventStore):  # raw_lines stops before an unfinished batch
         pending = log.pending_offset()
         size = log.path.stat().st_size if log.path.exists() else 0
@@ -69,25 +71,12 @@ def scan_chain(log: EventStore) -> tuple[Report, list[tuple[int, RecordedEvent]]
             report.problems.append(Problem(path, len(lines) + 1, f"{size - pending} "
                                            "bytes of a batch whose append never finished (a "
                                            "crashed writer): the next append removes them", "log"))
-    prev_hash = GENESIS_HASH
-    for number, line in lines:
-        raw = line[:-1]
-        try:
-            event = decode(line)
-        except InvalidEvent as exc:
-            report.problems.append(Problem(path, number, str(exc), "log", _stored(raw, "id")))
-            prev_hash = _stored(raw, "hash")  # an edit that kept the hash: the chain goes on
-            continue
-        if event.position != number:
-            report.problems.append(Problem(path, number, f"event has seq {event.position} at line "
-                                           f"{number}: events were inserted, removed or reordered",
-                                           "log", event.id))
-        elif prev_hash and event.prev != prev_hash:
-            report.problems.append(Problem(path, number, "event does not follow the previous "
-                                           "line's hash: an event before it was inserted, removed, "
-                                           "reordered or edited", "log", event.id))
-        good.append((number, event))
-        prev_hash = event.hash
+    good: list[tuple[int, RecordedEvent]] = []
+    for link in ChainWalker(path, keyed=not is_file).walk(lines):
+        if link.problem is not None:
+            report.problems.append(Problem(path, link.at, link.problem, "log", link.event_id))
+        if link.event is not None:
+            good.append((link.at, link.event))
     if tail:
         report.problems.append(Problem(path, len(lines) + 1, f"unterminated final line "
                                        f"({len(tail)} bytes): a torn append or a truncated edit",
@@ -96,14 +85,6 @@ def scan_chain(log: EventStore) -> tuple[Report, list[tuple[int, RecordedEvent]]
     return report, good
 
 
-def _stored(raw: bytes, key: str) -> str:
-    """A field of an unreadable line, if it is at least JSON (else "")."""
-    try:
-        value = json.loads(raw).get(key, "")
-    except (ValueError, AttributeError, RecursionError):
-        return ""
-    return value if isinstance(value, str) else ""
-
-
-def verify(kb: KnowledgeBase) -> Report:
-    return scan_chain(kb.log)[0]
+def verify(log: EventStore) -> Report:
+    """The hash chain of ``log`` (see :func:`scan_chain`)."""
+    return scan_chain(log)[0]
