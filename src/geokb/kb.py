@@ -438,6 +438,7 @@ class KnowledgeBase:
         return store.query(sparql, **options)
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
+        self._time(None, valid_at)  # a bad date is refused as everywhere else
         return valid_view(Reader(store, self.ontology.labels), span(valid_at))
 
     def history(self, *, after: int = 0, limit: int | None = None, event_type: str | None = None,

@@ -112,13 +112,41 @@ def _count(answer: dict[str, Any], unit: str = "") -> str:
     return text
 
 
+def _holding(s: dict[str, Any]) -> str:
+    """How a status claim stands at the answer's world time, in words."""
+    reported = s.get("reported_time")
+    when = f" {reported['value']} ({reported['from']})" if reported else ""
+    if s.get("holding") == "last_reported":
+        return f"last reported{when}: may still hold, not known to"
+    return f"holds (reported{when})" if reported else "holds"
+
+
+def _voices(answer: dict[str, Any], key: str, title: str) -> list[str]:
+    items = answer.get(key) or []
+    total = (answer.get("page") or {}).get(f"{key}_total", len(items))
+    if not total:
+        return []
+    shown = f"{len(items)} of {total}" if total != len(items) else f"{total}"
+    lines = [f"{title} ({shown}):"]
+    for c in items:
+        s = c["statement"]
+        lines.append(f"  • [{c['as']}] {_term(s['subject'])} — {compact(s['predicate']['iri'])} — "
+                     f"{_term(s['object'])} ({c['modality']}; claim {c['id']})")
+    return lines
+
+
 def status_text(answer: dict[str, Any]) -> str:
     lines = _header(answer)
-    if answer["status"]:
-        values = ", ".join(f"{s['label']} [{s['modality']}]" for s in answer["status"])
-        lines.append(f"status: {values}")
-    else:
-        lines.append("status: no status claim")
+    lines.append(f"status: {answer['line']}")
+    for s in answer["status"]:
+        label = f"not {s['label']}" if s.get("negated") else s["label"]
+        lines.append(f"  {label} [{s['modality']}]: {_holding(s)}; claim "
+                     f"{s['claim'].rsplit('/', 1)[-1]}")
+    if answer["assessment"] != "unknown" and answer["undated"]:
+        lines.append(f"  undated (never counted as holding): "
+                     f"{', '.join(c.rsplit('/', 1)[-1] for c in answer['undated'])}")
+    lines += _voices(answer, "said", "said by it")
+    lines += _voices(answer, "passed_on", "passed on by it")
     lines.append(f"claims about it ({_count(answer)}):")
     lines += [claim_text(c) for c in answer["claims"]]
     return "\n".join(lines)
@@ -128,6 +156,28 @@ def timeline_text(answer: dict[str, Any]) -> str:
     lines = _header(answer)
     lines.append(f"timeline ({_count(answer, ' claims')}, world time order, unknown last):")
     lines += [claim_text(c) for c in answer["claims"]]
+    lines += _voices(answer, "said", "said by it")
+    lines += _voices(answer, "passed_on", "passed on by it")
+    return "\n".join(lines)
+
+
+def conflicts_text(answer: dict[str, Any]) -> str:
+    """One status line per conflict, after its subject and property."""
+    where = []
+    if answer.get("as_of") is not None:
+        where.append(f"as known at log position {answer['as_of']}")
+    at = answer["at"]
+    where.append(f"at {at['from']}" if at["from"] == at["until"]
+                 else f"at {at['from']} – {at['until']}")
+    page = answer["page"]
+    lines = [f"{page['total']} conflict{'s' if page['total'] != 1 else ''} "
+             f"({'; '.join(where)}):"]
+    for c in answer["conflicts"]:
+        on = c["on"]["label"] if c["on"] else "—"
+        prop = f" {c['property']['label']}" if c["property"] else ""
+        lines.append(f"{on}{prop}: {c['line']}")
+    if page["next"] is not None:
+        lines.append(f"--offset {page['next']['offset']} for more")
     return "\n".join(lines)
 
 
