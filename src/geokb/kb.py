@@ -362,6 +362,20 @@ class KnowledgeBase:
     def _time(self, as_of: str | int | None, valid_at: str | None) -> TimeFilter:
         return TimeFilter.make(self.resolve_as_of(as_of), valid_at)
 
+    def draft(self, path: str | os.PathLike[str], *, published: str | None = None,
+              output: str | os.PathLike[str] | None = None) -> str:
+        """A draft claim file (YAML text) for the article at ``path``, with this KB's
+        entities matched by label and alias; nothing is registered or appended.
+
+        Raises :class:`InvalidEvent` for a file that cannot be read as UTF-8 text.
+        """
+        from geokb.draft import draft_file
+
+        with self._apply_lock:
+            known = entities.declared_entities(self.reader)
+        return draft_file(Path(path), published=published, kb_entities=known,
+                          output=Path(output) if output is not None else None)
+
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
         return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geokb.errors import QueryError, QueryRefused, TooLarge
+from geokb.kb import KnowledgeBase
 from geokb.sparql.guard import MAX_DEPTH, guard, nesting_depth, remote_operations
 
 
@@ -166,3 +168,16 @@ def test_no_generated_query_reaches_a_loopback_listener(data: st.DataObject,
     except (SyntaxError, OSError, RuntimeError):
         pass
     assert listener.hits == 0, f"the query reached the listener: {query!r}"
+
+
+def test_an_update_is_never_run_to_learn_whether_it_is_valid(tmp_path: Path,
+                                                             listener: Listener) -> None:
+    """The update path parses with rdflib and guards; an unparsable update that hides a
+    LOAD is refused without any store executing it (the old error-message probe did)."""
+    kb = KnowledgeBase(tmp_path / "kb")
+    update = (r"PREFIX x: <http://e/> INSERT DATA { x:a\# x:b 'c' } ; "
+              f"LOAD <http://127.0.0.1:{listener.port}/x.ttl>")
+    with pytest.raises(QueryError):
+        kb.update(update, recorded_by="test")
+    assert listener.hits == 0
+    assert kb.position == 0

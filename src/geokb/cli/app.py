@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from geokb.cli import entities, ops, read, serve, sources, write
+from geokb.cli import draft, entities, ops, read, serve, sources, write
 from geokb.cli.context import Session, default_agent
 from geokb.cli.errors import GeoKBGroup
 from geokb.cli.progress import wanted
@@ -20,6 +20,7 @@ app = typer.Typer(cls=GeoKBGroup, help="geokb: an event-sourced geopolitical kno
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(read.app)
 app.add_typer(write.app)
+app.add_typer(draft.app)
 app.add_typer(sources.app, name="source", rich_help_panel=write.PANEL)
 app.add_typer(entities.app, name="entity", rich_help_panel=write.PANEL)
 app.add_typer(ops.app)

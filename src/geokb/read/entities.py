@@ -62,6 +62,23 @@ def entity_json(r: Reader, entity: NamedNode) -> dict[str, Any]:
     }
 
 
+def declared_entities(r: Reader) -> list[dict[str, Any]]:
+    """Every declared entity as a claim-file entry: ``{id, label, aliases, types}``."""
+    store = r.store
+    out = []
+    for quad in store.quads(None, DECLARED_IN, None, DEFAULT):
+        entity = quad.subject
+        if not isinstance(entity, NamedNode):
+            continue
+        out.append({
+            "id": compact(entity.value).removeprefix("id:"),
+            "label": label_of(r, entity),
+            "aliases": sorted(str(a.value) for a in store.objects(entity, ALT_LABEL)),
+            "types": sorted(compact(t.value) for t in store.objects(entity, TYPE)),
+        })
+    return sorted(out, key=lambda e: str(e["id"]))
+
+
 # -- names ------------------------------------------------------------------------------
 
 

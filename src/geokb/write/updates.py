@@ -40,6 +40,7 @@ from geokb.errors import QueryError
 from geokb.log.events import GRAPH_UPDATED, Event
 from geokb.projection.quads import SYSTEM_GRAPH
 from geokb.projection.store import ProjectionStore
+from geokb.sparql.guard import guard
 from geokb.vocab import PREFIXES
 
 GENID = "https://w3id.org/geokb/genid/"
@@ -483,24 +484,9 @@ def _parse(sparql: str, base_iri: str | None, prefixes: Mapping[str, str]) -> An
     try:
         return translateUpdate(parseUpdate(sparql), base=base_iri, initNs=dict(prefixes))
     except ParseBaseException as exc:
-        raise QueryError(f"SPARQL syntax error: {_precise_syntax_error(sparql) or exc}") from exc
+        raise QueryError(f"SPARQL syntax error: {exc}") from exc
     except (ValueError, TypeError, KeyError) as exc:  # rdflib's translation errors
         raise QueryError(f"cannot read the update: {exc}") from exc
-
-
-def _precise_syntax_error(sparql: str) -> str | None:
-    """pyoxigraph's message (line:column) for an update rdflib cannot parse.
-
-    Runs the update on an empty in-memory store, which only parses in effect; the caller
-    has already refused LOAD and SERVICE, so nothing is fetched.
-    """
-    try:
-        ox.Store().update(sparql)
-    except SyntaxError as exc:
-        return str(exc)
-    except OSError:
-        return None
-    return None
 
 
 def _line(q: Quad) -> str:
@@ -520,10 +506,7 @@ def update_event(store: ProjectionStore, sparql: str, *, base_iri: str | None,
     the system graph), a protocol dataset given together with USING/WITH, or an update
     too large for one event.
     """
-    for word in ("SERVICE", "LOAD"):
-        if uses_keyword(sparql, word):
-            raise QueryError(f"{word} is refused: this server does not fetch URLs on behalf of "
-                             "an update")
+    guard(sparql, update=True)  # size, depth, and SERVICE/LOAD by a real parse
     segments = _segments(sparql)
     parsed = _parse(sparql, base_iri, _our_prefixes(segments))
     operations = list(getattr(parsed, "algebra", None) or [])
