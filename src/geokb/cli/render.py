@@ -115,9 +115,9 @@ def _count(answer: dict[str, Any], unit: str = "") -> str:
 def _holding(s: dict[str, Any]) -> str:
     """How a status claim stands at the answer's world time, in words."""
     reported = s.get("reported_time")
-    when = f" {reported['value']} ({reported['from']})" if reported else ""
+    when = f" {reported['value']} (the {reported['from']}'s date)" if reported else ""
     if s.get("holding") == "last_reported":
-        return f"last reported{when}: may still hold, not known to"
+        return f"last reported{when}, no end reported: may still hold, not shown as fact"
     return f"holds (reported{when})" if reported else "holds"
 
 

@@ -495,6 +495,26 @@ class StatusValue(_Open):
     label: str
     modality: str
     claim: str
+    negated: bool = Field(False, description="true for a denied claim: 'not <label>'")
+    holding: str | None = Field(None, description="holds | last_reported at the world time")
+    reported_time: dict[str, Any] | None = Field(
+        None, description="{value, precision, from: claim | source}, or null when unknown")
+
+
+class AtOut(_Open):
+    from_: str = Field(alias="from", description="First day of the world time T")
+    until: str = Field(description="Last day of T")
+
+
+class ConflictOut(_Open):
+    conflict: str = Field(examples=["https://w3id.org/geokb/conflict/a20b681396573863"])
+    on: dict[str, Any] | None
+    property: dict[str, Any] | None
+    rules: list[str] = Field(description="single-valued | denial | contradiction")
+    contested_since: str | None
+    sides: list[dict[str, Any]] = Field(description="Claims grouped by what they say: value, "
+                                                    "negated, label, claims")
+    line: str = Field(description="The conflict in words")
 
 
 class NextPage(_Open):
@@ -516,8 +536,22 @@ class StatusOut(_Open):
     entity: EntityOut
     as_of: int | None = None
     valid_at: str | None = None
-    status: list[StatusValue] = Field(description="Every status claim, on every page")
+    at: AtOut | None = None
+    assessment: str | None = Field(None, description="settled | contested | unknown")
+    line: str | None = Field(None, description="The status in words")
+    status: list[StatusValue] = Field(description="The status claims that hold or were last "
+                                                  "reported at the world time, on every page")
+    undated: list[str] = Field([], description="Undated status claims: never holding")
+    conflicts: list[ConflictOut] = Field([], description="Conflicts on the entity at T")
     claims: list[ClaimOut]
+    page: PageOut
+
+
+class ConflictsOut(_Open):
+    as_of: int | None = None
+    valid_at: str | None = None
+    at: AtOut
+    conflicts: list[ConflictOut]
     page: PageOut
 
 
@@ -1028,6 +1062,22 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
                                     offset=offset),
             lambda answer: _next_link(request, answer))
 
+    @app.get("/api/conflicts", tags=["entities"],
+             responses=_docs(ConflictsOut, 404, 409, 422), response_class=JSONResponse,
+             summary="Disputes between claims at a world time, each with its sides")
+    def conflicts(request: Request,
+                  entity: str | None = Query(None, description="Only those on or mentioning "
+                                             "this entity (slug, label or alias)"),
+                  as_of: str | None = Query(None, description="Log position or UTC time"),
+                  valid_at: str | None = Query(None, description="YYYY, YYYY-MM or YYYY-MM-DD"),
+                  limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE, description=PAGE_DOC),
+                  offset: int = Query(0, ge=0, description=OFFSET_DOC)) -> Response:
+        return svc.cached_json(
+            ("conflicts", entity, as_of, valid_at, limit, offset),
+            lambda: svc.kb.conflicts(entity, as_of=as_of, valid_at=valid_at, limit=limit,
+                                     offset=offset),
+            lambda answer: _next_link(request, answer, keep=("entity",)))
+
     @app.get("/api/claims/{claim_id}", tags=["claims"], responses=_docs(ClaimOut, 404, 422),
              response_class=JSONResponse,
              summary="One claim: statement, modality, dates, attribution, evidence, lifecycle")
@@ -1142,12 +1192,15 @@ def _ensure_claim(svc: _Service, claim_id: str) -> None:
     svc.kb.claim(claim_id)
 
 
-def _next_link(request: Request, answer: dict[str, Any]) -> dict[str, str]:
-    """A ``Link: <…>; rel="next"`` header for a paged answer that has a next page."""
+def _next_link(request: Request, answer: dict[str, Any],
+               keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """A ``Link: <…>; rel="next"`` header for a paged answer that has a next page (with the
+    request's ``keep`` parameters, such as a filter, beside the page's)."""
     following = answer["page"]["next"]
     if following is None:
         return {}
-    params = {k: str(v) for k, v in following.items() if v is not None}
+    kept = {k: request.query_params[k] for k in keep if k in request.query_params}
+    params = {**kept, **{k: str(v) for k, v in following.items() if v is not None}}
     url = request.url.replace(query=urlencode(params))
     return {"Link": f'<{url.path}?{url.query}>; rel="next"'}
 
