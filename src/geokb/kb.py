@@ -36,8 +36,8 @@ from geokb.ops.verify import Report
 from geokb.ops.verify import verify as verify_log
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at
-from geokb.read import answers, claims, entities
-from geokb.read.beliefs import belief_json
+from geokb.read import claims, disputes, entities, status
+from geokb.read.beliefs import belief_json, world_time
 from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
 from geokb.read.reader import Reader, as_int
 from geokb.read.validity import valid_view
@@ -389,8 +389,8 @@ class KnowledgeBase:
         with self._apply_lock:
             reader = self.reader
             entity = entities.resolve_entity(reader, name, when.as_of)
-            t = answers.world_time(reader, when.as_of, valid_at)
-            return answers.status(reader, entity, when, t=t, single_valued=self.single_valued,
+            t = world_time(reader, when.as_of, valid_at)
+            return status.status(reader, entity, when, t=t, single_valued=self.single_valued,
                                   limit=limit, offset=offset)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
@@ -401,8 +401,8 @@ class KnowledgeBase:
         with self._apply_lock:
             reader = self.reader
             entity = entities.resolve_entity(reader, name, when.as_of)
-            t = answers.world_time(reader, when.as_of, valid_at)
-            return answers.timeline(reader, entity, when, t=t, limit=limit, offset=offset)
+            t = world_time(reader, when.as_of, valid_at)
+            return status.timeline(reader, entity, when, t=t, limit=limit, offset=offset)
 
     def conflicts(self, entity: str | None = None, *, as_of: str | int | None = None,
                   valid_at: str | None = None, limit: int | None = PAGE_SIZE,
@@ -415,8 +415,8 @@ class KnowledgeBase:
             reader = self.reader
             iri = entities.resolve_entity(reader, entity, when.as_of) \
                 if entity is not None else None
-            t = answers.world_time(reader, when.as_of, valid_at)
-            return answers.conflicts(reader, iri, when, t=t, single_valued=self.single_valued,
+            t = world_time(reader, when.as_of, valid_at)
+            return disputes.conflicts(reader, iri, when, t=t, single_valued=self.single_valued,
                                      limit=limit, offset=offset)
 
     @cached_property

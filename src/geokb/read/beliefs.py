@@ -9,15 +9,26 @@ times verdicts themselves are :mod:`geokb.times`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pyoxigraph import NamedNode
 
 from geokb.errors import BadTime
 from geokb.projection.quads import DEFAULT
+from geokb.projection.timeview import recorded_at
 from geokb.read.reader import Reader, as_int, label_of, props, term_json
-from geokb.times import ClaimTimes, Holding, Reported, Span, denial_times, holding, period
+from geokb.times import (
+    ClaimTimes,
+    Holding,
+    Reported,
+    Span,
+    day_of,
+    denial_times,
+    holding,
+    period,
+    span,
+)
 from geokb.vocab import DCTERMS, GK, MODALITY, PROV, RDF
 
 _DENIED = MODALITY.denied.value
@@ -296,3 +307,18 @@ def voice(side_claim: dict[str, Any]) -> str:
     if not speakers:
         return f"({via})" if via else ""
     return f"({speakers}, via {via})" if via else f"({speakers})"
+
+
+def world_time(r: Reader, as_of: int | None, valid_at: str | None) -> Span:
+    """T: ``valid_at``'s days, else the day the answer's log position was recorded (today
+    for an empty log). Raises :class:`~geokb.errors.BadTime` for a malformed ``valid_at``."""
+    if valid_at is not None:
+        return span(valid_at)
+    recorded = recorded_at(r.store, r.store.position if as_of is None else as_of)
+    if recorded is not None:
+        return day_of(recorded)
+    return span(datetime.now(UTC).date().isoformat())
+
+
+def at_json(t: Span) -> dict[str, str]:
+    return {"from": t.first.isoformat(), "until": t.last.isoformat()}

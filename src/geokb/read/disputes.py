@@ -20,13 +20,18 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
+from geokb.errors import InvalidEvent
 from geokb.projection.quads import DEFAULT
+from geokb.projection.timeview import TimeFilter
 from geokb.read.beliefs import (
+    at_json,
     judged_times,
     outlet,
     side_claim_json,
     who,
 )
+from geokb.read.entities import entity_json
+from geokb.read.paging import PAGE_SIZE
 from geokb.read.reader import Reader, as_int, label_of, term_json
 from geokb.times import Span, covers, known_interval
 from geokb.vocab import BASE, GK, MODALITY, PROV, RDF
@@ -327,3 +332,29 @@ def conflict_line(conflict: dict[str, Any]) -> str:
     since = conflict["contested_since"]
     head = f"contested since {since}" if since else "contested"
     return f"{head}: " + " vs ".join(side_words(s) for s in conflict["sides"])
+
+
+def conflicts(r: Reader, entity: NamedNode | None, when: TimeFilter, *, t: Span,
+              single_valued: frozenset[str] = SINGLE_VALUED,
+              limit: int | None = PAGE_SIZE, offset: int = 0) -> dict[str, Any]:
+    """The conflicts covering T among the claims live at ``as_of``: all, or those on
+    ``entity`` or whose sides mention it; paged like ``status``.
+
+    Raises :class:`~geokb.errors.InvalidEvent` for a ``limit`` under 1 or a negative offset.
+    """
+    found = [c for c in find(r, as_of=when.as_of, entity=entity,
+                                      single_valued=single_valued) if c.covers(t)]
+    if limit is not None and limit < 1:
+        raise InvalidEvent(f"limit {limit}: give 1 or more conflicts per page")
+    if offset < 0:
+        raise InvalidEvent(f"offset {offset}: give 0 or more")
+    end = len(found) if limit is None else offset + limit
+    following = {"as_of": when.as_of if when.as_of is not None else r.store.position,
+                 "valid_at": when.valid_at_text, "offset": end, "limit": limit}
+    return {"as_of": when.as_of, "valid_at": when.valid_at_text, "at": at_json(t),
+            "entity": entity_json(r, entity) if entity is not None
+            else None,
+            "conflicts": [conflict_json(r, c, t) for c in found[offset:end]],
+            "page": {"offset": offset, "limit": limit, "total": len(found),
+                     "next": following if end < len(found) else None}}
+
