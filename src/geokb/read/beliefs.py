@@ -17,6 +17,7 @@ from pyoxigraph import NamedNode
 from geokb.errors import BadTime
 from geokb.projection.quads import DEFAULT
 from geokb.projection.timeview import recorded_at
+from geokb.read.memo import REMEMBERED_TERMS
 from geokb.read.reader import Reader, as_int, label_of, props, term_json
 from geokb.times import (
     ClaimTimes,
@@ -30,6 +31,35 @@ from geokb.times import (
     span,
 )
 from geokb.vocab import DCTERMS, GK, MODALITY, PROV, RDF
+
+# The terms of the hot path, made once (``GK.x`` builds a new term at each use).
+_AFFILIATION = GK.affiliation
+_BASIS = GK.basis
+_CONFIRMS = GK.confirms
+_CONTRADICTS = GK.contradicts
+_COUNT = GK.count
+_DENIES = GK.denies
+_DESCRIPTION = GK.description
+_INFORMATION_CREDIBILITY = GK.informationCredibility
+_MODALITY = GK.modality
+_OCCASION = GK.occasion
+_PUBLICATION_PRECISION = GK.publicationPrecision
+_PUBLISHED_END = GK.publishedEnd
+_PUBLISHED_START = GK.publishedStart
+_SAID_END = GK.saidEnd
+_SAID_ON = GK.saidOn
+_SAID_ON_PRECISION = GK.saidOnPrecision
+_SAID_START = GK.saidStart
+_SOURCE_RELIABILITY = GK.sourceReliability
+_SPEAKER = GK.speaker
+_SPEECH_ACT = GK.speechAct
+_SPOKESPERSON_FOR = GK.spokespersonFor
+_VALID_END = GK.validEnd
+_VALID_FROM = GK.validFrom
+_VALID_FROM_PRECISION = GK.validFromPrecision
+_VALID_START = GK.validStart
+_VALID_UNTIL = GK.validUntil
+_VALID_UNTIL_PRECISION = GK.validUntilPrecision
 
 _DENIED = MODALITY.denied.value
 _QUOTED = MODALITY.quoted.value
@@ -79,11 +109,11 @@ def source_of(r: Reader, claim: NamedNode) -> NamedNode | None:
 
 def reported_time(r: Reader, claim: NamedNode) -> ReportedTime | None:
     """The claim's ``said_on``, else its source's publication date; ``None`` if neither."""
-    said = r.store.one(claim, GK.saidOn)
+    said = r.store.one(claim, _SAID_ON)
     if said is not None:
-        first = _day(r.store.one(claim, GK.saidStart))
-        last = _day(r.store.one(claim, GK.saidEnd))
-        precision = r.store.one(claim, GK.saidOnPrecision)
+        first = _day(r.store.one(claim, _SAID_START))
+        last = _day(r.store.one(claim, _SAID_END))
+        precision = r.store.one(claim, _SAID_ON_PRECISION)
         if first is None or last is None:
             try:
                 first, last, prec = period(str(said.value))
@@ -97,41 +127,61 @@ def reported_time(r: Reader, claim: NamedNode) -> ReportedTime | None:
     issued = r.store.one(src, DCTERMS.issued) if src is not None else None
     if src is None or issued is None:
         return None
-    first = _day(r.store.one(src, GK.publishedStart))
-    last = _day(r.store.one(src, GK.publishedEnd))
+    first = _day(r.store.one(src, _PUBLISHED_START))
+    last = _day(r.store.one(src, _PUBLISHED_END))
     try:
         p_first, p_last, prec = period(str(issued.value)[:10])
     except BadTime:
         return None
-    precision = r.store.one(src, GK.publicationPrecision)
+    precision = r.store.one(src, _PUBLICATION_PRECISION)
     return ReportedTime(Reported(first or p_first, last or p_last, "source"), str(issued.value),
                         local(precision) if precision is not None else prec)
 
 
 def own_times(r: Reader, claim: NamedNode) -> ClaimTimes:
     """The claim's own valid time and reported time, as :mod:`geokb.times` takes them."""
-    reported = reported_time(r, claim)
-    start = _day(r.store.one(claim, GK.validStart))
-    return ClaimTimes(valid_start=start, valid_end=_day(r.store.one(claim, GK.validEnd)),
-                      valid_start_last=_period_last(r.store.one(claim, GK.validFrom)) or start,
+    return _own_times(r, claim, reported_time(r, claim))
+
+
+def _own_times(r: Reader, claim: NamedNode, reported: ReportedTime | None) -> ClaimTimes:
+    start = _day(r.store.one(claim, _VALID_START))
+    return ClaimTimes(valid_start=start, valid_end=_day(r.store.one(claim, _VALID_END)),
+                      valid_start_last=_period_last(r.store.one(claim, _VALID_FROM)) or start,
                       reported=reported.span if reported is not None else None)
 
 
 def denied_targets(r: Reader, claim: NamedNode) -> list[NamedNode]:
-    return sorted((q.object for q in r.store.quads(claim, GK.denies, None, DEFAULT)
+    return sorted((q.object for q in r.store.quads(claim, _DENIES, None, DEFAULT)
                    if isinstance(q.object, NamedNode)), key=lambda n: n.value)
+
+
+def _times(r: Reader, claim: NamedNode) -> tuple[ClaimTimes, ReportedTime | None]:
+    """The claim's judged times and reported time, remembered for the log position."""
+    memo = r.remembered().claim_times
+    known = memo.get(claim.value)
+    if known is None:
+        if len(memo) >= REMEMBERED_TERMS:
+            memo.clear()
+        reported = reported_time(r, claim)
+        own = _own_times(r, claim, reported)
+        if not own.dated:
+            targets = denied_targets(r, claim)
+            if targets:
+                target = targets[0]
+                own = denial_times(own, _own_times(r, target, reported_time(r, target)))
+        known = memo[claim.value] = (own, reported)
+    return known
 
 
 def judged_times(r: Reader, claim: NamedNode) -> ClaimTimes:
     """The times a claim is judged by at T: a denial with no valid time of its own takes
     the time of the claim it denies (it speaks of that time)."""
-    own = own_times(r, claim)
-    if own.dated:
-        return own
-    targets = denied_targets(r, claim)
-    if not targets:
-        return own
-    return denial_times(own, own_times(r, targets[0]))
+    return _times(r, claim)[0]
+
+
+def reported_of(r: Reader, claim: NamedNode) -> ReportedTime | None:
+    """:func:`reported_time`, remembered for the log position."""
+    return _times(r, claim)[1]
 
 
 def holding_at(r: Reader, claim: NamedNode, t: Span) -> Holding | None:
@@ -140,7 +190,7 @@ def holding_at(r: Reader, claim: NamedNode, t: Span) -> Holding | None:
 
 
 def is_negated(r: Reader, claim: NamedNode) -> bool:
-    m = r.store.one(claim, GK.modality)
+    m = r.store.one(claim, _MODALITY)
     return m is not None and m.value == _DENIED
 
 
@@ -150,17 +200,17 @@ def speakers_json(r: Reader, claim: NamedNode) -> list[dict[str, Any]]:
     source's order."""
     named: list[dict[str, Any]] = []
     unnamed: list[tuple[int, dict[str, Any]]] = []
-    for q in r.store.quads(claim, GK.speaker, None, DEFAULT):
+    for q in r.store.quads(claim, _SPEAKER, None, DEFAULT):
         node = q.object
         if not isinstance(node, NamedNode):
             continue
         p = props(r.store, node)
         if _ANONYMOUS.value in {t.value for t in p.get(RDF.type.value, [])} \
-                or GK.description.value in p:
-            description = p.get(GK.description.value, [None])[0]
-            affiliation = p.get(GK.affiliation.value, [None])[0]
-            spokes = p.get(GK.spokespersonFor.value, [None])[0]
-            count = p.get(GK.count.value, [None])[0]
+                or _DESCRIPTION.value in p:
+            description = p.get(_DESCRIPTION.value, [None])[0]
+            affiliation = p.get(_AFFILIATION.value, [None])[0]
+            spokes = p.get(_SPOKESPERSON_FOR.value, [None])[0]
+            count = p.get(_COUNT.value, [None])[0]
             index = node.value.rsplit("-", 1)[-1]
             unnamed.append((int(index) if index.isdigit() else 0, {
                 "anonymous": str(description.value) if description is not None else None,
@@ -181,8 +231,8 @@ def grades_json(r: Reader, claim: NamedNode) -> dict[str, Any]:
     for holder, origin in ((claim, "claim"), (source_of(r, claim), "source")):
         if holder is None:
             continue
-        grade = r.store.one(holder, GK.sourceReliability)
-        c = r.store.one(holder, GK.informationCredibility)
+        grade = r.store.one(holder, _SOURCE_RELIABILITY)
+        c = r.store.one(holder, _INFORMATION_CREDIBILITY)
         if grade is not None or c is not None:
             return {"reliability": local(grade) if grade is not None else None,
                     "credibility": local(c) if c is not None else None, "from": origin}
@@ -191,10 +241,10 @@ def grades_json(r: Reader, claim: NamedNode) -> dict[str, Any]:
 
 def speech_act(r: Reader, claim: NamedNode) -> str | None:
     """The claim's speech act; ``states`` for a quoted claim that names none."""
-    act = r.store.one(claim, GK.speechAct)
+    act = r.store.one(claim, _SPEECH_ACT)
     if act is not None:
         return local(act)
-    m = r.store.one(claim, GK.modality)
+    m = r.store.one(claim, _MODALITY)
     return "states" if m is not None and m.value == _QUOTED else None
 
 
@@ -208,9 +258,9 @@ def links_json(r: Reader, claim: NamedNode) -> dict[str, list[str]]:
         quads = r.store.quads(None, p, claim, DEFAULT)
         return sorted(q.subject.value for q in quads if isinstance(q.subject, NamedNode))
 
-    return {"denies": out(GK.denies), "confirms": out(GK.confirms),
-            "contradicts": sorted({*out(GK.contradicts), *into(GK.contradicts)}),
-            "denied_by": into(GK.denies), "confirmed_by": into(GK.confirms)}
+    return {"denies": out(_DENIES), "confirms": out(_CONFIRMS),
+            "contradicts": sorted({*out(_CONTRADICTS), *into(_CONTRADICTS)}),
+            "denied_by": into(_DENIES), "confirmed_by": into(_CONFIRMS)}
 
 
 def source_brief(r: Reader, claim: NamedNode) -> dict[str, Any] | None:
@@ -228,14 +278,14 @@ def belief_json(r: Reader, claim: NamedNode,
                 t: Span | None = None) -> dict[str, Any]:
     """The belief-model fields of a claim's answer (``claim_json`` gains them); with
     ``t``, also its ``holding`` at that world time."""
-    occasion = r.store.one(claim, GK.occasion)
-    reported = reported_time(r, claim)
+    occasion = r.store.one(claim, _OCCASION)
+    reported = reported_of(r, claim)
     speakers = speakers_json(r, claim)
     out: dict[str, Any] = {
         "speakers": speakers,
         "speech_act": speech_act(r, claim),
         "basis": sorted(local(q.object) for q in
-                        r.store.quads(claim, GK.basis, None, DEFAULT)),
+                        r.store.quads(claim, _BASIS, None, DEFAULT)),
         "occasion": term_json(r, occasion) if occasion is not None else None,
         "reported_time": reported.json() if reported is not None else None,
         "grades": grades_json(r, claim),
@@ -259,8 +309,8 @@ def side_claim_json(r: Reader, claim: NamedNode,
         return {"value": str(value.value),
                 "precision": local(precision) if precision is not None else "day"}
 
-    reported = reported_time(r, claim)
-    modality = c.get(GK.modality.value, [None])[0]
+    reported = reported_of(r, claim)
+    modality = c.get(_MODALITY.value, [None])[0]
     return {
         "claim": claim.value,
         "id": local(claim),
@@ -269,11 +319,11 @@ def side_claim_json(r: Reader, claim: NamedNode,
         "speakers": speakers_json(r, claim),
         "source": source_brief(r, claim),
         "reported_time": reported.json() if reported is not None else None,
-        "valid_time": {"from": when(GK.validFrom, GK.validFromPrecision),
-                       "until": when(GK.validUntil, GK.validUntilPrecision)},
+        "valid_time": {"from": when(_VALID_FROM, _VALID_FROM_PRECISION),
+                       "until": when(_VALID_UNTIL, _VALID_UNTIL_PRECISION)},
         "holding": holding_at(r, claim, t),
         "basis": sorted(local(q.object) for q in
-                        r.store.quads(claim, GK.basis, None, DEFAULT)),
+                        r.store.quads(claim, _BASIS, None, DEFAULT)),
         "grades": grades_json(r, claim),
     }
 

@@ -12,10 +12,10 @@ link). Claims are grouped into sides by what they say (value, and whether they d
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import combinations
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
@@ -31,13 +31,26 @@ from geokb.read.beliefs import (
     who,
 )
 from geokb.read.entities import entity_json
+from geokb.read.memo import REMEMBERED_ENTITIES
 from geokb.read.paging import PAGE_SIZE
 from geokb.read.reader import Reader, as_int, label_of, term_json
 from geokb.times import Span, covers, known_interval
 from geokb.vocab import BASE, GK, MODALITY, PROV, RDF
 
+# The terms of the hot path, made once (``GK.x`` builds a new term at each use).
+_AFFILIATION = GK.affiliation
+_CONFIRMS = GK.confirms
+_CONTRADICTS = GK.contradicts
+_DENIES = GK.denies
+_DESCRIPTION = GK.description
+_KNOWN_FROM_POSITION = GK.knownFromPosition
+_KNOWN_UNTIL_POSITION = GK.knownUntilPosition
+_MODALITY = GK.modality
+_SPEAKER = GK.speaker
+_STATUS = GK.status
+
 #: The single-valued properties when the caller does not say (the ontology's today).
-SINGLE_VALUED = frozenset({GK.status.value})
+SINGLE_VALUED = frozenset({_STATUS.value})
 _AFFIRMING = frozenset({MODALITY.asserted.value, MODALITY.quoted.value})
 _DENIED = MODALITY.denied.value
 _RULES = ("single-valued", "denial", "contradiction")
@@ -46,10 +59,10 @@ CONFLICT_BASE = BASE + "conflict/"
 
 def live_at(r: Reader, claim: NamedNode, as_of: int | None) -> bool:
     """Whether ``claim`` was live at ``as_of`` (the head when ``None``)."""
-    start = as_int(r.store.one(claim, GK.knownFromPosition))
+    start = as_int(r.store.one(claim, _KNOWN_FROM_POSITION))
     if start is None:
         return False
-    until = as_int(r.store.one(claim, GK.knownUntilPosition))
+    until = as_int(r.store.one(claim, _KNOWN_UNTIL_POSITION))
     if as_of is None:
         return until is None
     return start <= as_of and (until is None or until > as_of)
@@ -73,36 +86,32 @@ class _Claim:
 def _origin(r: Reader, claim: NamedNode) -> tuple[str, frozenset[str]]:
     src = r.store.one(claim, PROV.wasDerivedFrom)
     speakers = set()
-    for q in r.store.quads(claim, GK.speaker, None, DEFAULT):
+    for q in r.store.quads(claim, _SPEAKER, None, DEFAULT):
         node = q.object
         if not isinstance(node, NamedNode):
             continue
-        description = r.store.one(node, GK.description)
+        description = r.store.one(node, _DESCRIPTION)
         if description is None:
             speakers.add(node.value)
         else:  # two anonymous speakers are the same origin only if described alike
-            affiliation = r.store.one(node, GK.affiliation)
+            affiliation = r.store.one(node, _AFFILIATION)
             speakers.add(f"{description.value}|{affiliation.value if affiliation else ''}")
     return (src.value if src is not None else "", frozenset(speakers))
 
 
 def _claim(r: Reader, iri: NamedNode) -> _Claim:
     times = judged_times(r, iri)
-    modality = r.store.one(iri, GK.modality)
+    modality = r.store.one(iri, _MODALITY)
     m = modality.value if modality is not None else ""
     return _Claim(iri, r.store.one(iri, RDF.subject), r.store.one(iri, RDF.predicate),
                   r.store.one(iri, RDF.object), m, m == _DENIED, _origin(r, iri),
                   known_interval(times), times.valid_end, times.dated,
-                  as_int(r.store.one(iri, GK.knownFromPosition)) or 0)
+                  as_int(r.store.one(iri, _KNOWN_FROM_POSITION)) or 0)
 
 
 def _linked(r: Reader, claim: NamedNode, p: NamedNode) -> list[NamedNode]:
     return [q.object for q in r.store.quads(claim, p, None, DEFAULT)
             if isinstance(q.object, NamedNode)]
-
-
-def _overlap(a: _Claim, b: _Claim) -> bool:
-    return a.interval is not None and b.interval is not None and a.interval.overlaps(b.interval)
 
 
 @dataclass
@@ -140,7 +149,7 @@ def _group(r: Reader, iri: str, on: Any, prop: Any, claims: dict[str, _Claim],
     for k, c in claims.items():  # a confirming claim of the same key joins that side
         if k in position:
             continue
-        for target in _linked(r, c.iri, GK.confirms):
+        for target in _linked(r, c.iri, _CONFIRMS):
             if target.value in position:
                 position[k] = position[target.value]
                 break
@@ -173,44 +182,86 @@ def _key_claims(r: Reader, subject: Any, prop: Any,
     return out
 
 
+class _Groups:
+    """Affirming claims grouped by (object, origin), each group's intervals sorted, so
+    "is there a claim of another value / another origin overlapping this one" costs a
+    binary search per group, not a scan of every pair."""
+
+    def __init__(self, claims: Iterable[_Claim]) -> None:
+        groups: dict[tuple[Any, Any], list[_Claim]] = {}
+        for c in claims:
+            if c.modality in _AFFIRMING and c.interval is not None:
+                groups.setdefault((c.object, c.origin), []).append(c)
+        self.groups = []
+        for (obj, origin), members in groups.items():
+            members.sort(key=lambda c: c.interval.first if c.interval else date.min)
+            firsts = [c.interval.first for c in members if c.interval is not None]
+            reach, top = [], date.min
+            for c in members:
+                assert c.interval is not None
+                top = max(top, c.interval.last)
+                reach.append(top)
+            self.groups.append((obj, origin, members, firsts, reach))
+
+    def overlapping(self, c: _Claim, *, same_object: bool) -> Iterator[_Claim]:
+        """Claims of other origins (and, unless ``same_object``, other objects) whose
+        known interval overlaps ``c``'s, group by group, the first of each group first."""
+        if c.interval is None:
+            return
+        for obj, origin, members, firsts, reach in self.groups:
+            if origin == c.origin or (obj == c.object) is not same_object:
+                continue
+            end = bisect_right(firsts, c.interval.last)  # members starting by c's end
+            if end == 0 or reach[end - 1] < c.interval.first:
+                continue
+            for m in members[:end]:
+                if m.interval is not None and m.interval.last >= c.interval.first:
+                    yield m
+
+
 def conflict_on(r: Reader, subject: Any, prop: Any, as_of: int | None,
                 single_valued: frozenset[str] = SINGLE_VALUED) -> Conflict | None:
-    """The conflict on (``subject``, ``prop``) among the claims live at ``as_of``, if any."""
+    """The conflict on (``subject``, ``prop``) among the claims live at ``as_of``, if any
+    (remembered for the projection's log position)."""
+    memo = r.remembered().conflicts
+    key = (subject.value, prop.value, as_of, single_valued)
+    if key not in memo:
+        if len(memo) >= REMEMBERED_ENTITIES:
+            memo.clear()
+        memo[key] = _conflict_on(r, subject, prop, as_of, single_valued)
+    found: Conflict | None = memo[key]
+    return found
+
+
+def _conflict_on(r: Reader, subject: Any, prop: Any, as_of: int | None,
+                 single_valued: frozenset[str]) -> Conflict | None:
     claims = _key_claims(r, subject, prop, as_of)
     pairs: list[tuple[str, str, str]] = []
-    found: set[tuple[str, str, str]] = set()
-
-    def pair(a: str, b: str, rule: str) -> None:
-        key = (min(a, b), max(a, b), rule)
-        if key not in found:
-            found.add(key)
-            pairs.append((a, b, rule))
-
     values = list(claims.values())
+    groups = _Groups(values)
     if prop is not None and prop.value in single_valued:
-        for a, b in combinations(values, 2):
-            if a.modality in _AFFIRMING and b.modality in _AFFIRMING \
-                    and a.object != b.object and a.origin != b.origin and _overlap(a, b):
-                pair(a.iri.value, b.iri.value, "single-valued")
+        for a in values:
+            if a.modality in _AFFIRMING:
+                partner = next(groups.overlapping(a, same_object=False), None)
+                if partner is not None:  # a is involved; its partner finds it in turn
+                    pairs.append((a.iri.value, partner.iri.value, "single-valued"))
     for d in values:
-        for target in _linked(r, d.iri, GK.denies):
+        for target in _linked(r, d.iri, _DENIES):
             if target.value in claims:
-                pair(d.iri.value, target.value, "denial")
+                pairs.append((d.iri.value, target.value, "denial"))
         if d.negated:
-            for x in values:
-                if x.modality in _AFFIRMING and x.object == d.object \
-                        and x.origin != d.origin and _overlap(d, x):
-                    pair(d.iri.value, x.iri.value, "denial")
-        for other in _linked(r, d.iri, GK.contradicts):
+            pairs.extend((d.iri.value, x.iri.value, "denial")
+                         for x in groups.overlapping(d, same_object=True))
+        for other in _linked(r, d.iri, _CONTRADICTS):
             if other.value in claims:
-                pair(d.iri.value, other.value, "contradiction")
+                pairs.append((d.iri.value, other.value, "contradiction"))
     return _group(r, _iri(subject.value, prop.value), subject, prop, claims, pairs)
 
 
 def _cross_contradictions(r: Reader, as_of: int | None) -> list[Conflict]:
     """Contradictions between claims of different (subject, property) keys."""
     out = []
-    for q in r.store.quads(None, GK.contradicts, None, DEFAULT):
+    for q in r.store.quads(None, _CONTRADICTS, None, DEFAULT):
         a, b = q.subject, q.object
         if not (isinstance(a, NamedNode) and isinstance(b, NamedNode)):
             continue
@@ -234,9 +285,9 @@ def _keys(r: Reader, claims: Iterable[NamedNode],
         s, p = r.store.one(c, RDF.subject), r.store.one(c, RDF.predicate)
         if s is None or p is None:
             continue
-        if p.value in single_valued or r.store.one(c, GK.denies) is not None \
-                or r.store.one(c, GK.contradicts) is not None \
-                or r.store.one(c, GK.modality) == MODALITY.denied:
+        if p.value in single_valued or r.store.one(c, _DENIES) is not None \
+                or r.store.one(c, _CONTRADICTS) is not None \
+                or r.store.one(c, _MODALITY) == MODALITY.denied:
             keys.add((s, p))
     return keys
 
@@ -256,7 +307,7 @@ def find(r: Reader, *, as_of: int | None, entity: NamedNode | None = None,
             for q in r.store.quads(None, RDF.predicate, NamedNode(p), DEFAULT):
                 if isinstance(q.subject, NamedNode):
                     found[q.subject.value] = q.subject
-        for link, o in ((GK.denies, None), (GK.modality, MODALITY.denied)):
+        for link, o in ((_DENIES, None), (_MODALITY, MODALITY.denied)):
             for q in r.store.quads(None, link, o, DEFAULT):
                 if isinstance(q.subject, NamedNode):
                     found[q.subject.value] = q.subject

@@ -25,7 +25,7 @@ from geokb.read.beliefs import (
     holding_at,
     is_negated,
     local,
-    reported_time,
+    reported_of,
 )
 from geokb.read.beliefs import side_claim_json as _side_claim
 from geokb.read.claims import claim_json
@@ -37,6 +37,8 @@ from geokb.read.voices import Voiced, passed_on, said
 from geokb.times import Span
 from geokb.vocab import GK, PROV, RDF
 
+# The terms of the hot path, made once (``GK.x`` builds a new term at each use).
+_MODALITY = GK.modality
 _STATUS = GK.status
 
 
@@ -124,7 +126,7 @@ def status(r: Reader, entity: NamedNode, when: TimeFilter,
         if held == "undated":
             undated.append(ranked.claim.value)
         elif held is not None:
-            reported = reported_time(r, ranked.claim)
+            reported = reported_of(r, ranked.claim)
             values.append({**value, "negated": is_negated(r, ranked.claim), "holding": held,
                            "reported_time": reported.json() if reported else None})
     conflicts = [c for c in disputes.find(r, as_of=when.as_of, entity=entity,
@@ -169,7 +171,7 @@ def status_line(r: Reader, answer: dict[str, Any],
 
 def undated_words(r: Reader, claim: NamedNode) -> str:
     """``uncertain (asserted, article-syria-russia)``: value, modality and source."""
-    obj = r.store.one(claim, GK.modality)
+    obj = r.store.one(claim, _MODALITY)
     value = r.store.one(claim, RDF.object)
     label = label_of(r, value) if isinstance(value, NamedNode) \
         else str(value.value) if value is not None else "?"

@@ -17,6 +17,14 @@ from geokb.projection.quads import DEFAULT
 from geokb.read.reader import Reader, as_int
 from geokb.vocab import DCTERMS, GK, PROV
 
+# The terms of the hot path, made once (``GK.x`` builds a new term at each use).
+_AFFILIATION = GK.affiliation
+_ATTRIBUTION_STEP = GK.attributionStep
+_KNOWN_FROM_POSITION = GK.knownFromPosition
+_REPORTED_VIA = GK.reportedVia
+_SPEAKER = GK.speaker
+_SPOKESPERSON_FOR = GK.spokespersonFor
+
 
 class Voiced(NamedTuple):
     claim: NamedNode
@@ -30,7 +38,7 @@ def _subjects(r: Reader, p: NamedNode, o: Any) -> list[NamedNode]:
 
 def _ordered(r: Reader, found: dict[str, Voiced]) -> list[Voiced]:
     def key(v: Voiced) -> tuple[int, str]:
-        return (as_int(r.store.one(v.claim, GK.knownFromPosition)) or 0, v.claim.value)
+        return (as_int(r.store.one(v.claim, _KNOWN_FROM_POSITION)) or 0, v.claim.value)
     return sorted(found.values(), key=key)
 
 
@@ -38,11 +46,11 @@ def said(r: Reader, entity: NamedNode) -> list[Voiced]:
     """Every claim ever recorded with ``entity`` as speaker or as an unnamed speaker's body,
     in log order (the caller keeps the live ones)."""
     found: dict[str, Voiced] = {}
-    for claim in _subjects(r, GK.speaker, entity):
+    for claim in _subjects(r, _SPEAKER, entity):
         found.setdefault(claim.value, Voiced(claim, "speaker"))
-    for node in {*_subjects(r, GK.affiliation, entity),
-                 *_subjects(r, GK.spokespersonFor, entity)}:
-        for claim in _subjects(r, GK.speaker, node):
+    for node in {*_subjects(r, _AFFILIATION, entity),
+                 *_subjects(r, _SPOKESPERSON_FOR, entity)}:
+        for claim in _subjects(r, _SPEAKER, node):
             found.setdefault(claim.value, Voiced(claim, "affiliate"))
     return _ordered(r, found)
 
@@ -50,10 +58,10 @@ def said(r: Reader, entity: NamedNode) -> list[Voiced]:
 def passed_on(r: Reader, entity: NamedNode) -> list[Voiced]:
     """Every claim ever recorded that cites ``entity`` or comes from a source it published."""
     found: dict[str, Voiced] = {}
-    for claim in _subjects(r, GK.reportedVia, entity):
+    for claim in _subjects(r, _REPORTED_VIA, entity):
         found.setdefault(claim.value, Voiced(claim, "cited"))
     for step in _subjects(r, PROV.agent, entity):
-        for claim in _subjects(r, GK.attributionStep, step):
+        for claim in _subjects(r, _ATTRIBUTION_STEP, step):
             found.setdefault(claim.value, Voiced(claim, "cited"))
     for source in _subjects(r, DCTERMS.publisher, entity):
         for claim in _subjects(r, PROV.wasDerivedFrom, source):
