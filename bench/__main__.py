@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     out_json.write_text(json.dumps(doc, indent=1, default=str))
     for path in report.charts(results, figs, args.out):
         print(f"chart: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    baseline = args.out / "baseline-quick.json"
+    baseline = DOCS / "baseline-quick.json"  # the recorded one, wherever --out points
     if args.record:
         baseline.write_text(json.dumps({"recorded": doc["finished"], "command": command,
                                         "machine": {k: info[k] for k in ("nproc", "cpu_model",
