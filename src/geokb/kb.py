@@ -36,7 +36,7 @@ from geokb.ops.verify import Report
 from geokb.ops.verify import verify as verify_log
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at
-from geokb.read import claims, disputes, entities, status
+from geokb.read import claims, conflicts, entities, status
 from geokb.read.beliefs import belief_json, world_time
 from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
 from geokb.read.reader import Reader, as_int
@@ -416,7 +416,7 @@ class KnowledgeBase:
             iri = entities.resolve_entity(reader, entity, when.as_of) \
                 if entity is not None else None
             t = world_time(reader, when.as_of, valid_at)
-            return disputes.conflicts(reader, iri, when, t=t, single_valued=self.single_valued,
+            return conflicts.conflicts(reader, iri, when, t=t, single_valued=self.single_valued,
                                      limit=limit, offset=offset)
 
     @cached_property

@@ -17,8 +17,8 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from geokb.projection.timeview import TimeFilter
-from geokb.read import disputes
-from geokb.read.about import Ranked, claims_about
+from geokb.read import about, conflicts, disputes
+from geokb.read.about import Ranked
 from geokb.read.beliefs import (
     at_json,
     belief_json,
@@ -61,7 +61,7 @@ def _voiced(r: Reader, found: list[Voiced], when: TimeFilter, t: Span, limit: in
 
 def _entity_answer(r: Reader, entity: NamedNode, when: TimeFilter, t: Span, limit: int | None,
                    offset: int) -> tuple[dict[str, Any], list[Ranked]]:
-    live = claims_about(r, entity, TimeFilter(as_of=when.as_of))
+    live = about.claims_about(r, entity, TimeFilter(as_of=when.as_of))
     if when.valid_at_text is not None:
         ranked = [c for c in live if holding_at(r, c.claim, t) is not None]
     else:
@@ -129,13 +129,13 @@ def status(r: Reader, entity: NamedNode, when: TimeFilter,
             reported = reported_of(r, ranked.claim)
             values.append({**value, "negated": is_negated(r, ranked.claim), "holding": held,
                            "reported_time": reported.json() if reported else None})
-    conflicts = [c for c in disputes.find(r, as_of=when.as_of, entity=entity,
-                                          single_valued=single_valued)
-                 if c.on == entity and c.covers(t)]
-    contested = any(c.property == _STATUS for c in conflicts)
+    found = [c for c in disputes.find(r, as_of=when.as_of, entity=entity,
+                                      single_valued=single_valued)
+             if c.on == entity and c.covers(t)]
+    contested = any(c.property == _STATUS for c in found)
     positions = {(v["value"], v["negated"]) for v in values}
     assessment = "contested" if contested else "settled" if len(positions) == 1 else "unknown"
-    shown = [disputes.conflict_json(r, c, t) for c in conflicts]
+    shown = [conflicts.conflict_json(r, c, t) for c in found]
     answer.update({"assessment": assessment, "status": values, "undated": undated,
                    "conflicts": shown})
     answer["line"] = status_line(r, answer, t)
@@ -157,7 +157,7 @@ def status_line(r: Reader, answer: dict[str, Any],
         label = f"not {first['label']}" if first["negated"] else first["label"]
         side = {"label": label, "claims": [_side_claim(r, NamedNode(v["claim"]), t)
                                            for v in answer["status"]]}
-        return f"settled: {disputes.side_words(side)}"
+        return f"settled: {conflicts.side_words(side)}"
     parts = []
     if answer["status"]:
         listed = ", ".join(f"{v['label']} [{v['modality']}]" for v in answer["status"])
