@@ -36,6 +36,19 @@ def _term(t: dict[str, Any] | None) -> str:
     return f"“{t['value']}”{lang}"
 
 
+def _speaker(s: dict[str, Any]) -> str:
+    """A speaker in words: a label, ``spokesperson, <body>``, or ``<description>, unnamed``.
+
+    >>> _speaker({"anonymous": "two Syrian officials", "count": 2, "spokesperson_for": None})
+    'two Syrian officials, unnamed'
+    """
+    if "iri" in s:
+        return str(s["label"])
+    if s.get("spokesperson_for"):
+        return f"spokesperson, {s['spokesperson_for']['label']}"
+    return f"{s['anonymous']}, unnamed"
+
+
 def _when(c: dict[str, Any]) -> str:
     vt = c["valid_time"]
     start, end = vt["from"], vt["until"]
@@ -61,10 +74,20 @@ def claim_text(c: dict[str, Any], indent: str = "  ") -> str:
         f"sha256 {c['source']['sha256'][:12]}…",
     ]
     chain = [v["label"] for v in c["reported_via"]]
-    if c["speaker"] or chain:
-        said = _term(c["speaker"]) if c["speaker"] else "—"
+    speakers = c.get("speakers") or ([c["speaker"]] if c["speaker"] else [])
+    if speakers or chain:
+        said = "; ".join(_speaker(s) for s in speakers) if speakers else "—"
         via = " → ".join(["source", *chain]) if chain else "source"
-        lines.append(f"{indent}  said by: {said}; reported: {via}")
+        act = f" ({c['speech_act']})" if c.get("speech_act") else ""
+        lines.append(f"{indent}  said by: {said}{act}; reported: {via}")
+    if "holding" in c:
+        lines.append(f"{indent}  at the answer's world time: "
+                     f"{(c['holding'] or 'not part of it').replace('_', ' ')}")
+    links = {k: v for k, v in (c.get("links") or {}).items() if v}
+    if links:
+        lines.append(f"{indent}  " + "; ".join(
+            f"{k.replace('_', ' ')}: {', '.join(x.rsplit('/', 1)[-1] for x in v)}"
+            for k, v in links.items()))
     if c.get("note"):
         lines.append(f"{indent}  note: {c['note']}")
     lc = c["lifecycle"]
