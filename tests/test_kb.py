@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from geokb.errors import Ambiguous, AppendConflict, InvalidEvent, NotFound, ShapeViolation
+from geokb.errors import (
+    Ambiguous,
+    AppendConflict,
+    BadTime,
+    InvalidEvent,
+    NotFound,
+    ShapeViolation,
+)
 from geokb.kb import KnowledgeBase
 from geokb.vocab import CLAIM
 from tests.harness.documents import mini_document
@@ -157,7 +164,7 @@ def test_valid_at_world_time(mini_kb: KnowledgeBase) -> None:
 def test_as_of_transaction_time(mini_kb: KnowledgeBase) -> None:
     assert mini_kb.resolve_as_of("2000-01-01T00:00:00Z") == 0
     assert mini_kb.resolve_as_of("2999-01-01T00:00:00Z") == mini_kb.position
-    with pytest.raises(InvalidEvent):
+    with pytest.raises(BadTime):
         mini_kb.resolve_as_of("yesterday")
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import rdflib
 from pyoxigraph import NamedNode
 
-from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
+from geokb.errors import AppendConflict, BadTime, CorruptLog, InvalidEvent, NotFound
 from geokb.log.contract import EventStore
 from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import FileEventStore
@@ -43,6 +43,7 @@ from geokb.read.reader import Reader, as_int
 from geokb.read.validity import valid_view
 from geokb.shacl.engines import ValidatorChoice
 from geokb.shacl.shapes import load_shapes
+from geokb.sparql.guard import guard
 from geokb.times import span
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
@@ -330,11 +331,14 @@ class KnowledgeBase:
             return store
 
     def resolve_as_of(self, as_of: str | int | None) -> int | None:
-        """A log position from a position or a transaction time (ISO 8601, UTC)."""
+        """A log position from a position or a transaction time (ISO 8601, UTC).
+
+        Raises :class:`~geokb.errors.BadTime` for anything else.
+        """
         if as_of is None:
             return None
         if isinstance(as_of, int) and as_of < 0:
-            raise InvalidEvent(f"as-of {as_of}: a log position is 0 or more")
+            raise BadTime(f"as-of {as_of}: a log position is 0 or more")
         if isinstance(as_of, int) or (str(as_of).isascii() and str(as_of).isdigit()):
             # more digits than any log has positions: "now" (int() refuses > 4300 digits)
             return self.position if len(str(as_of)) > 18 else min(int(as_of), self.position)
@@ -355,8 +359,8 @@ class KnowledgeBase:
         except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
             text = ""
         if not text:
-            raise InvalidEvent(f"as-of {as_of!r}: give a log position or a UTC time like "
-                               "2026-11-28T10:00:00Z")
+            raise BadTime(f"as-of {as_of!r}: give a log position or a UTC time like "
+                          "2026-11-28T10:00:00Z")
         return position_at(self.projection, text)
 
     def _time(self, as_of: str | int | None, valid_at: str | None) -> TimeFilter:
@@ -438,12 +442,18 @@ class KnowledgeBase:
                     **belief_json(self.reader, iri)}
 
     def query(self, sparql: str, *, as_of: str | int | None = None,
-              valid_at: str | None = None, **options: Any) -> Any:
+              valid_at: str | None = None, allow_service: bool = False,
+              **options: Any) -> Any:
         """Run SPARQL on the projection (or on the snapshot at ``as_of``).
 
-        ``valid_at`` restricts the default graph's current view to claims valid then.
-        Raises ``SyntaxError`` for a parse error and ``OSError`` for evaluation errors.
+        ``valid_at`` restricts the default graph's current view to claims valid then. The
+        query first passes :func:`geokb.sparql.guard.guard`: size, nesting depth, and
+        SERVICE — decided by a full parse — unless ``allow_service``.
+        Raises :class:`~geokb.errors.QueryError` for a parse error (``QueryRefused`` for
+        SERVICE, ``TooLarge``), ``BadTime`` for an unreadable ``as_of`` or ``valid_at``, and
+        ``OSError`` for evaluation errors.
         """
+        guard(sparql, allow=frozenset({"SERVICE"}) if allow_service else frozenset())
         pos = self.resolve_as_of(as_of)
         store = self.projection if pos is None else self.snapshot(pos)
         if valid_at is not None:

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geokb.errors import SettingsError
-from geokb.http import app as http
+from geokb.http import models as http
 from geokb.http.app import Settings, create_app
 from geokb.kb import KnowledgeBase
 from tests.harness.http import AUTH, DOC, TOKEN, build_kb
@@ -91,7 +91,7 @@ def test_status_and_timeline_time_travel(client: TestClient, kb: KnowledgeBase) 
                        params={"valid_at": "2024-06"}).json()
     assert [c["id"] for c in valid["claims"]] == ["tartus-status"]
     r = client.get("/api/entities/tartus-naval-base/status", params={"valid_at": "2024-13"})
-    assert r.status_code == 422 and "date" in r.json()["error"]
+    assert r.status_code == 400 and "date" in r.json()["detail"]
 
 
 def test_claim(client: TestClient) -> None:
@@ -105,7 +105,7 @@ def test_claim(client: TestClient) -> None:
     assert body["source"]["sha256"] == body["evidence"]["sha256"]
     assert client.get("/api/claims/tartus-status", params={"as_of": 1}).status_code == 404
     r = client.get("/api/claims/no-such-claim")
-    assert r.status_code == 404 and "no claim" in r.json()["error"]
+    assert r.status_code == 404 and "no claim" in r.json()["detail"]
 
 
 def test_source(client: TestClient) -> None:
@@ -213,7 +213,7 @@ def test_post_claim_idempotency(client: TestClient, kb: KnowledgeBase) -> None:
     assert [e["type"] for e in lines(kb)].count("ClaimAsserted") == 3
     assert lines(kb)[-1]["idem"] == "req-42"
     r = client.post("/api/claims", json=NEW_CLAIM, headers=AUTH)  # no key: a duplicate
-    assert r.status_code == 422 and "already exists" in r.json()["error"]
+    assert r.status_code == 422 and "already exists" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("change, status, words", [
@@ -230,7 +230,7 @@ def test_post_invalid_claim(client: TestClient, kb: KnowledgeBase, change: dict[
     body = {k: v for k, v in {**NEW_CLAIM, **change}.items() if v is not None}
     r = client.post("/api/claims", json=body, headers=AUTH)
     assert r.status_code == status, r.text
-    assert words in r.json()["error"]
+    assert words in r.json()["detail"]
     assert isinstance(r.json()["results"], list)
     assert kb.position == before
 
@@ -248,7 +248,7 @@ def test_retract_and_supersede(client: TestClient, kb: KnowledgeBase) -> None:
     assert r.json()["lifecycle"]["state"] == "retracted"
     assert r.json()["lifecycle"]["retracted"]["reason"] == "the source erred"
     r = client.post("/api/claims/tartus-status/retract", json={"reason": "again"}, headers=AUTH)
-    assert r.status_code == 422 and "already" in r.json()["error"]
+    assert r.status_code == 422 and "already" in r.json()["detail"]
     assert client.post("/api/claims/nope/retract", json={"reason": "x"},
                        headers=AUTH).status_code == 404
     new = client.post("/api/claims", json={**NEW_CLAIM, "id": "hmeimim-2", "subject":
@@ -266,7 +266,7 @@ def test_retract_and_supersede(client: TestClient, kb: KnowledgeBase) -> None:
 def test_writes_need_the_token(kb: KnowledgeBase) -> None:
     with TestClient(create_app(kb, Settings())) as c:
         r = c.post("/api/claims", json=NEW_CLAIM, headers=AUTH)
-        assert r.status_code == 403 and "read-only" in r.json()["error"]
+        assert r.status_code == 403 and "read-only" in r.json()["detail"]
     with TestClient(create_app(kb, Settings(tokens={"ci": "ci-secret"}))) as c:
         assert c.post("/api/claims", json=NEW_CLAIM).status_code == 401
         assert c.post("/api/claims/tartus-status/retract", json={"reason": "x"},

@@ -14,12 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
-from geokb.http import app as http
-from geokb.http import protocol as sp
+from geokb.http import models, results
 from geokb.http.app import LogWatch, Settings, create_app
+from geokb.http.protocol import ProtocolError, ResultTooLarge, ServerBusy
+from geokb.http.routes.entities import MAX_PAGE
+from geokb.http.runner import QueryRunner
 from geokb.kb import KnowledgeBase
 from tests.harness.http import AUTH, TOKEN, build_kb
 
@@ -76,7 +79,7 @@ def test_pages_by_link_are_the_whole_answer(client: TestClient, kb: KnowledgeBas
     assert pages[0]["page"] == {"offset": 0, "limit": 4, "total": 6, "next": {
         "as_of": kb.position, "valid_at": None, "offset": 4, "limit": 4},
         "said_total": 0, "passed_on_total": 0}
-    model = http.StatusOut if view == "status" else http.TimelineOut
+    model = models.StatusOut if view == "status" else models.TimelineOut
     for page in pages:
         model.model_validate(page)
     # the same JSON as the facade's (what the CLI prints)
@@ -124,7 +127,7 @@ def test_the_default_page_is_documented(client: TestClient) -> None:
     params = {p["name"]: p for p in
               spec["paths"]["/api/entities/{slug}/status"]["get"]["parameters"]}
     assert params["limit"]["schema"]["default"] == 50
-    assert params["limit"]["schema"]["maximum"] == http.MAX_PAGE
+    assert params["limit"]["schema"]["maximum"] == MAX_PAGE
 
 
 # -- answers per log head, and other writers --------------------------------------------------
@@ -186,14 +189,14 @@ def test_the_watch_reads_the_head_only_after_a_change(kb: KnowledgeBase) -> None
 
 
 def test_query_threads_are_reused() -> None:
-    runner = http.QueryRunner(slots=2)
-    limits = sp.Limits(max_rows=10, timeout=5)
+    runner = QueryRunner(slots=2)
+    limits = results.Limits(max_rows=10, timeout=5)
 
     async def run_many() -> list[int]:
         one_by_one = [await runner.run(lambda _lim: threading.get_ident(), limits)
                       for _ in range(20)]
 
-        def slow(_lim: sp.Limits) -> int:
+        def slow(_lim: results.Limits) -> int:
             time.sleep(0.01)
             return threading.get_ident()
 
@@ -203,56 +206,84 @@ def test_query_threads_are_reused() -> None:
     assert len(set(asyncio.run(run_many()))) <= 2  # never more threads than slots
 
 
-def test_idle_query_threads_end() -> None:
-    workers = http._Workers("geokb-test", size=2, idle=0.05)
-    started: list[threading.Thread] = []
-    done = threading.Event()
-    workers.submit(lambda: (started.append(threading.current_thread()), done.set()))
-    assert done.wait(5)
-    started[0].join(5)
-    assert not started[0].is_alive() and started[0].daemon
-    done.clear()
-    workers.submit(done.set)  # a new thread starts for new work
-    assert done.wait(5)
+def test_closing_the_runner_ends_its_threads_and_refuses_work() -> None:
+    runner = QueryRunner(slots=2)
+    limits = results.Limits(max_rows=10, timeout=5)
+    thread = asyncio.run(runner.run(lambda _lim: threading.current_thread(), limits))
+    runner.close()
+    thread.join(5)
+    assert not thread.is_alive()
+    with pytest.raises(ProtocolError, match="shutting down") as caught:
+        asyncio.run(runner.run(lambda _lim: 1, limits))
+    assert caught.value.status == 503
+
+
+def test_a_query_that_waited_out_its_deadline_in_the_queue_never_runs() -> None:
+    runner = QueryRunner(slots=1)
+    release = threading.Event()
+    ran: list[str] = []
+
+    def hold(_lim: results.Limits) -> None:
+        release.wait(5)
+
+    async def run() -> None:
+        busy = asyncio.ensure_future(runner.run(hold, results.Limits(max_rows=1, timeout=5)))
+        await asyncio.sleep(0.05)
+        with pytest.raises(ServerBusy):  # no thread came free before its deadline
+            await runner.run(lambda _lim: ran.append("late"),
+                             results.Limits(max_rows=1, timeout=0.1))
+        release.set()
+        await busy
+
+    asyncio.run(run())
+    assert ran == [] and runner.wait_idle(5)
+    runner.close()
 
 
 def test_a_query_error_does_not_lose_the_thread() -> None:
-    runner = http.QueryRunner(slots=1)
+    runner = QueryRunner(slots=1)
 
-    def fail(_lim: sp.Limits) -> int:
+    def fail(_lim: results.Limits) -> int:
         raise ValueError("boom")
 
     async def run() -> int:
         with pytest.raises(ValueError, match="boom"):
-            await runner.run(fail, sp.Limits(max_rows=1, timeout=5))
-        return await runner.run(lambda _lim: 7, sp.Limits(max_rows=1, timeout=5))
+            await runner.run(fail, results.Limits(max_rows=1, timeout=5))
+        return await runner.run(lambda _lim: 7, results.Limits(max_rows=1, timeout=5))
 
     started = time.monotonic()
     assert asyncio.run(run()) == 7
     assert time.monotonic() - started < 5
 
 
-# -- SELECT results in JSON ------------------------------------------------------------------
+# -- SELECT results under the row limit ------------------------------------------------------
 
 
-def test_json_results_are_the_same_from_either_serializer(kb: KnowledgeBase) -> None:
-    """pyoxigraph's own JSON writer, and the exact row count where it could pass the limit."""
+@pytest.mark.parametrize("accept", ["application/sparql-results+json",
+                                    "application/sparql-results+xml", "text/csv",
+                                    "text/tab-separated-values"])
+def test_results_are_pyoxigraphs_and_counted_only_when_they_could_pass_the_limit(
+        kb: KnowledgeBase, accept: str) -> None:
+    """pyoxigraph writes every format; the exact row count only where the body is big."""
     query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
     rows = len(list(kb.query(query)))
+    fmt = ox.QueryResultsFormat.from_media_type(accept)
+    assert fmt is not None
+    theirs = kb.query(query).serialize(format=fmt)
     runs: list[int] = []
 
     def again() -> Any:
         runs.append(1)
         return kb.query(query)
 
-    def answer(max_rows: int, **options: Any) -> Any:
-        return sp.answer(kb.query(query), "application/sparql-results+json",
-                         sp.Limits(max_rows=max_rows, timeout=30), **options)
+    def answer(max_rows: int) -> Any:
+        return results.answer(kb.query(query), accept,
+                              results.Limits(max_rows=max_rows, timeout=30), again=again)
 
-    ours = json.loads(answer(10**6).body)  # our writer
-    assert len(ours["results"]["bindings"]) == rows
-    assert json.loads(answer(10**6, again=again).body) == ours and runs == []  # pyoxigraph's
-    # a body that could hold more rows than allowed: counted again, exactly
-    assert json.loads(answer(rows, again=again).body) == ours and runs == [1]
-    with pytest.raises(sp.ResultTooLarge):
-        answer(rows - 1, again=again)
+    assert answer(10**6).body == theirs and runs == []  # small enough: written once
+    # a body that could hold more rows than allowed: counted again, then written again
+    assert answer(rows).body == theirs and runs == [1, 1]
+    runs.clear()
+    with pytest.raises(ResultTooLarge):
+        answer(rows - 1)
+    assert runs == [1]

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
+from geokb.http import negotiation
 from geokb.http import protocol as sp
 from geokb.http.app import Settings, create_app
 from geokb.kb import KnowledgeBase
@@ -130,7 +131,7 @@ def test_q_values(client: TestClient, accept: str, expected: str) -> None:
 def test_not_acceptable(client: TestClient, sparql: str, accept: str) -> None:
     r = query(client, sparql, accept)
     assert r.status_code == 406
-    assert "offers" in r.json()["error"]
+    assert "offers" in r.json()["detail"]
 
 
 # -- requests ---------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def test_bad_requests(client: TestClient, kwargs: dict[str, Any], status: int,
                       words: str) -> None:
     r = client.get("/sparql", **kwargs)
     assert r.status_code == status
-    assert words in r.json()["error"]
+    assert words in r.json()["detail"]
 
 
 @pytest.mark.parametrize("content, content_type, status, words", [
@@ -196,13 +197,13 @@ def test_bad_posts(client: TestClient, content: bytes, content_type: str | None,
     headers = {"Content-Type": content_type} if content_type else {}
     r = client.post("/sparql", content=content, headers={**headers, **AUTH})
     assert r.status_code == status, r.text
-    assert words in r.json()["error"]
+    assert words in r.json()["detail"]
 
 
 def test_other_methods(client: TestClient) -> None:
     r = client.put("/sparql", content=b"ASK {}")
     assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
-    assert "PUT" in r.json()["error"]
+    assert "PUT" in r.json()["detail"]
     assert client.delete("/sparql").status_code == 405
     assert client.put("/graph?default").status_code == 405
 
@@ -283,7 +284,7 @@ def test_update_base_iri_and_using_parameters(client: TestClient) -> None:
     assert r.status_code == 200 and r.json()["events"][0]["inserted"] == 1
     r = update(client, "WITH <http://example.org/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
                params={"using-named-graph-uri": "http://example.org/g"})
-    assert r.status_code == 400 and "one or the other" in r.json()["error"]
+    assert r.status_code == 400 and "one or the other" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("sparql, words", [
@@ -295,20 +296,20 @@ def test_update_base_iri_and_using_parameters(client: TestClient) -> None:
 def test_refused_updates(client: TestClient, kb: KnowledgeBase, sparql: str, words: str) -> None:
     before = kb.position
     r = update(client, sparql)
-    assert r.status_code == 400 and words in r.json()["error"]
+    assert r.status_code == 400 and words in r.json()["detail"]
     assert kb.position == before
 
 
 def test_tokens(kb: KnowledgeBase) -> None:
     with client_for(kb, tokens={}) as c:
         r = update(c, "CLEAR ALL", headers={})
-        assert r.status_code == 403 and "read-only" in r.json()["error"]
+        assert r.status_code == 403 and "read-only" in r.json()["detail"]
         assert update(c, "CLEAR ALL").status_code == 403
     with client_for(kb, tokens={"alice": "a-secret", "bob": "b-secret"}) as c:
         r = update(c, "CLEAR ALL", headers={})
         assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
         r = update(c, "CLEAR ALL", headers={"Authorization": "Bearer wrong"})
-        assert r.status_code == 401 and "not valid" in r.json()["error"]
+        assert r.status_code == 401 and "not valid" in r.json()["detail"]
         r = update(c, "CLEAR ALL", headers={"Authorization": "Basic YWxpY2U6eA=="})
         assert r.status_code == 401
         r = update(c, "INSERT DATA { <http://e/s> <http://e/p> 1 }",
@@ -346,7 +347,7 @@ def test_timeout_and_the_slot_is_released(kb: KnowledgeBase) -> None:
         started = time.monotonic()
         r = query(c, SLOW)
         assert r.status_code == 503
-        assert "longer than the server's limit of 0.3 s" in r.json()["error"]
+        assert "longer than the server's limit of 0.3 s" in r.json()["detail"]
         assert time.monotonic() - started < 3
         r = query(c, "ASK {}")  # the abandoned query stops at its next row
         assert r.status_code == 200 and r.json()["boolean"] is True
@@ -356,7 +357,7 @@ def test_timeout_and_the_slot_is_released(kb: KnowledgeBase) -> None:
 def test_row_limit(kb: KnowledgeBase) -> None:
     with client_for(kb, max_rows=3) as c:
         r = query(c, "SELECT * WHERE { ?s ?p ?o }")
-        assert r.status_code == 400 and "more than 3 rows" in r.json()["error"]
+        assert r.status_code == 400 and "more than 3 rows" in r.json()["detail"]
         assert query(c, "CONSTRUCT WHERE { ?s ?p ?o }").status_code == 400
         assert query(c, "SELECT * WHERE { ?s ?p ?o } LIMIT 3").status_code == 200
 
@@ -366,7 +367,7 @@ def test_body_limit(kb: KnowledgeBase) -> None:
         big = "ASK {}" + " " * 2000
         r = c.post("/sparql", content=big.encode(),
                    headers={"Content-Type": "application/sparql-query"})
-        assert r.status_code == 413 and "1000 bytes" in r.json()["error"]
+        assert r.status_code == 413 and "1000 bytes" in r.json()["detail"]
 
         def chunks() -> Iterator[bytes]:
             yield b"ASK {}"
@@ -426,10 +427,10 @@ def test_time_travel_on_queries(client: TestClient, kb: KnowledgeBase) -> None:
 
 
 def test_protocol_helpers() -> None:
-    assert sp.negotiate(None, ["a/b", "c/d"]) == "a/b"
-    assert sp.negotiate("", ["a/b"]) == "a/b"
-    assert sp.negotiate("c/*;q=0.5, a/b;q=0.4", ["a/b", "c/d"]) == "c/d"
-    assert sp.negotiate("a/b;q=bogus, c/d", ["a/b", "c/d"]) == "c/d"
+    assert negotiation.negotiate(None, ["a/b", "c/d"]) == "a/b"
+    assert negotiation.negotiate("", ["a/b"]) == "a/b"
+    assert negotiation.negotiate("c/*;q=0.5, a/b;q=0.4", ["a/b", "c/d"]) == "c/d"
+    assert negotiation.negotiate("a/b;q=bogus, c/d", ["a/b", "c/d"]) == "c/d"
     req = sp.parse_request("POST", "default-graph-uri=http%3A%2F%2Fe%2Fg",
                            "application/x-www-form-urlencoded", b"query=ASK+%7B%7D")
     assert req.operation == "query" and req.default_graphs == ("http://e/g",)

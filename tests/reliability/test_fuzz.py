@@ -31,7 +31,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from geokb.errors import GeoKBError, InvalidEvent
+from geokb.errors import BadTime, GeoKBError, InvalidEvent
 from geokb.kb import KnowledgeBase
 from geokb.log.codec import canonical_json, content_hash, decode, encode
 from geokb.log.events import EVENT_TYPES
@@ -413,7 +413,7 @@ def test_iri_and_language_checks_agree_with_pyoxigraph() -> None:
 
 def test_as_of_edge_values_are_domain_errors(kb: KnowledgeBase) -> None:
     for value in ["²", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", -1]:
-        with pytest.raises(InvalidEvent):
+        with pytest.raises(BadTime):
             kb.resolve_as_of(value)
     assert kb.resolve_as_of("9" * 5000) == kb.position  # later than any position: now
 

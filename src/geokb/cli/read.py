@@ -14,7 +14,7 @@ import typer
 from geokb.cli import render
 from geokb.cli.context import session
 from geokb.cli.render import FORMAT_HELP, Fmt, emit_json
-from geokb.errors import InvalidRequest, QueryRefused
+from geokb.errors import InvalidRequest
 from geokb.kb import PAGE_SIZE
 from geokb.log.events import EVENT_TYPES
 from geokb.write import claimfile
@@ -136,13 +136,9 @@ def query(
                                        help="Let SERVICE clauses fetch remote endpoints."),
 ) -> None:
     """Run a SPARQL query (our prefixes gk:, id:, claim:, status:, … are predeclared)."""
-    from geokb.write.updates import uses_keyword
-
     text = _query_text(sparql, file)
-    if uses_keyword(text, "SERVICE") and not allow_service:
-        raise QueryRefused("SERVICE (federated query) is refused: it makes geokb fetch URLs; "
-                           "pass --allow-service if you mean it")
-    result = session(ctx).open_kb().query(text, as_of=as_of, valid_at=valid_at)
+    result = session(ctx).open_kb().query(text, as_of=as_of, valid_at=valid_at,
+                                          allow_service=allow_service)
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
         if format in (QueryFmt.json, QueryFmt.xml, QueryFmt.csv, QueryFmt.tsv):

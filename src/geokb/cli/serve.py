@@ -21,16 +21,10 @@ def serve(
                                   help="Env var holding the bearer token for writes."),
 ) -> None:
     """Serve the SPARQL endpoint, REST API and web page over the KB."""
-    open_kb, where = session(ctx).open_kb, session(ctx).where
-    def run() -> None:
-        import uvicorn
+    from geokb.http.server import serve as serve_http
+    from geokb.http.settings import Settings
 
-        from geokb.http.app import Settings, create_app
-
-        kb = open_kb()
-        settings = Settings.from_env(token=os.environ.get(token_env) or None)
-        mode = "writes need the bearer token" if settings.tokens else "read-only (no token set)"
-        typer.echo(f"geokb: serving {where()} ({kb.position} events) on http://{host}:{port}/ "
-                   f"— SPARQL at /sparql, API docs at /docs; {mode}", err=True)
-        uvicorn.run(create_app(kb, settings), host=host, port=port, log_level="warning")
-    run()
+    s = session(ctx)
+    kb = s.open_kb()
+    settings = Settings.from_env(token=os.environ.get(token_env) or None)
+    serve_http(kb, settings, host=host, port=port, where=s.where())

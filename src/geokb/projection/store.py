@@ -19,7 +19,7 @@ from typing import Any
 import pyoxigraph as ox
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Triple
 
-from geokb.errors import InvalidEvent
+from geokb.errors import InvalidEvent, QueryError
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -266,8 +266,15 @@ class ProjectionStore:
     # -- reading ----------------------------------------------------------------------
 
     def query(self, sparql: str, **options: Any) -> Any:
-        """Run a SPARQL query; raises ``SyntaxError`` (parse) or ``OSError`` (evaluation)."""
-        return self._store.query(sparql, **options)
+        """Run a SPARQL query; raises :class:`QueryError` (parse) or ``OSError`` (evaluation).
+
+        The one place the engine is asked a query: its ``SyntaxError`` is the client's
+        mistake, so it becomes a domain error here and nowhere stands in for one above.
+        """
+        try:
+            return self._store.query(sparql, **options)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
 
     def quads(self, subject: Subject | None = None, predicate: NamedNode | None = None,
               object: Term | None = None,

@@ -16,6 +16,7 @@ from datetime import date
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode
 
+from geokb.errors import BadTime, InvalidEvent
 from geokb.log.schemas import date_bounds
 from geokb.projection.quads import DEFAULT
 from geokb.projection.store import ProjectionStore
@@ -39,7 +40,10 @@ class TimeFilter:
         """Raises :class:`~geokb.errors.InvalidEvent` for a ``valid_at`` that is no date."""
         if valid_at is None:
             return cls(as_of=as_of)
-        first, last, _ = date_bounds(valid_at)
+        try:
+            first, last, _ = date_bounds(valid_at)
+        except InvalidEvent as exc:  # a date in a request, not in an event: BadTime
+            raise BadTime(f"valid_at: {exc}") from exc
         return cls(as_of=as_of, valid_from=first, valid_until=last, valid_at_text=valid_at)
 
 

@@ -1,0 +1,90 @@
+"""How the server runs: :class:`Settings` (write tokens, limits, CORS) and reading them
+from ``GEOKB_*`` environment variables.
+
+>>> Settings.from_env(environ={"GEOKB_MAX_ROWS": "50"}).max_rows
+50
+>>> Settings.from_env(environ={"GEOKB_MAX_ROWS": "many"})
+Traceback (most recent call last):
+...
+geokb.errors.SettingsError: GEOKB_MAX_ROWS='many' is not a number
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geokb.errors import SettingsError
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+_TOKEN_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the server runs: write tokens, limits, CORS. Tokens never appear in ``repr``."""
+
+    tokens: Mapping[str, str] = field(default_factory=dict, repr=False)
+    query_timeout: float = 30.0
+    max_rows: int = 100_000
+    max_body_bytes: int = 1_048_576
+    cors_origins: tuple[str, ...] = ()
+    allow_service: bool = False
+    query_slots: int = 8
+    stream_poll_seconds: float = 0.2
+    stream_heartbeat_seconds: float = 15.0
+    sparql_prefixes: bool = True
+    static_dir: Path = STATIC_DIR
+    cache_entries: int = 2048
+
+    @classmethod
+    def from_env(cls, *, token: str | None = None,
+                 environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``GEOKB_*`` variables; ``token`` becomes the token named "default".
+
+        ``GEOKB_TOKENS="name1:secret1,name2:secret2"`` adds named tokens; ``GEOKB_QUERY_TIMEOUT``
+        (seconds), ``GEOKB_MAX_ROWS``, ``GEOKB_MAX_BODY_BYTES``, ``GEOKB_QUERY_SLOTS``,
+        ``GEOKB_CACHE_ENTRIES`` (answers kept per log position), ``GEOKB_CORS_ORIGINS``
+        (comma-separated) and ``GEOKB_ALLOW_SERVICE=1`` set the rest.
+        Raises :class:`SettingsError` naming the variable (never a secret).
+        """
+        env = os.environ if environ is None else environ
+        tokens: dict[str, str] = {}
+        if token:
+            tokens["default"] = token
+        for index, entry in enumerate(filter(None, (e.strip() for e in
+                                                   env.get("GEOKB_TOKENS", "").split(","))), 1):
+            name, sep, secret = entry.partition(":")
+            if not sep or not secret or not _TOKEN_NAME.match(name):
+                raise SettingsError(f"GEOKB_TOKENS entry {index}: write name:secret, the name of "
+                                    "letters, digits, '.', '_' or '-'")
+            tokens[name] = secret
+
+        def number(name: str, default: float, kind: Callable[[str], float]) -> Any:
+            raw = env.get(name)
+            if raw is None or not raw.strip():
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise SettingsError(f"{name}={raw!r} is not a number") from None
+            if value <= 0:
+                raise SettingsError(f"{name} must be positive")
+            return value
+
+        origins = tuple(o.strip() for o in env.get("GEOKB_CORS_ORIGINS", "").split(",")
+                        if o.strip())
+        return cls(
+            tokens=tokens,
+            query_timeout=number("GEOKB_QUERY_TIMEOUT", cls.query_timeout, float),
+            max_rows=number("GEOKB_MAX_ROWS", cls.max_rows, int),
+            max_body_bytes=number("GEOKB_MAX_BODY_BYTES", cls.max_body_bytes, int),
+            query_slots=number("GEOKB_QUERY_SLOTS", cls.query_slots, int),
+            cache_entries=number("GEOKB_CACHE_ENTRIES", cls.cache_entries, int),
+            cors_origins=origins,
+            allow_service=env.get("GEOKB_ALLOW_SERVICE", "").lower() in ("1", "true", "yes"),
+        )
