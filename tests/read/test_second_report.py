@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from geokb.cli import app
-from geokb.errors import InvalidEvent, NotFound
+from geokb.errors import BadTime, InvalidEvent, NotFound
 from geokb.http.app import Settings, create_app
 from geokb.kb import KnowledgeBase
 from tests.harness.belief import SEED_HEAD, build
@@ -311,7 +311,7 @@ def test_rest_answers(client: TestClient, kb: KnowledgeBase) -> None:
 def test_kb_errors(kb: KnowledgeBase) -> None:
     with pytest.raises(NotFound):
         kb.conflicts("nowhere")
-    with pytest.raises(InvalidEvent):
+    with pytest.raises(BadTime):
         kb.conflicts(valid_at="2025-13")
     with pytest.raises(InvalidEvent, match="limit"):
         kb.conflicts(limit=0)
