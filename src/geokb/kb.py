@@ -47,6 +47,7 @@ from geokb.sparql.guard import guard
 from geokb.times import span
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
+from geokb.write import document as document_
 from geokb.write.admission import Admission
 
 if TYPE_CHECKING:
@@ -244,40 +245,49 @@ class KnowledgeBase:
     def ingest(self, document: Mapping[str, Any], *, base_dir: Path,
                recorded_by: str | None = None,
                progress: Progress | None = None) -> list[RecordedEvent]:
-        """Append every event of a claim file, or none (one batch)."""
-        events: list[Event] = []
-        pending: dict[str, str] = {}
-        texts_by_source: dict[str, str] = {}
-        for i, spec in enumerate(_section(document, "sources"), start=1):
-            text = _source_text_of(spec, base_dir, i)
-            src = claimfile.source_event(spec, text)
-            pending[src.event.payload["sha256"]] = text
-            texts_by_source[src.event.payload["source"]] = text
-            events.append(src.event)
-        for spec in _section(document, "entities"):
-            events.append(claimfile.entity_event(spec))
-        claims = _section(document, "claims")
-        for i, spec in enumerate(claims, start=1):
-            if progress is not None and (i % PROGRESS_EVERY == 0 or i == len(claims)):
-                progress("reading claims", i, len(claims))
-            src_iri = claimfile.slug_iri(spec.get("source"), SOURCE, f"claim {i} source")
-            claim_text = texts_by_source.get(src_iri)
-            try:
-                if claim_text is None:
-                    claim_text = self.source_text(src_iri)
-                events.append(claimfile.claim_event(spec, claim_text))
-            except (InvalidEvent, NotFound) as exc:
-                raise InvalidEvent(f"claim {i} ({spec.get('id', 'no id')}): {exc}") from exc
-        for spec in _section(document, "retractions"):
-            events.append(claimfile.retraction_event(str(spec.get("claim")),
-                                                     str(spec.get("reason") or "")))
-        for spec in _section(document, "supersessions"):
-            events.append(claimfile.supersession_event(str(spec.get("claim")), str(spec.get("by")),
-                                                       str(spec.get("reason") or "")))
-        if not events:
-            raise InvalidEvent("the claim file holds no sources, entities or claims")
+        """Append every event of a claim file, or none (one batch), in dependency order
+        (:func:`geokb.write.document.compile_document`)."""
+        batch = document_.compile_document(document, base_dir=base_dir,
+                                           lookup=self._log_lookup(), progress=progress)
         agent = recorded_by or str(document.get("recorded_by") or DEFAULT_AGENT)
-        return self.append(events, recorded_by=agent, pending_texts=pending, progress=progress)
+        return self.append(batch.events, recorded_by=agent, pending_texts=batch.pending_texts,
+                           progress=progress)
+
+    def _log_lookup(self) -> document_.LogLookup:
+        return document_.projection_lookup(self.projection, self.source_text)
+
+    def amend_entity(self, spec: Mapping[str, Any], *, recorded_by: str = DEFAULT_AGENT,
+                     idempotency_key: str | None = None) -> RecordedEvent:
+        """Append an ``EntityAmended`` (``spec`` as an ``amend_entities`` entry: ``id``,
+        ``reason`` and the changes). Raises :class:`InvalidEvent`."""
+        event = document_.amendment_event(spec)
+        event = Event(event.type, event.payload, idempotency_key)
+        return self.append([event], recorded_by=recorded_by)[0]
+
+    def retract_source(self, source: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
+                       idempotency_key: str | None = None) -> list[RecordedEvent]:
+        """Retract a source and, in the same batch, each of its live claims.
+
+        Returns the events: the claims' ``ClaimRetracted`` then the ``SourceRetracted``.
+        """
+        events = document_.source_retraction({"source": source, "reason": reason}, [], set(),
+                                             self._log_lookup())
+        if idempotency_key is not None:  # on every event: a retry answers with them all
+            events = [Event(e.type, e.payload, idempotency_key) for e in events]
+        return self.append(events, recorded_by=recorded_by)
+
+    def link_claims(self, claim: str, *, denies: Sequence[str] = (),
+                    confirms: Sequence[str] = (), contradicts: Sequence[str] = (),
+                    note: str | None = None, recorded_by: str = DEFAULT_AGENT,
+                    idempotency_key: str | None = None) -> RecordedEvent:
+        """Append a ``ClaimsLinked``: ``claim`` denies/confirms/contradicts claims of the log."""
+        spec: dict[str, Any] = {"claim": claim, "denies": list(denies),
+                                "confirms": list(confirms), "contradicts": list(contradicts)}
+        if note:
+            spec["note"] = note
+        event = document_.link_event(spec)
+        event = Event(event.type, event.payload, idempotency_key)
+        return self.append([event], recorded_by=recorded_by)[0]
 
     def update(self, sparql: str, *, recorded_by: str, base_iri: str | None = None,
                using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = (),
@@ -556,25 +566,3 @@ def _mentions(value: object, needle: str) -> bool:
     if isinstance(value, list):
         return any(_mentions(v, needle) for v in value)
     return False
-
-
-def _section(document: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    value = document.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise InvalidEvent(f"'{key}' must be a list of mappings")
-    return value
-
-
-def _source_text_of(spec: Mapping[str, Any], base_dir: Path, index: int) -> str:
-    if "text" in spec and "file" in spec:
-        raise InvalidEvent(f"source {index}: give 'text' or 'file', not both")
-    if "text" in spec:
-        if not isinstance(spec["text"], str):
-            raise InvalidEvent(f"source {index}: 'text' must be a string")
-        from geokb.log.sources import normalise_text
-
-        return normalise_text(spec["text"].encode("utf-8"))
-    if "file" not in spec:
-        raise InvalidEvent(f"source {index}: give the text ('text') or a file path ('file')")
-    # no resolve(): a NUL in the name must reach read_source_file, which refuses it
-    return claimfile.read_source_file(base_dir / str(spec["file"]))

@@ -110,7 +110,7 @@ def test_event_stream_over_a_real_connection(base: str) -> None:
         assert r.headers["content-type"].startswith("text/event-stream")
         lines = r.iter_lines()
         first = [next(lines) for _ in range(3)]
-    assert first[0] == "id: 1" and first[1] == "event: SourceRegistered"
+    assert first[0] == "id: 1" and first[1] == "event: EntityDeclared"
     # the client went away mid-stream; the server carries on
     assert httpx.get(f"{base}/api/health").status_code == 200
 

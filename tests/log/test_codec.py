@@ -36,7 +36,7 @@ def test_floats_are_refused() -> None:
     (b"\xff\xfe{}\n", "UTF-8"),
     (b"{not json\n", "not valid JSON"),
     (b"[1,2]\n", "not a JSON object"),
-    (b'{"schema":2}\n', "unsupported schema"),
+    (b'{"schema":3}\n', r"unsupported schema version 3 \(this geokb reads 1, 2\)"),
 ])
 def test_broken_lines_are_named(bad: bytes, message: str) -> None:
     with pytest.raises(InvalidEvent, match=message):

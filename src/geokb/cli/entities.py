@@ -27,6 +27,35 @@ def entity_add(
     typer.echo(f"declared {event.payload['entity']} at position {event.position}")
 
 
+@app.command("amend")
+def entity_amend(
+    ctx: typer.Context,
+    id: str = typer.Argument(..., help="Entity slug."),
+    reason: str = typer.Option(..., "--reason", help="Why it changes (kept in the log)."),
+    label: str = typer.Option(None, "--label", help="A new label (replaces the old one)."),
+    description: str = typer.Option(None, "--description", help="A new description."),
+    add_alias: list[str] = typer.Option([], "--add-alias",
+                                        help="A name the sources use (repeatable)."),
+    curator_alias: list[str] = typer.Option([], "--curator-alias",
+                                            help="A name from the curator's knowledge, not "
+                                                 "from a source (repeatable)."),
+    remove_alias: list[str] = typer.Option([], "--remove-alias",
+                                           help="An alias to remove (repeatable)."),
+    add_type: list[str] = typer.Option([], "--add-type",
+                                       help="A class to add, e.g. gk:Airfield (repeatable)."),
+    add_same_as: list[str] = typer.Option([], "--add-same-as",
+                                          help="A checked IRI in another KB (repeatable)."),
+) -> None:
+    """Amend an entity: label, description, aliases, types (an EntityAmended event)."""
+    s = session(ctx)
+    spec = {"id": id, "reason": reason, "label": label, "description": description,
+            "add_aliases": add_alias, "curator_aliases": curator_alias,
+            "remove_aliases": remove_alias, "add_types": add_type, "add_same_as": add_same_as}
+    event = s.open_kb().amend_entity({k: v for k, v in spec.items() if v not in (None, [])},
+                                     recorded_by=s.agent)
+    typer.echo(f"amended {event.payload['entity']} at position {event.position}")
+
+
 @app.command("find")
 def entity_find(ctx: typer.Context,
                 name: str = typer.Argument(..., help="Label or alias (any case), or slug.")

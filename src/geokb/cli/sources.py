@@ -37,6 +37,20 @@ def source_add(
                f"(sha256 {event.payload['sha256']}) at position {event.position}")
 
 
+@app.command("retract")
+def source_retract(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="Source slug."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the log)."),
+) -> None:
+    """Retract a source and its live claims (they leave the current view, stay in history)."""
+    s = session(ctx)
+    events = s.open_kb().retract_source(source, reason, recorded_by=s.agent)
+    claims = len(events) - 1
+    typer.echo(f"retracted {events[-1].payload['source']} and {claims} claim(s) of it; log at "
+               f"position {events[-1].position}")
+
+
 @app.command("show")
 def source_show(ctx: typer.Context,
                 source: str = typer.Argument(..., help="Source slug.")) -> None:

@@ -97,3 +97,19 @@ def supersede(ctx: typer.Context, claim: str = typer.Argument(..., help="Claim s
     event = s.open_kb().supersede(claim, by, reason, recorded_by=s.agent)
     typer.echo(f"superseded {event.payload['claim']} by {event.payload['by']} at position "
                f"{event.position}")
+
+
+@app.command(rich_help_panel=PANEL)
+def link(ctx: typer.Context, claim: str = typer.Argument(..., help="Claim slug or IRI."),
+         denies: list[str] = typer.Option([], "--denies", help="A claim it denies (same "
+                                          "subject and predicate; repeatable)."),
+         confirms: list[str] = typer.Option([], "--confirms", help="A claim it confirms "
+                                            "(repeatable)."),
+         contradicts: list[str] = typer.Option([], "--contradicts", help="A claim it "
+                                               "contradicts (repeatable)."),
+         note: str = typer.Option(None, "--note")) -> None:
+    """Link a claim to claims it denies, confirms or contradicts (a ClaimsLinked event)."""
+    s = session(ctx)
+    event = s.open_kb().link_claims(claim, denies=denies, confirms=confirms,
+                                    contradicts=contradicts, note=note, recorded_by=s.agent)
+    typer.echo(f"linked {event.payload['claim']} at position {event.position}")

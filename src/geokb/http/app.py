@@ -22,7 +22,7 @@ from fastapi_offline import FastAPIOffline
 
 from geokb.http import problems
 from geokb.http.middleware import SPARQL_PATHS, BodyLimit, SparqlQueries
-from geokb.http.routes import claims, entities, events, graph, sources, sparql, web
+from geokb.http.routes import claims, curation, entities, events, graph, sources, sparql, web
 from geokb.http.service import LogWatch, Service
 from geokb.http.settings import Settings
 
@@ -35,7 +35,7 @@ __all__ = ["LogWatch", "Settings", "create_app"]
 _Service = Service
 
 ROUTERS = (web.router, sparql.router, graph.router, entities.router, claims.router,
-           sources.router, events.router)
+           sources.router, curation.router, events.router)
 
 
 def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:

@@ -273,6 +273,36 @@ class SupersedeIn(BaseModel):
     reason: str = Field(examples=["a later report settles it"])
 
 
+class AmendIn(BaseModel):
+    """An entity amendment (``EntityAmended``): a reason and at least one change."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(examples=["the alias is not in the article"])
+    label: str | None = None
+    description: str | None = None
+    add_aliases: list[str] = Field(default_factory=list, description="names the sources use")
+    curator_aliases: list[str] = Field(default_factory=list,
+                                       description="names from the curator's knowledge")
+    remove_aliases: list[str] = Field(default_factory=list)
+    add_types: list[str] = Field(default_factory=list, examples=[["gk:Airfield"]])
+    add_same_as: list[str] = Field(default_factory=list)
+
+
+class SourceRetractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(examples=["the outlet withdrew the report"])
+
+
+class LinksIn(BaseModel):
+    """Claims that the claim of the path denies, confirms or contradicts (``ClaimsLinked``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    denies: list[str] = Field(default_factory=list, examples=[["tartus-withdrawn"]])
+    confirms: list[str] = Field(default_factory=list)
+    contradicts: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
 def docs(model: type[BaseModel], *errors: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses``: ``model`` for 200, a problem for each status in ``errors``."""
     out: dict[int | str, dict[str, Any]] = {200: {"model": model}}

@@ -18,8 +18,10 @@ import re
 from typing import Any
 
 from geokb.errors import InvalidEvent
-from geokb.log.events import SCHEMA_VERSION, RecordedEvent
-from geokb.log.schemas import HEX64, check_payload
+from geokb.log.events import CLAIM_ASSERTED, RecordedEvent
+from geokb.log.schemas import HEX64, SUPPORTED, check_payload, check_schema
+
+__all__ = ["SUPPORTED", "current_payload", "decode", "encode", "upcast_payload"]
 
 ENVELOPE_KEYS = frozenset(
     {"id", "type", "schema", "seq", "recorded_at", "recorded_by", "payload", "prev", "hash", "idem"}
@@ -102,7 +104,11 @@ def decode(line: bytes) -> RecordedEvent:
     """Parse one stored line. Raises :class:`InvalidEvent` saying what is wrong with it.
 
     The line must be canonical (re-encoding gives the same bytes, so a hand edit that
-    changes only spacing or key order is caught too) and must match its own hash.
+    changes only spacing or key order is caught too) and must match its own hash. The
+    order is parse → canonical form → hash → payload (checked against the schema version
+    the line was written in): the hash covers the line as stored, so the event is returned
+    with its stored ``schema`` and payload, unchanged, and ``encode(decode(line)) == line``.
+    Readers that interpret payloads call :func:`current_payload`.
     """
     if len(line) > MAX_LINE_BYTES:
         raise InvalidEvent(f"line is longer than {MAX_LINE_BYTES} bytes")
@@ -120,7 +126,7 @@ def decode(line: bytes) -> RecordedEvent:
         raise InvalidEvent(f"line is not valid JSON: {exc}") from exc
     if not isinstance(env, dict):
         raise InvalidEvent("line is not a JSON object")
-    env = upcast(env)
+    check_schema(env.get("schema"))  # first: a newer line must say so, not "unknown field"
     unknown = set(env) - ENVELOPE_KEYS
     if unknown:
         raise InvalidEvent(f"unknown envelope field(s): {', '.join(sorted(unknown))}")
@@ -144,7 +150,7 @@ def decode(line: bytes) -> RecordedEvent:
         raise InvalidEvent(f"'recorded_at' is not a UTC timestamp: {env['recorded_at']!r}")
     if not isinstance(env["payload"], dict):
         raise InvalidEvent("'payload' must be an object")
-    check_payload(env["type"], env["payload"])
+    check_payload(env["type"], env["payload"], schema=env["schema"])
     if "idem" in env and not isinstance(env["idem"], str):
         raise InvalidEvent("'idem' must be a string")
     return RecordedEvent(
@@ -154,13 +160,30 @@ def decode(line: bytes) -> RecordedEvent:
     )
 
 
-def upcast(env: dict[str, Any]) -> dict[str, Any]:
-    """Bring an envelope of an older schema version to the current one.
+def upcast_payload(event_type: str, payload: dict[str, Any], schema: int) -> dict[str, Any]:
+    """``payload`` (of schema version ``schema``) in the form of the current version.
 
-    Version 1 is the first; a future version adds its step here, so old logs keep replaying.
+    The only step from 1 to 2: a ``ClaimAsserted``'s ``"speaker": X`` becomes
+    ``"speakers": [{"entity": X}]``; every other v1 payload is already a v2 payload.
+    The argument is not changed (a new dictionary is returned when anything moves).
+
+    >>> upcast_payload("ClaimAsserted", {"claim": "c", "speaker": "s"}, 1)
+    {'claim': 'c', 'speakers': [{'entity': 's'}]}
     """
-    schema = env.get("schema")
-    if schema != SCHEMA_VERSION:
-        raise InvalidEvent(f"unsupported schema version {schema!r} "
-                           f"(this geokb reads {SCHEMA_VERSION})")
-    return env
+    check_schema(schema)
+    if schema == 1 and event_type == CLAIM_ASSERTED and "speaker" in payload:
+        out = {k: v for k, v in payload.items() if k != "speaker"}
+        if payload["speaker"] is not None:
+            out["speakers"] = [{"entity": payload["speaker"]}]
+        return out
+    return payload
+
+
+def current_payload(event: RecordedEvent) -> dict[str, Any]:
+    """The payload of ``event`` upcast to the current schema version, in memory only.
+
+    The log keeps every line as it was written (its hash covers it); the projection,
+    admission and the name index read payloads through this function, so they handle
+    one form per event type.
+    """
+    return upcast_payload(event.type, event.payload, event.schema)

@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The schema versions this geokb reads: v1 lines stay in logs for ever (never rewritten).
+SUPPORTED_SCHEMAS = (1, 2)
 
 SOURCE_REGISTERED = "SourceRegistered"
 ENTITY_DECLARED = "EntityDeclared"
@@ -21,6 +23,9 @@ CLAIM_ASSERTED = "ClaimAsserted"
 CLAIM_RETRACTED = "ClaimRetracted"
 CLAIM_SUPERSEDED = "ClaimSuperseded"
 GRAPH_UPDATED = "GraphUpdated"
+CLAIMS_LINKED = "ClaimsLinked"
+ENTITY_AMENDED = "EntityAmended"
+SOURCE_RETRACTED = "SourceRetracted"
 
 EVENT_TYPES = (
     SOURCE_REGISTERED,
@@ -29,7 +34,13 @@ EVENT_TYPES = (
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
     GRAPH_UPDATED,
+    CLAIMS_LINKED,
+    ENTITY_AMENDED,
+    SOURCE_RETRACTED,
 )
+
+#: Event types that exist only from schema 2 on: a v1 line of one of them is invalid.
+V2_EVENT_TYPES = (CLAIMS_LINKED, ENTITY_AMENDED, SOURCE_RETRACTED)
 
 GENESIS_HASH = "0" * 64
 

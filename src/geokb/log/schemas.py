@@ -4,6 +4,9 @@ Every check raises :class:`InvalidEvent` naming the field. The log's decoder
 (:func:`geokb.log.codec.decode`) runs :func:`check_payload` on every line it reads, and
 admission runs it on every event before it is written; both share these checks so the
 log never holds a payload the projection cannot turn into quads.
+
+Size: one table of every event type's fields, for both schema versions (1 and 2): split,
+it would scatter the one contract that the writer, the decoder and the replay share.
 """
 
 from __future__ import annotations
@@ -20,11 +23,20 @@ from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
+    CLAIMS_LINKED,
+    ENTITY_AMENDED,
     ENTITY_DECLARED,
     EVENT_TYPES,
     GRAPH_UPDATED,
+    SCHEMA_VERSION,
     SOURCE_REGISTERED,
+    SOURCE_RETRACTED,
+    SUPPORTED_SCHEMAS,
+    V2_EVENT_TYPES,
 )
+
+#: The schema versions this geokb reads (lines of version 1 stay in logs for ever).
+SUPPORTED = SUPPORTED_SCHEMAS
 
 MAX_TEXT = 10_000
 # \Z, not $ (which also matches before a final newline), and ASCII digits only (\d would
@@ -188,10 +200,32 @@ def _only(payload: dict[str, Any], allowed: set[str], kind: str) -> None:
         raise InvalidEvent(f"{kind}: unknown field(s) {', '.join(sorted(unknown))}")
 
 
-def check_payload(event_type: str, payload: dict[str, Any]) -> None:
-    """Check the structure of a payload. Raises :class:`InvalidEvent` naming the field."""
+def check_schema(schema: object) -> int:
+    """Return ``schema`` if this geokb reads that version; raise :class:`InvalidEvent`."""
+    if isinstance(schema, bool) or schema not in SUPPORTED:
+        readable = ", ".join(map(str, SUPPORTED))
+        raise InvalidEvent(f"unsupported schema version {schema!r} (this geokb reads "
+                           f"{readable})")
+    assert isinstance(schema, int)
+    return schema
+
+
+def check_payload(event_type: str, payload: dict[str, Any], *,
+                  schema: int = SCHEMA_VERSION) -> None:
+    """Check the structure of a payload written in ``schema``.
+
+    Raises :class:`InvalidEvent` naming the field.
+    """
     if event_type not in EVENT_TYPES:
         raise InvalidEvent(f"unknown event type {event_type!r}")
+    check_schema(schema)
+    if event_type in V2_EVENT_TYPES:
+        if schema < 2:
+            raise InvalidEvent(f"{event_type} exists only from schema version 2 on")
+        _check_v2_event(event_type, payload)
+        return
+    if schema >= 2:
+        payload = _check_v2_fields(event_type, payload)
     if event_type == SOURCE_REGISTERED:
         _only(payload, {"source", "sha256", "title", "publisher", "url", "published", "language",
                         "media_type", "description", "byline", "section"}, event_type)
@@ -276,3 +310,128 @@ def check_payload(event_type: str, payload: dict[str, Any]) -> None:
             if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
                 raise InvalidEvent(f"{key!r} must be a list of N-Quads lines")
         _text(payload, "operation", required=False, limit=100_000, multiline=True)
+
+
+# --- schema 2 -------------------------------------------------------------------------
+
+_GRADE_IRI = {"reliability": re.compile(r"^https://w3id\.org/geokb/reliability/[A-F]\Z"),
+              "credibility": re.compile(r"^https://w3id\.org/geokb/credibility/[1-6]\Z")}
+_LINK_KEYS = ("denies", "confirms", "contradicts")
+_V2_FIELDS = {
+    SOURCE_REGISTERED: frozenset({"reliability", "credibility"}),
+    ENTITY_DECLARED: frozenset({"curator_aliases"}),
+    CLAIM_ASSERTED: frozenset({"speakers", "speech_act", "basis", "occasion", "said_on",
+                               *_LINK_KEYS, "reliability", "credibility"}),
+}
+
+
+def _check_v2_fields(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Check the fields schema 2 adds to ``event_type``; return the payload without them."""
+    added = _V2_FIELDS.get(event_type, frozenset())
+    if event_type == CLAIM_ASSERTED and "speaker" in payload:
+        raise InvalidEvent("'speaker' is schema 1: a schema 2 claim names its speakers in "
+                           "'speakers': [{'entity': IRI}]")
+    for key in ("reliability", "credibility"):
+        if key in added and key in payload:
+            value = payload[key]
+            if not isinstance(value, str) or not _GRADE_IRI[key].match(value):
+                scale = "A-F" if key == "reliability" else "1-6"
+                raise InvalidEvent(f"{key!r} must be an Admiralty grade IRI ({scale}), "
+                                   f"got {value!r}"[:300])
+    if event_type == ENTITY_DECLARED:
+        _string_list(payload, "curator_aliases")
+    elif event_type == CLAIM_ASSERTED:
+        _check_speakers(payload)
+        for key in ("speech_act", "occasion"):
+            if key in payload:
+                check_iri(payload[key], key)
+        if "basis" in payload:
+            _non_empty_list(payload, "basis")
+            _string_list(payload, "basis", iris=True)
+        if "said_on" in payload:
+            date_bounds(payload["said_on"])
+        for key in _LINK_KEYS:
+            if key in payload:
+                _links(payload, key, str(payload.get("claim")))
+    return {k: v for k, v in payload.items() if k not in added}
+
+
+def _non_empty_list(payload: dict[str, Any], key: str) -> None:
+    if not isinstance(payload.get(key), list) or not payload[key]:
+        raise InvalidEvent(f"{key!r} must be a non-empty list")
+
+
+def _links(payload: dict[str, Any], key: str, claim: str) -> None:
+    _non_empty_list(payload, key)
+    _string_list(payload, key, iris=True)
+    if claim in payload[key]:
+        raise InvalidEvent(f"a claim cannot link to itself ({key!r})")
+    if len(set(payload[key])) != len(payload[key]):
+        raise InvalidEvent(f"{key!r} names a claim twice")
+
+
+def _check_speakers(payload: dict[str, Any]) -> None:
+    if "speakers" not in payload:
+        return
+    _non_empty_list(payload, "speakers")
+    speakers = payload["speakers"]
+    if len(speakers) > 100:
+        raise InvalidEvent("'speakers' has more than 100 items")
+    for n, item in enumerate(speakers, start=1):
+        what = f"speaker {n}"
+        if not isinstance(item, dict) or len(item) != 1 or not {"entity", "anonymous"} & set(item):
+            raise InvalidEvent(f"{what} must be {{'entity': IRI}} or {{'anonymous': {{…}}}}")
+        if "entity" in item:
+            check_iri(item["entity"], what)
+            continue
+        anon = item["anonymous"]
+        if not isinstance(anon, dict):
+            raise InvalidEvent(f"{what}: 'anonymous' must be an object with a 'description'")
+        _only(anon, {"description", "count", "affiliation", "spokesperson_for"}, what)
+        try:
+            _text(anon, "description", limit=500)
+        except InvalidEvent as exc:
+            raise InvalidEvent(f"{what}: {exc}") from exc
+        count = anon.get("count")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)
+                                  or not 1 <= count <= 1_000_000):
+            raise InvalidEvent(f"{what}: 'count' must be an integer of at least 1")
+        for key in ("affiliation", "spokesperson_for"):
+            if key in anon:
+                check_iri(anon[key], f"{what} {key}")
+
+
+def _check_v2_event(event_type: str, payload: dict[str, Any]) -> None:
+    if event_type == CLAIMS_LINKED:
+        _only(payload, {"claim", *_LINK_KEYS, "note"}, event_type)
+        check_iri(payload.get("claim"), "claim")
+        if not any(key in payload for key in _LINK_KEYS):
+            raise InvalidEvent("a ClaimsLinked names at least one of 'denies', 'confirms', "
+                               "'contradicts'")
+        for key in _LINK_KEYS:
+            if key in payload:
+                _links(payload, key, payload["claim"])
+        _text(payload, "note", required=False, limit=2000, multiline=True)
+    elif event_type == ENTITY_AMENDED:
+        changes = {"label", "description", "add_types", "add_aliases", "remove_aliases",
+                   "curator_aliases", "add_same_as"}
+        _only(payload, {"entity", "reason", *changes}, event_type)
+        check_iri(payload.get("entity"), "entity")
+        _text(payload, "reason", limit=2000, multiline=True)
+        if not changes & set(payload):
+            raise InvalidEvent("an EntityAmended changes at least one of "
+                               + ", ".join(sorted(changes)))
+        _text(payload, "label", required="label" in payload, limit=500)
+        _text(payload, "description", required="description" in payload, limit=2000)
+        for key in ("add_types", "add_same_as"):
+            if key in payload:
+                _non_empty_list(payload, key)
+                _string_list(payload, key, iris=True)
+        for key in ("add_aliases", "remove_aliases", "curator_aliases"):
+            if key in payload:
+                _non_empty_list(payload, key)
+                _string_list(payload, key)
+    elif event_type == SOURCE_RETRACTED:
+        _only(payload, {"source", "reason"}, event_type)
+        check_iri(payload.get("source"), "source")
+        _text(payload, "reason", limit=2000, multiline=True)

@@ -14,6 +14,7 @@ import rdflib
 from pyoxigraph import DefaultGraph, NamedNode
 
 from geokb.errors import GeoKBError
+from geokb.log.codec import current_payload
 from geokb.log.contract import EventStore
 from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, Event, RecordedEvent
 from geokb.log.sources import SourceTexts
@@ -22,7 +23,8 @@ from geokb.ops.verify import Problem, Report, scan_chain
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator
 from geokb.vocab import GK
-from geokb.write.admission import Admission, _Overlay
+from geokb.write.admission import Admission
+from geokb.write.references import Overlay
 
 LIFECYCLE_PATHS = frozenset(GK[n].value for n in (
     "knownUntilPosition", "retractedIn", "retractionReason", "supersededBy", "supersededIn",
@@ -60,7 +62,7 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(events)):
             progress("replaying with every rule", done, len(events))
         try:
-            admission._rules(Event(event.type, event.payload), _Overlay(store), {})
+            admission._rules(Event(event.type, current_payload(event)), Overlay(store), {})
             shifted = RecordedEvent(**{**event.__dict__, "position": store.position + 1})
             store.apply([shifted])
         except (GeoKBError, KeyError) as exc:

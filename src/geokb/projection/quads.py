@@ -31,6 +31,7 @@ from geokb.log.events import (
     ENTITY_DECLARED,
     GRAPH_UPDATED,
     SOURCE_REGISTERED,
+    SOURCE_RETRACTED,
     RecordedEvent,
 )
 from geokb.log.schemas import date_bounds
@@ -216,6 +217,13 @@ def quads_for(event: RecordedEvent) -> list[str]:
         lines += [f"{ent} {O_SAMEAS} {iri(s)} ." for s in p.get("same_as", [])]
         if p.get("description"):
             lines.append(f"{ent} {D_DESCRIPTION} {literal(p['description'])} .")
+    elif event.type == SOURCE_RETRACTED:  # plan a.5 (bridge until projection layout 2)
+        src = iri(p["source"])
+        lines += [
+            f"{src} {G_RETRACTEDIN} {ev} .",
+            f"{src} {G_RETRACTIONREASON} {literal(p['reason'])} .",
+            f"{src} {G_KNOWNUNTIL} {pos} .",
+        ]
     elif event.type == CLAIM_RETRACTED:
         claim = iri(p["claim"])
         lines += [
@@ -269,6 +277,8 @@ def _claim_lines(p: dict[str, Any], ev: str, pos: str) -> list[str]:
         lines.append(f"{s} {pred} {o} .")
     if p.get("speaker"):
         lines.append(f"{claim} {G_SPEAKER} {iri(p['speaker'])} .")
+    for named in (s for s in p.get("speakers") or [] if "entity" in s):  # schema 2 (bridge
+        lines.append(f"{claim} {G_SPEAKER} {iri(named['entity'])} .")  # until layout 2)
     for index, outlet in enumerate(p.get("reported_via", []), start=1):
         step = iri(f"{c}#via-{index}")
         agent = iri(outlet)

@@ -8,7 +8,6 @@ the cost of one write does not grow with the size of the KB.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
@@ -19,9 +18,12 @@ from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
+    CLAIMS_LINKED,
+    ENTITY_AMENDED,
     ENTITY_DECLARED,
     GRAPH_UPDATED,
     SOURCE_REGISTERED,
+    SOURCE_RETRACTED,
     Event,
     RecordedEvent,
 )
@@ -32,42 +34,10 @@ from geokb.projection.quads import DEFAULT, parse_lines, quads_for
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator, ValidatorChoice
 from geokb.shacl.results import ShapeReport
-from geokb.vocab import GK, MODALITIES, RDF, term_value
+from geokb.vocab import GK, MODALITIES, RDF
+from geokb.write.references import Overlay, check_claim_references, check_new_event
 
 CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
-
-
-@dataclass
-class _Overlay:
-    """The projection as the batch would leave it, for the questions the rules ask."""
-
-    store: ProjectionStore
-    entities: dict[str, list[str]] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    claims: dict[str, str] = field(default_factory=dict)  # IRI -> "live" | "ended"
-
-    def entity_types(self, iri: str) -> list[str] | None:
-        if iri in self.entities:
-            return self.entities[iri]
-        node = NamedNode(iri)
-        if self.store.one(node, GK.declaredIn) is None:
-            return None
-        return [term_value(t) for t in self.store.objects(node, RDF.type)]
-
-    def source_sha(self, iri: str) -> str | None:
-        if iri in self.sources:
-            return self.sources[iri]
-        sha = self.store.one(NamedNode(iri), GK.sha256)
-        return term_value(sha) if sha is not None else None
-
-    def claim_state(self, iri: str) -> str | None:
-        if iri in self.claims:
-            return self.claims[iri]
-        node = NamedNode(iri)
-        if self.store.one(node, GK.assertedIn) is None:
-            return None
-        ended = self.store.one(node, GK.knownUntilPosition)
-        return "ended" if ended is not None else "live"
 
 
 class Admission:
@@ -90,13 +60,14 @@ class Admission:
         Returns the batch sealed as drafts after the projection's position (the log seals
         it again when it appends).
         """
-        overlay = _Overlay(self.store)
+        overlay = Overlay(self.store)
         for index, event in enumerate(events, start=1):
             try:
                 check_payload(event.type, event.payload)
                 self._rules(event, overlay, pending_texts)
             except InvalidEvent as exc:
                 raise InvalidEvent(f"{self._name(event, index, len(events))}: {exc}") from exc
+        overlay.check_source_retractions()
         drafts = seal(events, Head(self.store.position, self.store.head_hash, ""), recorded_by)
         report = self.shacl(drafts)
         if not report.conforms:
@@ -130,8 +101,11 @@ class Admission:
                             if q not in deleted]
                 own += inserted
         context: list[Quad] = []
-        for d in drafts:  # an ended claim is re-validated whole: it gains lifecycle quads
-            if d.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+        for d in drafts:  # a record these events add to is re-validated whole
+            if d.type in (SOURCE_RETRACTED, ENTITY_AMENDED):
+                node = NamedNode(d.payload["source" if d.type == SOURCE_RETRACTED else "entity"])
+                context.extend(self.store.quads(node, None, None, DEFAULT))
+            if d.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED, CLAIMS_LINKED):
                 claim = NamedNode(d.payload["claim"])
                 for frag in ("", "#evidence", "#quote", "#position"):
                     node = NamedNode(claim.value + frag)
@@ -155,13 +129,13 @@ class Admission:
 
     # -- domain rules ---------------------------------------------------------------
 
-    def _entity(self, overlay: _Overlay, iri: str, role: str) -> list[str]:
+    def _entity(self, overlay: Overlay, iri: str, role: str) -> list[str]:
         types = overlay.entity_types(iri)
         if types is None:
             raise InvalidEvent(f"unknown entity {iri} as {role}: declare it first")
         return types
 
-    def _rules(self, event: Event, overlay: _Overlay, pending_texts: Mapping[str, str]) -> None:
+    def _rules(self, event: Event, overlay: Overlay, pending_texts: Mapping[str, str]) -> None:
         p = event.payload
         onto = self.ontology
         if event.type == SOURCE_REGISTERED:
@@ -172,6 +146,7 @@ class Admission:
             if p.get("publisher"):
                 self._entity(overlay, p["publisher"], "publisher")
             overlay.sources[p["source"]] = p["sha256"]
+            overlay.published[p["source"]] = p.get("published")
         elif event.type == ENTITY_DECLARED:
             if overlay.entity_types(p["entity"]) is not None:
                 raise InvalidEvent(f"entity {p['entity']} is already declared")
@@ -180,9 +155,12 @@ class Admission:
                     raise InvalidEvent(f"unknown class {t}: use a class of the ontology "
                                        "(e.g. gk:Person, gk:NavalBase)")
             overlay.entities[p["entity"]] = list(p["types"])
+            overlay.aliases[p["entity"]] = {*p.get("aliases", []), *p.get("curator_aliases", [])}
         elif event.type == CLAIM_ASSERTED:
             self._claim_rules(p, overlay, pending_texts)
+            check_claim_references(p, overlay, onto)
             overlay.claims[p["claim"]] = "live"
+            overlay.statements[p["claim"]] = (p["subject"], p["predicate"], p["source"])
         elif event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
             state = overlay.claim_state(p["claim"])
             if state is None:
@@ -197,10 +175,12 @@ class Admission:
                 if by != "live":
                     raise InvalidEvent(f"the superseding claim {p['by']} is not live")
             overlay.claims[p["claim"]] = "ended"
+        elif event.type in (CLAIMS_LINKED, ENTITY_AMENDED, SOURCE_RETRACTED):
+            check_new_event(event.type, p, overlay, onto)
         elif event.type == GRAPH_UPDATED:
             pass  # checked by the SPARQL update path, which builds it
 
-    def _claim_rules(self, p: Mapping[str, object], overlay: _Overlay,
+    def _claim_rules(self, p: Mapping[str, object], overlay: Overlay,
                      pending_texts: Mapping[str, str]) -> None:
         onto = self.ontology
         claim = str(p["claim"])
@@ -236,8 +216,6 @@ class Admission:
         if text is None:
             text = self.texts.get(sha)
         check_evidence(text, evidence)
-        if p.get("speaker"):
-            self._entity(overlay, str(p["speaker"]), "speaker")
         for outlet in p.get("reported_via") or []:  # type: ignore[attr-defined]
             self._entity(overlay, str(outlet), "reported_via")
 

@@ -29,6 +29,15 @@ from geokb.log.events import (
 from geokb.log.schemas import check_iri
 from geokb.log.sources import normalise_text
 from geokb.vocab import CLAIM, GK, ID, MODALITY, SOURCE, expand, is_slug
+from geokb.write.attribution import (
+    CLAIM_KEYS,
+    LabelOf,
+    attribution_payload,
+    grades_payload,
+)
+
+SECTIONS = ("recorded_by", "sources", "entities", "claims", "retractions", "supersessions",
+            "links", "amend_entities", "retract_sources")
 
 MAX_CLAIM_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 20
@@ -79,8 +88,7 @@ def load_document(data: bytes, *, name: str = "<input>") -> dict[str, Any]:
         raise InvalidEvent(f"{name}: cannot parse: {exc}") from exc
     if not isinstance(doc, dict):
         raise InvalidEvent(f"{name}: a claim file is a mapping with sources, entities, claims, …")
-    unknown = set(doc) - {"recorded_by", "sources", "entities", "claims", "retractions",
-                          "supersessions"}
+    unknown = set(doc) - set(SECTIONS)
     if unknown:
         names = sorted(str(k) for k in unknown)  # YAML keys may be null, numbers, …
         raise InvalidEvent(f"{name}: unknown section(s): {', '.join(names)}")
@@ -135,7 +143,7 @@ def object_payload(value: object) -> dict[str, str]:
         if "value" in value and set(value) <= {"value", "datatype"}:
             out = {"value": str(value["value"])}
             if "datatype" in value:
-                out["datatype"] = _expanded(str(value["datatype"]), "object datatype")
+                out["datatype"] = expanded_iri(str(value["datatype"]), "object datatype")
             return out
     raise InvalidEvent(f"object {value!r}: use id:<slug>, status:<value>, {{text: …, lang: …}} "
                        "or {value: …, datatype: …}")
@@ -203,7 +211,7 @@ class SourceInput:
 def source_event(spec: Mapping[str, Any], text: str) -> SourceInput:
     """A ``SourceRegistered`` event for ``spec`` (a claim-file or CLI source entry)."""
     allowed = {"id", "file", "text", "title", "publisher", "url", "published", "language",
-               "media_type", "description", "byline", "section"}
+               "media_type", "description", "byline", "section", "reliability", "credibility"}
     unknown = set(spec) - allowed
     if unknown:
         raise InvalidEvent(f"source: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
@@ -220,11 +228,13 @@ def source_event(spec: Mapping[str, Any], text: str) -> SourceInput:
     for key in ("url", "published", "language", "description", "byline", "section"):
         if spec.get(key) is not None:
             payload[key] = str(spec[key])
+    payload.update(grades_payload(spec))
     return SourceInput(Event(SOURCE_REGISTERED, payload), text)
 
 
 def entity_event(spec: Mapping[str, Any]) -> Event:
-    unknown = set(spec) - {"id", "types", "label", "aliases", "same_as", "description"}
+    unknown = set(spec) - {"id", "types", "label", "aliases", "same_as", "description",
+                           "curator_aliases"}
     if unknown:
         raise InvalidEvent(f"entity: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     if not is_slug(str(spec.get("id", ""))):
@@ -239,18 +249,25 @@ def entity_event(spec: Mapping[str, Any]) -> Event:
         "types": [predicate_iri(t) for t in types],
         "label": spec.get("label"),
         "aliases": _list(spec, "aliases"),
-        "same_as": [_expanded(str(s), "same_as") for s in _list(spec, "same_as")],
+        "same_as": [expanded_iri(str(s), "same_as") for s in _list(spec, "same_as")],
     }
     if spec.get("description"):
         payload["description"] = spec["description"]
+    if spec.get("curator_aliases"):
+        payload["curator_aliases"] = _list(spec, "curator_aliases")
     return Event(ENTITY_DECLARED, payload)
 
 
-def claim_event(spec: Mapping[str, Any], source_text: str) -> Event:
-    """A ``ClaimAsserted`` event; the quote is located in ``source_text``."""
+def claim_event(spec: Mapping[str, Any], source_text: str, *,
+                label_of: LabelOf | None = None) -> Event:
+    """A ``ClaimAsserted`` event; the quote is located in ``source_text``.
+
+    ``label_of`` gives the label of an entity IRI, for the description of an unnamed
+    spokesperson (``{spokesperson_for: …}`` without ``anonymous``).
+    """
     allowed = {"id", "subject", "predicate", "object", "modality", "source", "quote",
                "occurrence", "start", "speaker", "reported_via", "valid_from", "valid_until",
-               "valid_at", "confidence", "note"}
+               "valid_at", "confidence", "note", *CLAIM_KEYS}
     unknown = set(spec) - allowed
     if unknown:
         raise InvalidEvent(f"claim: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
@@ -268,8 +285,7 @@ def claim_event(spec: Mapping[str, Any], source_text: str) -> Event:
                            occurrence=spec.get("occurrence")),
         "reported_via": [slug_iri(v, ID, "reported_via") for v in _list(spec, "reported_via")],
     }
-    if spec.get("speaker"):
-        payload["speaker"] = slug_iri(spec["speaker"], ID, "speaker")
+    payload.update(attribution_payload(spec, label_of or (lambda iri: None)))
     if spec.get("valid_at") is not None:
         if spec.get("valid_from") is not None or spec.get("valid_until") is not None:
             raise InvalidEvent("give valid_at, or valid_from/valid_until, not both")
@@ -290,7 +306,7 @@ def claim_event(spec: Mapping[str, Any], source_text: str) -> Event:
     return Event(CLAIM_ASSERTED, payload)
 
 
-def _expanded(value: str, what: str) -> str:
+def expanded_iri(value: str, what: str) -> str:
     """A prefixed name or IRI as a checked IRI. Raises :class:`InvalidEvent`."""
     try:
         return check_iri(expand(value), what)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from geokb.errors import InvalidEvent, NotFound
-from geokb.http.models import PROBLEM, ClaimIn, ClaimOut, RetractIn, SupersedeIn, docs
+from geokb.http.models import PROBLEM, ClaimIn, ClaimOut, LinksIn, RetractIn, SupersedeIn, docs
 from geokb.http.service import Service, ServiceDep
 
 router = APIRouter(tags=["claims"])
@@ -67,6 +67,19 @@ def supersede(svc: ServiceDep, claim_id: str, body: SupersedeIn, name: Writer,
     ensure_claim(svc, claim_id)
     event = svc.kb.supersede(claim_id, body.by, body.reason, recorded_by=f"http:{name}",
                              idempotency_key=idempotency_key)
+    return JSONResponse(svc.kb.claim(event.payload["claim"]))
+
+
+@router.post("/api/claims/{claim_id}/links", responses=docs(ClaimOut, 401, 403, 404, 422),
+             response_class=JSONResponse,
+             summary="Link a claim to claims it denies, confirms or contradicts (token required)")
+def link_claims(svc: ServiceDep, claim_id: str, body: LinksIn, name: Writer,
+                idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+                ) -> Response:
+    ensure_claim(svc, claim_id)
+    event = svc.kb.link_claims(claim_id, denies=body.denies, confirms=body.confirms,
+                               contradicts=body.contradicts, note=body.note,
+                               recorded_by=f"http:{name}", idempotency_key=idempotency_key)
     return JSONResponse(svc.kb.claim(event.payload["claim"]))
 
 

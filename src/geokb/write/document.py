@@ -1,0 +1,278 @@
+"""A claim file → one batch of events, in the order their references need.
+
+The sections of a file may come in any order and so may the entries of ``entities``; the
+events are ordered: ``EntityDeclared`` (file order) → ``EntityAmended`` →
+``SourceRegistered`` (a source's ``publisher`` is an entity) → ``ClaimAsserted`` (a claim
+after the claims of the file it denies, confirms or contradicts; otherwise file order) →
+``ClaimsLinked`` → ``ClaimSuperseded`` → ``ClaimRetracted`` → for each retracted source, a
+``ClaimRetracted`` of each of its live claims, then its ``SourceRetracted``. The batch is
+admitted and appended all or nothing (:class:`geokb.kb.KnowledgeBase.ingest`).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import DefaultGraph, Literal, NamedNode
+
+from geokb.errors import InvalidEvent, NotFound
+from geokb.log.events import (
+    CLAIM_ASSERTED,
+    CLAIMS_LINKED,
+    ENTITY_AMENDED,
+    SOURCE_RETRACTED,
+    Event,
+)
+from geokb.log.sources import normalise_text
+from geokb.projection.store import ProjectionStore
+from geokb.vocab import CLAIM, GK, ID, PROV, RDFS, SOURCE, is_slug
+from geokb.write import claimfile
+from geokb.write.attribution import LINK_KEYS, links_payload
+
+#: ``progress(stage, done, total)``, as :data:`geokb.kb.Progress`.
+Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY = 64
+
+
+@dataclass(frozen=True)
+class LogLookup:
+    """What compiling a file needs to know of the log (through the projection)."""
+
+    #: the text of a registered source (by IRI); raises :class:`NotFound`
+    source_text: Callable[[str], str]
+    #: the label of a declared entity (by IRI), or None
+    label: Callable[[str], str | None] = lambda iri: None
+    #: the live claims deriving from a source (by IRI)
+    live_claims_of: Callable[[str], list[str]] = lambda iri: []
+
+
+def projection_lookup(store: ProjectionStore, source_text: Callable[[str], str]) -> LogLookup:
+    """A :class:`LogLookup` that reads the projection's current view."""
+    quads = store.quads
+    default = DefaultGraph()
+
+    def label(iri: str) -> str | None:
+        q = next(quads(NamedNode(iri), RDFS.label, None, default), None)
+        return q.object.value if q is not None and isinstance(q.object, Literal) else None
+
+    def live_claims_of(source: str) -> list[str]:
+        found = [q.subject for q in quads(None, PROV.wasDerivedFrom, NamedNode(source), default)
+                 if isinstance(q.subject, NamedNode)]
+        live = [c for c in found if next(quads(c, GK.knownUntilPosition, None, default),
+                                         None) is None]
+        return sorted(c.value for c in live)
+
+    return LogLookup(source_text=source_text, label=label, live_claims_of=live_claims_of)
+
+
+@dataclass
+class Batch:
+    """The events of one claim file and the source texts they register."""
+
+    events: list[Event] = field(default_factory=list)
+    pending_texts: dict[str, str] = field(default_factory=dict)
+
+
+def compile_document(document: Mapping[str, Any], *, base_dir: Path, lookup: LogLookup,
+                     progress: Progress | None = None) -> Batch:
+    """The ordered batch of a parsed claim file. Raises :class:`InvalidEvent` naming the
+    entry at fault."""
+    batch = Batch()
+    labels: dict[str, str] = {}
+    for spec in section(document, "entities"):
+        event = claimfile.entity_event(spec)
+        labels[event.payload["entity"]] = str(event.payload["label"])
+        batch.events.append(event)
+    for spec in section(document, "amend_entities"):
+        event = amendment_event(spec)
+        if "label" in event.payload:
+            labels[event.payload["entity"]] = str(event.payload["label"])
+        batch.events.append(event)
+    texts_by_source: dict[str, str] = {}
+    for i, spec in enumerate(section(document, "sources"), start=1):
+        text = source_text_of(spec, base_dir, i)
+        src = claimfile.source_event(spec, text)
+        batch.pending_texts[src.event.payload["sha256"]] = text
+        texts_by_source[src.event.payload["source"]] = text
+        batch.events.append(src.event)
+
+    def label_of(iri: str) -> str | None:
+        return labels[iri] if iri in labels else lookup.label(iri)
+
+    claims: list[Event] = []
+    specs = section(document, "claims")
+    for i, spec in enumerate(specs, start=1):
+        if progress is not None and (i % PROGRESS_EVERY == 0 or i == len(specs)):
+            progress("reading claims", i, len(specs))
+        try:
+            src_iri = claimfile.slug_iri(spec.get("source"), SOURCE, "source")
+            known = texts_by_source.get(src_iri)
+            text = known if known is not None else lookup.source_text(src_iri)
+            claims.append(claimfile.claim_event(spec, text, label_of=label_of))
+        except (InvalidEvent, NotFound) as exc:
+            raise InvalidEvent(f"claim {i} ({spec.get('id', 'no id')}): {exc}") from exc
+    batch.events += dependency_order(claims)
+    batch.events += [link_event(spec) for spec in section(document, "links")]
+    ended: set[str] = set()
+    for spec in section(document, "supersessions"):
+        event = claimfile.supersession_event(str(spec.get("claim")), str(spec.get("by")),
+                                             str(spec.get("reason") or ""))
+        ended.add(event.payload["claim"])
+        batch.events.append(event)
+    for spec in section(document, "retractions"):
+        event = claimfile.retraction_event(str(spec.get("claim")), str(spec.get("reason") or ""))
+        ended.add(event.payload["claim"])
+        batch.events.append(event)
+    for spec in section(document, "retract_sources"):
+        batch.events += source_retraction(spec, claims, ended, lookup)
+    if not batch.events:
+        raise InvalidEvent("the claim file holds no sources, entities, claims or changes")
+    return batch
+
+
+def dependency_order(claims: list[Event]) -> list[Event]:
+    """``claims`` in a stable topological order of their links within the list.
+
+    A claim comes after the claims of the list it denies, confirms or contradicts; claims
+    with no such order between them keep their file order. Raises :class:`InvalidEvent`
+    naming the claims of a cycle (a symmetric ``contradicts`` is stated once).
+    """
+    index = {c.payload["claim"]: i for i, c in enumerate(claims)}
+    if len(index) != len(claims):
+        seen: set[str] = set()
+        for c in claims:
+            if c.payload["claim"] in seen:
+                raise InvalidEvent(f"claim {_slug(c.payload['claim'])} is given twice")
+            seen.add(c.payload["claim"])
+    after: dict[int, set[int]] = {i: set() for i in range(len(claims))}  # i needs these first
+    for i, c in enumerate(claims):
+        for key in LINK_KEYS:
+            after[i] |= {index[t] for t in c.payload.get(key, []) if t in index}
+    waiting = {i: len(needs) for i, needs in after.items()}
+    unblocks: dict[int, list[int]] = {i: [] for i in after}
+    for i, needs in after.items():
+        for j in needs:
+            unblocks[j].append(i)
+    ready = [i for i, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for k in unblocks[i]:
+            waiting[k] -= 1
+            if waiting[k] == 0:
+                heapq.heappush(ready, k)
+    if len(order) < len(claims):
+        stuck = sorted(_slug(claims[i].payload["claim"]) for i, n in waiting.items() if n)
+        raise InvalidEvent("claims link to each other in a cycle: " + ", ".join(stuck)
+                           + " (state a symmetric contradicts once)")
+    return [claims[i] for i in order]
+
+
+def link_event(spec: Mapping[str, Any]) -> Event:
+    """A ``ClaimsLinked`` event for a ``links`` entry ``{claim, denies|confirms|contradicts,
+    note}``."""
+    unknown = set(spec) - {"claim", *LINK_KEYS, "note"}
+    if unknown:
+        raise InvalidEvent(f"link: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    payload: dict[str, Any] = {"claim": claimfile.slug_iri(spec.get("claim"), CLAIM,
+                                                            "link claim")}
+    try:
+        links = links_payload(spec)
+    except InvalidEvent as exc:
+        raise InvalidEvent(f"link of {spec.get('claim')}: {exc}") from exc
+    if not links:
+        raise InvalidEvent(f"link of {spec.get('claim')}: give denies, confirms or contradicts")
+    payload.update(links)
+    if spec.get("note"):
+        payload["note"] = spec["note"]
+    return Event(CLAIMS_LINKED, payload)
+
+
+def amendment_event(spec: Mapping[str, Any]) -> Event:
+    """An ``EntityAmended`` event for an ``amend_entities`` entry (``reason`` required)."""
+    lists = ("add_types", "add_aliases", "remove_aliases", "curator_aliases", "add_same_as")
+    unknown = set(spec) - {"id", "label", "description", "reason", *lists}
+    if unknown:
+        raise InvalidEvent(f"amend_entities: unknown field(s) "
+                           f"{', '.join(sorted(map(str, unknown)))}")
+    if not is_slug(str(spec.get("id", ""))):
+        raise InvalidEvent(f"amend_entities: id must be an entity slug: {spec.get('id')!r}")
+    what = f"amendment of {spec['id']}"
+    if not isinstance(spec.get("reason"), str) or not spec["reason"].strip():
+        raise InvalidEvent(f"{what}: 'reason' is required (why the entity changes)")
+    payload: dict[str, Any] = {"entity": ID[str(spec["id"])].value, "reason": spec["reason"]}
+    for key in ("label", "description"):
+        if spec.get(key) is not None:
+            payload[key] = spec[key]
+    for key in lists:
+        values = spec.get(key) or []
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list):
+            raise InvalidEvent(f"{what}: {key!r} must be a list")
+        if key == "add_types":
+            values = [claimfile.predicate_iri(t) for t in values]
+        elif key == "add_same_as":
+            values = [claimfile.expanded_iri(str(v), "add_same_as") for v in values]
+        if values:
+            payload[key] = values
+    if set(payload) == {"entity", "reason"}:
+        raise InvalidEvent(f"{what} changes nothing: give label, description, add_types, "
+                           "add_aliases, remove_aliases, curator_aliases or add_same_as")
+    return Event(ENTITY_AMENDED, payload)
+
+
+def source_retraction(spec: Mapping[str, Any], claims: list[Event], ended: set[str],
+                      lookup: LogLookup) -> list[Event]:
+    """A ``ClaimRetracted`` for each live claim of the source, then its ``SourceRetracted``.
+
+    ``ended`` holds the claims the batch already ends; it gains the ones retracted here.
+    """
+    unknown = set(spec) - {"source", "reason"}
+    if unknown:
+        raise InvalidEvent(f"retract_sources: unknown field(s) "
+                           f"{', '.join(sorted(map(str, unknown)))}")
+    source = claimfile.slug_iri(spec.get("source"), SOURCE, "retract_sources source")
+    reason = spec.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidEvent(f"retraction of source {spec.get('source')}: 'reason' is required")
+    live = list(lookup.live_claims_of(source))
+    live += [c.payload["claim"] for c in claims
+             if c.type == CLAIM_ASSERTED and c.payload["source"] == source]
+    events = []
+    for claim in dict.fromkeys(live):  # in order, once each
+        if claim not in ended:
+            ended.add(claim)
+            events.append(claimfile.retraction_event(claim, f"source retracted: {reason}"))
+    events.append(Event(SOURCE_RETRACTED, {"source": source, "reason": reason}))
+    return events
+
+
+def section(document: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    value = document.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise InvalidEvent(f"'{key}' must be a list of mappings")
+    return value
+
+
+def source_text_of(spec: Mapping[str, Any], base_dir: Path, index: int) -> str:
+    if "text" in spec and "file" in spec:
+        raise InvalidEvent(f"source {index}: give 'text' or 'file', not both")
+    if "text" in spec:
+        if not isinstance(spec["text"], str):
+            raise InvalidEvent(f"source {index}: 'text' must be a string")
+        return normalise_text(spec["text"].encode("utf-8"))
+    if "file" not in spec:
+        raise InvalidEvent(f"source {index}: give the text ('text') or a file path ('file')")
+    # no resolve(): a NUL in the name must reach read_source_file, which refuses it
+    return claimfile.read_source_file(base_dir / str(spec["file"]))
+
+
+def _slug(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
