@@ -1,13 +1,12 @@
 """A copy of the seed KB with the second report (tests/fixtures/second-report/) ingested.
 
-While the write side and the projection of the belief model are being built, the claim
-file's new keys cannot be ingested yet: the report is then ingested without them (its
-entities first, as today's compiler needs) and the quads they would project — the
-fixture's ``expected.trig`` — are added to the real projection store, and the statements of
-the non-asserted claims are moved out of the default graph, as the belief model routes
-them. Once ``geokb ingest`` takes the file, the real path is used and the additions find
-nothing to add. Either way the positions are 84–90, as ``expected.md`` says.
-"""
+The claim file is ingested with ``geokb ingest``'s own path when the write side takes its
+keys (schema 2), else without the new keys (its entities first, as the old compiler
+needed). Until the projection writes the belief model's quads, the quads the file must
+project — the fixture's ``expected.trig`` — are added to the real projection store, and the
+statements of the non-asserted claims are moved out of the default graph, as the belief
+model routes them; on a projection that already writes them this adds nothing. Either way
+the positions are 84–90, as ``expected.md`` says."""
 
 from __future__ import annotations
 

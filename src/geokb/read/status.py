@@ -160,7 +160,8 @@ def status_line(r: Reader, answer: dict[str, Any],
         return f"settled: {conflicts.side_words(side)}"
     parts = []
     if answer["status"]:
-        listed = ", ".join(f"{v['label']} [{v['modality']}]" for v in answer["status"])
+        listed = ", ".join(f"{'not ' if v['negated'] else ''}{v['label']} [{v['modality']}]"
+                           for v in answer["status"])
         parts.append(f"{len(answer['status'])} claims that differ, no conflict: {listed}")
     if answer["undated"]:
         n = len(answer["undated"])
