@@ -28,6 +28,7 @@ import shacl
 from geokb.errors import SettingsError, ShapeViolation, UnsupportedShapes
 from geokb.kb import KnowledgeBase
 from geokb.ontology import load_ontology
+from geokb.projection.quads import SYSTEM_GRAPH, shacl_input
 from geokb.shacl.compiled import CompiledShapes, compile_shapes
 from geokb.shacl.engines import (
     SHACL_ENGINE_ENV,
@@ -203,8 +204,9 @@ def test_fixture_gives_the_same_results(engine: CompiledShapes, shacl_shapes: sh
 def test_the_repository_kb_gives_the_same_results(engine: CompiledShapes,
                                                   shacl_shapes: shacl.Shapes) -> None:
     kb = KnowledgeBase(ROOT / "kb")
-    lines = [f"{q.subject} {q.predicate} {q.object} .\n" for q in kb.projection.quads()
-             if isinstance(q.graph_name, ox.DefaultGraph)]
+    every = [*kb.projection.quads(graph=ox.DefaultGraph()),
+             *kb.projection.quads(graph=SYSTEM_GRAPH)]  # the records and the log's events
+    lines = [f"{q.subject} {q.predicate} {q.object} .\n" for q in shacl_input(every)]
     report = assert_same(engine, "".join(lines).encode("utf-8"), shacl_shapes)
     assert report.conforms
 

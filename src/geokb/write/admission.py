@@ -30,7 +30,7 @@ from geokb.log.events import (
 from geokb.log.schemas import check_payload
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
-from geokb.projection.quads import DEFAULT, parse_lines, quads_for
+from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH, parse_lines, quads_for, shacl_input
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator, ValidatorChoice
 from geokb.shacl.results import ShapeReport
@@ -89,7 +89,7 @@ class Admission:
         lines: list[str] = []
         for d in drafts:
             lines.extend(quads_for(d))
-        own = parse_lines(lines)
+        own = shacl_input(parse_lines(lines))
         for d in drafts:  # a SPARQL update's effect on the default graph meets the shapes too
             if d.type == GRAPH_UPDATED:
                 deleted = {q for q in parse_lines(d.payload["delete"]) if q.graph_name == DEFAULT}
@@ -125,6 +125,8 @@ class Admission:
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
                 context.extend(self.store.quads(node, pred, None, DEFAULT))
+            # log events are described in the system graph (projection layout 2)
+            context.extend(shacl_input(self.store.quads(node, RDF.type, None, SYSTEM_GRAPH)))
         return self.engine.validate(own + context, focus=focus)
 
     # -- domain rules ---------------------------------------------------------------
