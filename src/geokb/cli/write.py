@@ -116,9 +116,8 @@ def _print_plan(plan: Any, format: Fmt) -> None:
     if plan.effects:
         typer.echo("status it would leave:")
     for effect in plan.effects:
-        after = ", ".join(effect["after"] or []) or "no status claim"
-        before = ("new entity" if effect["before"] is None
-                  else ", ".join(effect["before"]) or "no status claim")
+        after = effect["after"]
+        before = "new entity" if effect["before"] is None else effect["before"]
         change = f"{before} → {after}" if before != after else f"{after} (unchanged)"
         flag = "  CONTESTED" if effect["contested"] else ""
         typer.echo(f"  {compact(effect['entity'])}: {change}{flag}")
