@@ -317,7 +317,7 @@ def test_a_speaker_may_be_anonymous(ontology: rdflib.Graph) -> None:
 REPO = ONTOLOGY.parents[1]
 SEED_FILE = REPO / "kb" / "ingest" / "2026-11-28-syria-russia.yaml"
 SEED_ARTICLE = REPO.parent / "shared" / "seed" / "article-syria-russia.txt"
-UPGRADE = REPO / "docs" / "kb-upgrade-draft.yaml"
+UPGRADE = REPO / "kb" / "ingest" / "2026-12-02-belief-model.yaml"
 SECOND = REPO / "tests" / "fixtures" / "second-report"
 CLAIM_KEYS = {"id", "subject", "predicate", "object", "modality", "source", "quote",
               "occurrence", "start", "speaker", "speakers", "reported_via", "valid_from",

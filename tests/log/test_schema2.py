@@ -22,8 +22,20 @@ C = "https://w3id.org/geokb/claim/"
 ID = "https://w3id.org/geokb/id/"
 
 
+#: the seed article's ingest of 2026-11-28: the schema-1 history (later files are schema 2)
+SEED_EVENTS = 83
+
+
 def seed_lines() -> list[bytes]:
-    return [line + b"\n" for line in SEED.read_bytes().splitlines()]
+    return [line + b"\n" for line in SEED.read_bytes().splitlines()[:SEED_EVENTS]]
+
+
+def test_later_lines_of_the_kb_are_schema_2_and_re_encode_byte_for_byte() -> None:
+    later = [line + b"\n" for line in SEED.read_bytes().splitlines()[SEED_EVENTS:]]
+    for line in later:
+        event = decode(line)
+        assert event.schema == 2
+        assert encode(event) == line
 
 
 def test_versions() -> None:
