@@ -45,8 +45,10 @@ def test_find_by_any_part_of_a_name(kb: KnowledgeBase) -> None:
 
 
 def test_sources_with_claim_counts(kb: KnowledgeBase) -> None:
-    [source] = kb.sources()
-    assert source["id"] == "article-syria-russia"
+    by_id = {s["id"]: s for s in kb.sources()}
+    source = by_id["article-syria-russia"]
+    assert [s["id"] for s in kb.sources()] == sorted(by_id, key=lambda i: str(
+        by_id[i]["title"]).casefold().replace("’", "'"))  # by title
     live = kb.query("SELECT (COUNT(?c) AS ?n) WHERE { ?c prov:wasDerivedFrom "
                     "source:article-syria-russia . FILTER NOT EXISTS "
                     "{ ?c gk:knownUntilPosition ?p } }")
@@ -64,8 +66,15 @@ def test_cli_lists(repo_kb: Path) -> None:  # noqa: F811
     code, out, _ = geokb(repo_kb, "entity", "list", "--type", "nope:X")
     assert code == 1
     code, out, _ = geokb(repo_kb, "source", "list")
-    assert code == 0 and out.startswith("article-syria-russia  Putin’s ‘lost’ ally")
-    assert out.rstrip().endswith("(1 source)")
+    lines = out.splitlines()
+    assert code == 0 and any(line.startswith("article-syria-russia ") and
+                             "Putin’s ‘lost’ ally" in line for line in lines), out
+    assert lines[-1] == f"({len(lines) - 1} sources)"
+    graded = [s for s in json.loads(geokb(repo_kb, "source", "list", "--format", "json")[1])
+              if s["reliability"]]
+    for s in graded:  # the grades the sources were given show in the list
+        assert any(f"grade {s['reliability']}{s['credibility'] or ''}" in line
+                   for line in lines if line.startswith(s["id"] + " ")), out
     code, out, _ = geokb(repo_kb, "entity", "find", "naval")
     assert code == 0 and out.startswith("https://w3id.org/geokb/id/tartus-naval-base  Tartus "
                                         "naval base [gk:NavalBase] 5 claims")
