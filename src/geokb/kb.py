@@ -201,7 +201,8 @@ class KnowledgeBase:
         keys = sorted({e.idempotency_key for e in events if e.idempotency_key is not None})
         if find is None or not keys:
             return []
-        return [e for key in keys for e in find(key)]
+        found = {e.position: e for key in keys for e in find(key)}
+        return [found[p] for p in sorted(found)]  # in log order, each once
 
     # -- commands ---------------------------------------------------------------------
 
