@@ -37,6 +37,7 @@ from geokb.write.attribution import (
     attribution_payload,
     grades_payload,
 )
+from geokb.write.names import clean_name
 
 SECTIONS = ("recorded_by", "sources", "entities", "claims", "retractions", "supersessions",
             "links", "amend_entities", "retract_sources")
@@ -318,15 +319,21 @@ def entity_event(spec: Mapping[str, Any]) -> Event:
     payload: dict[str, Any] = {
         "entity": ID[str(spec["id"])].value,
         "types": [predicate_iri(t) for t in types],
-        "label": spec.get("label"),
-        "aliases": _list(spec, "aliases"),
+        "label": _name(spec.get("label"), "label"),
+        "aliases": [_name(a, "alias") for a in _list(spec, "aliases")],
         "same_as": [expanded_iri(str(s), "same_as") for s in _list(spec, "same_as")],
     }
     if spec.get("description"):
         payload["description"] = spec["description"]
     if spec.get("curator_aliases"):
-        payload["curator_aliases"] = _list(spec, "curator_aliases")
+        payload["curator_aliases"] = [_name(a, "alias") for a in _list(spec, "curator_aliases")]
     return Event(ENTITY_DECLARED, payload)
+
+
+def _name(value: Any, what: str) -> Any:
+    """A label or alias in NFC, look-alikes refused (:func:`clean_name`); a value that is
+    not a string is left to the event's schema to refuse."""
+    return clean_name(value, what) if isinstance(value, str) else value
 
 
 def claim_event(spec: Mapping[str, Any], source_text: str, *,
