@@ -19,7 +19,9 @@ from geokb.errors import OntologyError
 from geokb.vocab import GK, ontology_dir
 
 RECORD_CLASSES = frozenset(
-    GK[n].value for n in ("Claim", "Source", "LogEvent", "AttributionStep", "StatementProperty")
+    GK[n].value for n in ("Claim", "Source", "LogEvent", "AttributionStep", "StatementProperty",
+                          "SingleValuedProperty", "AnonymousSpeaker", "Conflict", "ConflictSide",
+                          "DatasetGraph")
 )
 
 

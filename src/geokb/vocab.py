@@ -49,6 +49,22 @@ STATUS = Namespace(BASE + "status/")
 MODALITY = Namespace(BASE + "modality/")
 PRECISION = Namespace(BASE + "precision/")
 GRAPH = Namespace(BASE + "graph/")
+SPEECH = Namespace(BASE + "speech-act/")
+BASIS = Namespace(BASE + "basis/")
+RELIABILITY = Namespace(BASE + "reliability/")
+CREDIBILITY = Namespace(BASE + "credibility/")
+ASSESSMENT = Namespace(BASE + "assessment/")
+RULE = Namespace(BASE + "conflict-rule/")
+CONFLICT = Namespace(BASE + "conflict/")
+
+#: The named graphs of the dataset (docs/data-model.md, "The views"): the default graph is
+#: the current view (live asserted statements, plus the records); the attributed view holds
+#: the statements of live quoted, denied, uncertain and analysis claims; the system graph
+#: the log's events and the projection's bookkeeping; the conflicts graph what
+#: :mod:`geokb.projection.conflicts` derives.
+ATTRIBUTED_GRAPH = GRAPH.attributed
+SYSTEM_GRAPH = GRAPH.system
+CONFLICTS_GRAPH = GRAPH.conflicts
 
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
@@ -69,6 +85,14 @@ PREFIXES: dict[str, str] = {
     "status": STATUS.base,
     "modality": MODALITY.base,
     "precision": PRECISION.base,
+    "graph": GRAPH.base,
+    "speech": SPEECH.base,
+    "basis": BASIS.base,
+    "reliability": RELIABILITY.base,
+    "credibility": CREDIBILITY.base,
+    "assessment": ASSESSMENT.base,
+    "rule": RULE.base,
+    "conflict": CONFLICT.base,
     "rdf": RDF.base,
     "rdfs": RDFS.base,
     "owl": OWL.base,
@@ -81,9 +105,10 @@ PREFIXES: dict[str, str] = {
 }
 
 #: Modalities whose live claims enter the *current view* (the store's default graph) as
-#: plain triples. Denied, uncertain and the author's own analysis stay in their claim's
-#: named graph and in the claim's metadata only, apart from reported fact.
-FACTUAL_MODALITIES = frozenset({MODALITY.asserted.value, MODALITY.quoted.value})
+#: plain triples: what the source reports as fact. Quoted speech ("the source reports that
+#: the speaker said it, not that it is so"), denials, uncertain claims and the author's own
+#: analysis go to the attributed view (:data:`ATTRIBUTED_GRAPH`) instead.
+FACTUAL_MODALITIES = frozenset({MODALITY.asserted.value})
 MODALITIES = frozenset(
     MODALITY[m].value for m in ("asserted", "quoted", "denied", "uncertain", "analysis")
 )

@@ -25,7 +25,9 @@ def test_quads_without_a_graph_are_every_graph_but_the_system_graph(
     store = mini_kb.projection
     every = list(store.quads())
     assert every and all(q.graph_name != SYSTEM_GRAPH for q in every)
-    assert store.size() == len(every) + 1  # the applied-position marker
+    system = list(store.quads(graph=SYSTEM_GRAPH))  # the log events and the marker
+    assert store.size() == len(every) + len(system)
+    assert sum(q.subject == SYSTEM_NODE for q in system) == 1  # the applied-position marker
     assert len(list(store.quads(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH))) == 1
     assert not list(store.quads(SYSTEM_NODE))
     assert {q.graph_name for q in store.quads(TARTUS, GK.status)} == {DEFAULT, UNCLEAR}

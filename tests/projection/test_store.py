@@ -30,9 +30,21 @@ from geokb.log.events import (
     RecordedEvent,
 )
 from geokb.log.file import FileEventStore
+from geokb.projection import conflicts
 from geokb.projection.quads import APPLIED, DEFAULT, REDO, SYSTEM_GRAPH, SYSTEM_NODE, quads_for
 from geokb.projection.store import ProjectionStore
-from geokb.vocab import CLAIM, FACTUAL_MODALITIES, GK, ID, MODALITY, RDF, RDFS, XSD, term_value
+from geokb.vocab import (
+    ATTRIBUTED_GRAPH,
+    CLAIM,
+    FACTUAL_MODALITIES,
+    GK,
+    ID,
+    MODALITY,
+    RDF,
+    RDFS,
+    XSD,
+    term_value,
+)
 from tests.harness.documents import mini_document
 from tests.log.test_eventstore import count_decodes
 
@@ -40,7 +52,8 @@ from tests.log.test_eventstore import count_decodes
 
 
 def reference_hash(events: Sequence[RecordedEvent]) -> str:
-    """Apply ``events`` one by one to a plain pyoxigraph store (no batches, no threads)."""
+    """Apply ``events`` one by one to a plain pyoxigraph store (no batches, no threads),
+    then derive the conflicts from scratch."""
     store = ox.Store()
     for event in events:
         data = ("\n".join(quads_for(event)) + "\n").encode("utf-8")
@@ -53,26 +66,40 @@ def reference_hash(events: Sequence[RecordedEvent]) -> str:
                     store.remove(q)
             data += ("\n".join(event.payload["insert"]) + "\n").encode("utf-8")
         store.load(data, format=ox.RdfFormat.N_QUADS)
+    derived = [line for c in conflicts.find(store, conflicts.all_keys(store),
+                                            live=conflicts.projection_live(store))
+               for line in conflicts.conflict_lines(c)]
+    if derived:
+        store.load(("\n".join(derived) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
     lines = sorted(f"{q} .\n" for q in store if q.graph_name != SYSTEM_GRAPH)
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
+def _modalities(store: ox.Store, claim: NamedNode) -> set[str]:
+    return {term_value(q.object) for q in store.quads_for_pattern(claim, GK.modality, None,
+                                                                  DEFAULT)}
+
+
 def _unsupported(store: ox.Store, claim: NamedNode) -> list[Quad]:
-    """The current-view triples of ``claim`` that no other live claim reported as fact
-    states: what ending ``claim`` removes."""
-    def live_factual(g: NamedNode) -> bool:
+    """The plain statements of ``claim``, in the graph its modality sends them to (default:
+    asserted; else the attributed view; both for a claim given both kinds, which only a
+    malformed log does), that no other live claim sent to the same graph states: what
+    ending ``claim`` removes."""
+    def live_in(g: NamedNode, factual: bool) -> bool:
         if any(True for _ in store.quads_for_pattern(g, GK.knownUntilPosition, None, DEFAULT)):
             return False
-        return any(term_value(q.object) in FACTUAL_MODALITIES
-                   for q in store.quads_for_pattern(g, GK.modality, None, DEFAULT))
+        return any((m in FACTUAL_MODALITIES) == factual for m in _modalities(store, g))
 
     assert any(True for _ in store.quads_for_pattern(claim, GK.assertedIn, None, DEFAULT))
     out = []
-    for q in store.quads_for_pattern(None, None, None, claim):
-        if not any(isinstance(o.graph_name, NamedNode) and o.graph_name != claim
-                   and live_factual(o.graph_name)
-                   for o in store.quads_for_pattern(q.subject, q.predicate, q.object, None)):
-            out.append(Quad(q.subject, q.predicate, q.object, DefaultGraph()))
+    for factual in {m in FACTUAL_MODALITIES for m in _modalities(store, claim)}:
+        graph = DefaultGraph() if factual else ATTRIBUTED_GRAPH
+        for q in store.quads_for_pattern(None, None, None, claim):
+            if not any(isinstance(o.graph_name, NamedNode) and o.graph_name != claim
+                       and live_in(o.graph_name, factual)
+                       for o in store.quads_for_pattern(q.subject, q.predicate, q.object,
+                                                        None)):
+                out.append(Quad(q.subject, q.predicate, q.object, graph))
     return out
 
 

@@ -47,9 +47,9 @@ from tests.harness.reliability import (
 TOKEN = "concurrency-token-" + "5" * 20
 
 #: Counts what no snapshot may show: an ended claim whose statement is still in the
-#: current view (with no other live factual claim stating it), a live factual claim whose
+#: current view (with no other live asserted claim stating it), a live asserted claim whose
 #: statement is missing from it, a retraction or supersession event without its lifecycle
-#: triples, and log events whose positions leave gaps.
+#: triples, and log events (in the system graph) whose positions leave gaps.
 HALF_APPLIED = """
 SELECT (COUNT(*) AS ?bad) WHERE {
   {
@@ -57,22 +57,23 @@ SELECT (COUNT(*) AS ?bad) WHERE {
     GRAPH ?c { ?s ?p ?o }
     ?s ?p ?o .
     FILTER NOT EXISTS {
-      ?c2 gk:modality ?m2 . FILTER(?m2 IN (modality:asserted, modality:quoted) && ?c2 != ?c)
+      ?c2 gk:modality modality:asserted . FILTER(?c2 != ?c)
       FILTER NOT EXISTS { ?c2 gk:knownUntilPosition ?u2 }
       GRAPH ?c2 { ?s ?p ?o }
     }
   } UNION {
-    ?c gk:modality ?m . FILTER(?m IN (modality:asserted, modality:quoted))
+    ?c gk:modality modality:asserted .
     FILTER NOT EXISTS { ?c gk:knownUntilPosition ?u }
     GRAPH ?c { ?s ?p ?o }
     FILTER NOT EXISTS { ?s ?p ?o }
   } UNION {
-    ?ev gk:eventType ?t . FILTER(?t IN ("ClaimRetracted", "ClaimSuperseded"))
+    GRAPH graph:system { ?ev gk:eventType ?t }
+    FILTER(?t IN ("ClaimRetracted", "ClaimSuperseded"))
     FILTER NOT EXISTS { ?c gk:knownUntilPosition ?pos . { ?c gk:retractedIn ?ev }
                         UNION { ?c gk:supersededIn ?ev } }
   } UNION {
-    { SELECT (COUNT(?e) AS ?n) (MAX(?pos) AS ?max) WHERE { ?e a gk:LogEvent ;
-                                                            gk:position ?pos } }
+    { SELECT (COUNT(?e) AS ?n) (MAX(?pos) AS ?max) WHERE {
+        GRAPH graph:system { ?e a gk:LogEvent ; gk:position ?pos } } }
     FILTER(?n != ?max)
   }
 }

@@ -20,6 +20,7 @@ from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, Event, RecordedE
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
 from geokb.ops.verify import Problem, Report, scan_chain
+from geokb.projection.quads import SYSTEM_GRAPH, shacl_input
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator
 from geokb.vocab import GK
@@ -77,7 +78,8 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
     if progress is not None:
         progress("SHACL over the whole KB", 0, 0)
-    shacl = validator.validate(store.quads())
+    shacl = validator.validate(shacl_input([*store.quads(graph=DefaultGraph()),
+                                            *store.quads(graph=SYSTEM_GRAPH)]))
     if progress is not None:
         progress("SHACL over the whole KB", 1, 1)
     for r in shacl.results:

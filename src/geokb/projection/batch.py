@@ -8,10 +8,13 @@ never cut short by a retraction and the :class:`Loader` writes it while the next
 prepared (pyoxigraph releases the GIL while it parses and writes).
 
 A batch is written in two transactions: one load of its lines, its position and a note
-of its removals; then one update that makes the removals and drops the note and the old
-position. If a kill (or an error) comes between, the next open (or apply) finds the note
-and makes the removals (``ProjectionStore._finish_batch``), so the store holds exactly the
-events up to its position.
+of its removals (N-Quads lines: a plain statement leaves the default graph or the
+attributed view, whichever its claim's modality sent it to); then one update that makes
+the removals, replaces the conflicts of the keys the batch touched
+(:mod:`geokb.projection.conflicts`) and drops the note and the old position. If a kill
+(or an error) comes between, the next open (or apply) finds the note and makes the
+removals and recomputes the conflicts (``ProjectionStore._finish_batch``), so the store
+holds exactly the events up to its position.
 
 This module knows nothing of :class:`~geokb.projection.store.ProjectionStore`: the store
 hands the :class:`Loader` its writer (a :class:`BatchSink`) and says whether to bulk-load.
@@ -27,11 +30,28 @@ from typing import Any, Protocol
 from pyoxigraph import Literal, NamedNode, Store
 
 from geokb.errors import InvalidEvent
-from geokb.log.events import CLAIM_ASSERTED, RecordedEvent
-from geokb.projection.quads import DEFAULT, literal, marker_line, note_line, statement_of
+from geokb.log.events import (
+    CLAIM_ASSERTED,
+    CLAIM_RETRACTED,
+    CLAIM_SUPERSEDED,
+    CLAIMS_LINKED,
+    GRAPH_UPDATED,
+    RecordedEvent,
+)
+from geokb.projection.quads import (
+    DEFAULT,
+    LINKS,
+    is_factual,
+    literal,
+    marker_line,
+    note_line,
+    statement_of,
+    view_line,
+)
 from geokb.vocab import FACTUAL_MODALITIES, GK, term_value
 
 _ASSERTED_IN, _KNOWN_UNTIL, _MODALITY = GK.assertedIn, GK.knownUntilPosition, GK.modality
+_ASSERTED = next(iter(FACTUAL_MODALITIES))
 #: The triples the lookups below read. A claim whose statement uses one of these
 #: predicates could change them in ways :class:`Seen` does not follow: retractions then wait
 #: for the store to hold the batch (rare; the result is the same, only slower).
@@ -43,10 +63,11 @@ Triple = tuple[Any, Any, Any]
 class BatchSink(Protocol):
     """Writes one prepared batch to the store: ``data`` holds its N-Quads (and, unless it
     is a bulk one, the marker of ``last`` and the note of ``removed``); the sink loads it,
-    then makes the removals and drops the note and the old marker."""
+    then makes the removals, replaces the conflicts of the claims ``touched`` (``None``:
+    all) and drops the note and the old marker."""
 
-    def __call__(self, data: bytes, last: RecordedEvent, removed: Sequence[str], *,
-                 bulk: bool) -> None: ...
+    def __call__(self, data: bytes, last: RecordedEvent, removed: Sequence[str],
+                 touched: set[str] | None, *, bulk: bool) -> None: ...
 
 
 class Seen:
@@ -58,30 +79,45 @@ class Seen:
 
     def __init__(self) -> None:
         self.claims: dict[str, list[tuple[str, bool, dict[str, Any]]]] = {}
-        self.stating: dict[str, list[str]] = {}
+        self.stating: dict[str, list[str]] = {}  # "s p o" -> the claims stating it
         self.ended: set[str] = set()
         self.unsafe = False
 
     def asserted(self, payload: dict[str, Any]) -> None:
         claim = payload["claim"]
-        s, p, o = statement_of(payload)
-        line = f"{s} {p} {o} ."
-        factual = payload["modality"] in FACTUAL_MODALITIES
+        statement = statement_of(payload)
+        line = view_line(*statement, payload["modality"])
+        factual = is_factual(payload["modality"])
         self.claims.setdefault(claim, []).append((line, factual, payload))
-        self.stating.setdefault(line, []).append(claim)
+        self.stating.setdefault(" ".join(statement), []).append(claim)  # by triple
         if payload["predicate"] in _BOOKKEEPING:
             self.unsafe = True
 
 
+def touched_claims(event: RecordedEvent) -> set[str] | None:
+    """The claims whose conflicts ``event`` can change (``None``: any claim, for a
+    ``GraphUpdated``, which may edit any record)."""
+    p = event.payload
+    if event.type == GRAPH_UPDATED:
+        return None
+    if event.type in (CLAIM_ASSERTED, CLAIMS_LINKED):
+        return {p["claim"], *(t for key in LINKS for t in p.get(key, ()))}
+    if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+        return {p["claim"]}
+    return set()
+
+
 class Batch:
-    """The events of one batch: their lines, and the current-view triples (N-Triples
-    lines) whose last change in the batch is a removal."""
+    """The events of one batch: their lines, the quads (N-Quads lines of the default and
+    attributed graphs) whose last change in the batch is a removal, and the claims whose
+    conflicts it may change."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.removed: set[str] = set()
         self.last: RecordedEvent | None = None
         self.seen = Seen()
+        self.touched: set[str] | None = set()  # None: every claim
 
     def add(self, event: RecordedEvent, lines: list[str]) -> None:
         self.lines.extend(lines)
@@ -89,6 +125,11 @@ class Batch:
             self.removed.difference_update(lines)
         if event.type == CLAIM_ASSERTED:
             self.seen.asserted(event.payload)
+        claims = touched_claims(event)
+        if claims is None or self.touched is None:
+            self.touched = None
+        else:
+            self.touched |= claims
         self.last = event
 
     def remove(self, triples: Sequence[str]) -> None:
@@ -119,8 +160,9 @@ def _statement_terms(payload: dict[str, Any]) -> Triple:
 
 
 def ended_removals(store: Store, claim: str, seen: Sequence[Seen]) -> tuple[list[str], bool]:
-    """The current-view triples that ending ``claim`` removes: its statements that no other
-    live claim reported as fact states. ``seen`` tells what the events not yet in ``store``
+    """The quads that ending ``claim`` removes: its statements, in the graph its modality
+    sent them to (the default graph or the attributed view), that no other live claim
+    routed to the same graph states. ``seen`` tells what the events not yet in ``store``
     did. Also says whether a removed triple is one the lookups read (see ``_BOOKKEEPING``).
 
     Raises :class:`InvalidEvent` if the claim was never asserted.
@@ -130,43 +172,54 @@ def ended_removals(store: Store, claim: str, seen: Sequence[Seen]) -> tuple[list
     if not mine and next(store.quads_for_pattern(node, _ASSERTED_IN, None, DEFAULT),
                          None) is None:
         raise InvalidEvent(f"claim {claim} is not in the projection")
-    triples: dict[str, Triple] = {}
-    for line, _, payload in mine:
-        if line not in triples:
-            triples[line] = _statement_terms(payload)
-    for q in store.quads_for_pattern(None, None, None, node):
-        line = f"{_nt(q.subject)} {_nt(q.predicate)} {_nt(q.object)} ."
-        triples.setdefault(line, (q.subject, q.predicate, q.object))
-    removed = [line for line, triple in triples.items()
-               if not _supported(store, line, triple, claim, seen)]
-    unsafe = any(triples[line][1].value in _BOOKKEEPING for line in removed)
+    routes = {is_factual(m) for m in _modalities(store, claim, seen)}
+    statements = [_statement_terms(payload) for _, _, payload in mine]
+    statements += [(q.subject, q.predicate, q.object)
+                   for q in store.quads_for_pattern(None, None, None, node)]
+    triples: dict[str, tuple[Triple, bool]] = {}
+    for triple in statements:
+        for factual in routes:  # one graph a claim; several only in a malformed log
+            line = view_line(_nt(triple[0]), _nt(triple[1]), _nt(triple[2]),
+                             _ASSERTED if factual else "")
+            triples.setdefault(line, (triple, factual))
+    removed = [line for line, (triple, factual) in triples.items()
+               if not _supported(store, line, triple, claim, factual, seen)]
+    unsafe = any(triples[line][0][1].value in _BOOKKEEPING for line in removed)
     return removed, unsafe
 
 
-def _supported(store: Store, line: str, triple: Triple, claim: str,
+def _supported(store: Store, line: str, triple: Triple, claim: str, factual: bool,
                seen: Sequence[Seen]) -> bool:
+    """Whether another live claim sends the same triple to the same graph."""
+    plain = " ".join(_nt(t) for t in triple)
     for s in seen:
-        for other in s.stating.get(line, ()):
-            if other != claim and _live_factual(store, other, seen):
+        for other in s.stating.get(plain, ()):
+            if other != claim and _live_in(store, other, factual, seen):
                 return True
     for q in store.quads_for_pattern(*triple, None):
         g = q.graph_name
-        if isinstance(g, NamedNode) and g.value != claim and _live_factual(store, g.value,
-                                                                           seen):
+        if isinstance(g, NamedNode) and g.value != claim and _live_in(store, g.value,
+                                                                      factual, seen):
             return True
     return False
 
 
-def _live_factual(store: Store, claim: str, seen: Sequence[Seen]) -> bool:
+def _modalities(store: Store, claim: str, seen: Sequence[Seen]) -> set[str]:
+    out = {str(payload["modality"]) for s in seen for _, _, payload in s.claims.get(claim, ())}
+    out.update(term_value(q.object)
+               for q in store.quads_for_pattern(NamedNode(claim), _MODALITY, None, DEFAULT))
+    return out
+
+
+def _live_in(store: Store, claim: str, factual: bool, seen: Sequence[Seen]) -> bool:
+    """Whether ``claim`` is live and states its triples in the current view (``factual``)
+    or in the attributed view (not ``factual``)."""
     if any(claim in s.ended for s in seen):
         return False
     node = NamedNode(claim)
     if next(store.quads_for_pattern(node, _KNOWN_UNTIL, None, DEFAULT), None) is not None:
         return False
-    if any(factual for s in seen for _, factual, _ in s.claims.get(claim, ())):
-        return True
-    return any(term_value(q.object) in FACTUAL_MODALITIES
-               for q in store.quads_for_pattern(node, _MODALITY, None, DEFAULT))
+    return any(is_factual(m) == factual for m in _modalities(store, claim, seen))
 
 
 class Loader:
@@ -204,12 +257,13 @@ class Loader:
         bulk = self.bulk and not final
         lines = batch.lines
         removed = sorted(batch.removed)
+        touched = batch.touched
         if not bulk:
             lines.append(marker_line(last.position, last.hash))
-            if removed:
-                lines.append(note_line(removed))
+            if removed or touched is None or touched:
+                lines.append(note_line(removed))  # also: conflicts still to recompute
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        write = self._guarded(lambda: self.write(data, last, removed, bulk=bulk))
+        write = self._guarded(lambda: self.write(data, last, removed, touched, bulk=bulk))
         if final:
             self.drain()
             write()

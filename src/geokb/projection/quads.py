@@ -1,15 +1,25 @@
 """What each event does to the RDF dataset: pure ``quads_for(event)`` plus the removals a
 retraction or supersession needs.
 
-Layout of the dataset (see ``docs/data-model.md``):
+Size: the table of docs/belief-model-plan.md a.5 (every event type, every payload field,
+its quads and its graph) is one job and reads best whole; its terms are pre-rendered here
+for the replay's hot path. Which graph a line goes to is :mod:`geokb.projection.graphs`.
+
+Layout of the dataset ("projection layout 2", see ``docs/data-model.md``, "The views"):
 
 * each claim's statement sits alone in the claim's named graph (nanopublication style),
   which is kept for ever;
-* the default graph holds the *current view* (the statements of live claims reported as
-  fact or quoted speech), and everything about entities, sources, claims (provenance,
-  evidence, valid time, lifecycle) and the log's events;
-* the graph ``graph/system`` holds the position of the last applied event (and, for a
-  moment, the note of a batch's removals: see :mod:`geokb.projection.batch`).
+* the default graph is the *current view*: the plain statements of live claims reported
+  as fact (modality ``asserted``), and the records: everything about entities, sources and
+  claims (provenance, evidence, speakers, times, grades, links, lifecycle);
+* ``graph/attributed`` holds the plain statements of live quoted, denied, uncertain and
+  analysis claims: what someone said, not what the source reports as so;
+* ``graph/system`` holds every log event's own quads, the position of the last applied
+  event (and, for a moment, the note of a batch's removals: see
+  :mod:`geokb.projection.batch`);
+* ``graph/conflicts`` holds the conflicts :mod:`geokb.projection.conflicts` derives.
+
+An empty KB has an empty default graph.
 
 Quads are produced as N-Quads lines: pyoxigraph parses them natively, several times
 faster than building term objects in Python, which is what makes replay fast.
@@ -22,12 +32,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyoxigraph as ox
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
+    CLAIMS_LINKED,
+    ENTITY_AMENDED,
     ENTITY_DECLARED,
     GRAPH_UPDATED,
     SOURCE_REGISTERED,
@@ -35,12 +47,21 @@ from geokb.log.events import (
     RecordedEvent,
 )
 from geokb.log.schemas import date_bounds
+from geokb.projection.graphs import DEFAULT as DEFAULT
+from geokb.projection.graphs import IN_SYSTEM as _SYS
+from geokb.projection.graphs import SYSTEM_GRAPH as SYSTEM_GRAPH
+from geokb.projection.graphs import SYSTEM_NODE as SYSTEM_NODE
+from geokb.projection.graphs import is_factual as is_factual
+from geokb.projection.graphs import shacl_input as shacl_input
+from geokb.projection.graphs import sparql_data as sparql_data
+from geokb.projection.graphs import to_attributed as to_attributed
+from geokb.projection.graphs import to_conflicts as to_conflicts
+from geokb.projection.graphs import to_system as to_system
+from geokb.projection.graphs import view_line as view_line
 from geokb.vocab import (
     DCTERMS,
     EVENT,
-    FACTUAL_MODALITIES,
     GK,
-    GRAPH,
     OA,
     OWL,
     PRECISION,
@@ -52,9 +73,6 @@ from geokb.vocab import (
     term_value,
 )
 
-DEFAULT = DefaultGraph()
-SYSTEM_GRAPH = GRAPH.system
-SYSTEM_NODE = GRAPH.system
 APPLIED = GK.appliedHead
 REDO = GK.pendingRemovals
 
@@ -162,6 +180,67 @@ def _date_lines(node: str, value: str | None, predicates: tuple[str, str, str], 
     ]
 
 
+G_SPEECHACT, G_BASIS, G_OCCASION = _t(GK.speechAct), _t(GK.basis), _t(GK.occasion)
+G_ANON, G_DESC, G_COUNT, G_AFFIL, G_SPOKES = (_t(GK.AnonymousSpeaker), _t(GK.description),
+                                              _t(GK.count), _t(GK.affiliation),
+                                              _t(GK.spokespersonFor))
+_SAID_ON = _t(GK.saidOn), _t(GK.saidOnPrecision), _t(GK.saidStart)
+G_SAIDEND, G_PUBLISHEDEND = _t(GK.saidEnd), _t(GK.publishedEnd)
+G_RELIABILITY, G_CREDIBILITY = _t(GK.sourceReliability), _t(GK.informationCredibility)
+G_CURATORALIAS, G_AMENDEDIN = _t(GK.curatorAlias), _t(GK.amendedIn)
+LINKS = {"denies": _t(GK.denies), "confirms": _t(GK.confirms),
+         "contradicts": _t(GK.contradicts)}
+
+
+def _speakers(p: dict[str, Any]) -> list[dict[str, Any]]:
+    """The claim's speakers in the schema-2 form (a schema-1 ``speaker`` is one named
+    speaker: the upcast of ``geokb.log.codec``, applied here too so that old and new
+    payloads project alike)."""
+    if "speakers" in p:
+        return list(p["speakers"])
+    return [{"entity": p["speaker"]}] if p.get("speaker") else []
+
+
+def _speaker_lines(claim: str, c: str, speakers: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for index, speaker in enumerate(speakers, start=1):
+        if "entity" in speaker:
+            lines.append(f"{claim} {G_SPEAKER} {iri(speaker['entity'])} .")
+            continue
+        anon = speaker["anonymous"]
+        node = iri(f"{c}#speaker-{index}")
+        lines += [f"{claim} {G_SPEAKER} {node} .", f"{node} {A} {G_ANON} .",
+                  f"{node} {G_DESC} {literal(anon['description'])} ."]
+        if anon.get("count") is not None:
+            lines.append(f"{node} {G_COUNT} {integer(anon['count'])} .")
+        affiliations = [a for a in (anon.get("affiliation"), anon.get("spokesperson_for"))
+                        if a]
+        if anon.get("spokesperson_for"):
+            lines.append(f"{node} {G_SPOKES} {iri(anon['spokesperson_for'])} .")
+        lines += [f"{node} {G_AFFIL} {iri(a)} ." for a in dict.fromkeys(affiliations)]
+    return lines
+
+
+def _grade_lines(node: str, p: dict[str, Any]) -> list[str]:
+    lines = []
+    if p.get("reliability"):
+        lines.append(f"{node} {G_RELIABILITY} {iri(p['reliability'])} .")
+    if p.get("credibility"):
+        lines.append(f"{node} {G_CREDIBILITY} {iri(p['credibility'])} .")
+    return lines
+
+
+def _link_lines(claim: str, p: dict[str, Any]) -> list[str]:
+    return [f"{claim} {pred} {iri(target)} ." for key, pred in LINKS.items()
+            for target in p.get(key, ())]
+
+
+def _end_day(node: str, value: str | None, predicate: str) -> list[str]:
+    if value is None:
+        return []
+    return [f"{node} {predicate} {literal(date_bounds(value)[1].isoformat(), datatype=_X_DATE)} ."]
+
+
 def quads_for(event: RecordedEvent) -> list[str]:
     """The quads ``event`` adds, as N-Quads lines (pure: depends on the event alone).
 
@@ -170,18 +249,21 @@ def quads_for(event: RecordedEvent) -> list[str]:
     ...     recorded_at="2026-01-01T00:00:00.000000Z", recorded_by="ana",
     ...     payload={"claim": "https://w3id.org/geokb/claim/c1", "reason": "wrong"},
     ...     prev="0" * 64, hash="1" * 64)
-    >>> len(quads_for(e))  # 5 about the log event, 3 about the retraction
+    >>> lines = quads_for(e)
+    >>> len(lines)  # 5 about the log event (in the system graph), 3 about the retraction
     8
+    >>> sum(line.endswith("/graph/system> .") for line in lines)
+    5
     """
     ev = iri(EVENT.base + event.id)
     p = event.payload
     pos = integer(event.position)
     lines = [
-        f"{ev} {A} {G_LOGEVENT} .",
-        f"{ev} {G_EVENTTYPE} {literal(event.type)} .",
-        f"{ev} {G_POSITION} {pos} .",
-        f"{ev} {G_RECORDEDAT} {literal(event.recorded_at, datatype=X_DATETIME)} .",
-        f"{ev} {G_RECORDEDBY} {literal(event.recorded_by)} .",
+        f"{ev} {A} {G_LOGEVENT}{_SYS}",
+        f"{ev} {G_EVENTTYPE} {literal(event.type)}{_SYS}",
+        f"{ev} {G_POSITION} {pos}{_SYS}",
+        f"{ev} {G_RECORDEDAT} {literal(event.recorded_at, datatype=X_DATETIME)}{_SYS}",
+        f"{ev} {G_RECORDEDBY} {literal(event.recorded_by)}{_SYS}",
     ]
     if event.type == CLAIM_ASSERTED:
         lines += _claim_lines(p, ev, pos)
@@ -200,11 +282,13 @@ def quads_for(event: RecordedEvent) -> list[str]:
             lines.append(f"{src} {G_URL} {literal(p['url'], datatype=X_ANYURI)} .")
         if p.get("published"):
             lines += _date_lines(src, p["published"], _PUBLISHED, latest=False)
+            lines += _end_day(src, p["published"], G_PUBLISHEDEND)
         else:
             lines.append(f"{src} {G_PUBPRECISION} {P_UNKNOWN} .")
         for key, pred in _SOURCE_TEXTS:
             if p.get(key):
                 lines.append(f"{src} {pred} {literal(p[key])} .")
+        lines += _grade_lines(src, p)
     elif event.type == ENTITY_DECLARED:
         ent = iri(p["entity"])
         lines += [f"{ent} {A} {iri(t)} ." for t in p["types"]]
@@ -214,10 +298,15 @@ def quads_for(event: RecordedEvent) -> list[str]:
             f"{ent} {G_KNOWNFROM} {pos} .",
         ]
         lines += [f"{ent} {S_ALTLABEL} {literal(a, lang='en')} ." for a in p.get("aliases", [])]
+        lines += _curator_alias_lines(ent, p.get("curator_aliases", ()))
         lines += [f"{ent} {O_SAMEAS} {iri(s)} ." for s in p.get("same_as", [])]
         if p.get("description"):
             lines.append(f"{ent} {D_DESCRIPTION} {literal(p['description'])} .")
-    elif event.type == SOURCE_RETRACTED:  # plan a.5 (bridge until projection layout 2)
+    elif event.type == CLAIMS_LINKED:
+        lines += _link_lines(iri(p["claim"]), p)
+    elif event.type == ENTITY_AMENDED:
+        lines += amendment_additions(p, ev)
+    elif event.type == SOURCE_RETRACTED:
         src = iri(p["source"])
         lines += [
             f"{src} {G_RETRACTEDIN} {ev} .",
@@ -240,6 +329,44 @@ def quads_for(event: RecordedEvent) -> list[str]:
             f"{claim} {G_KNOWNUNTIL} {pos} .",
         ]
     return lines
+
+
+def _curator_alias_lines(ent: str, aliases: Iterable[str]) -> list[str]:
+    lines: list[str] = []
+    for alias in aliases:
+        lit = literal(alias, lang="en")
+        lines += [f"{ent} {S_ALTLABEL} {lit} .", f"{ent} {G_CURATORALIAS} {lit} ."]
+    return lines
+
+
+def amendment_additions(p: dict[str, Any], ev: str) -> list[str]:
+    """What an ``EntityAmended`` adds (its removals: :func:`amendment_removals`)."""
+    ent = iri(p["entity"])
+    lines = [f"{ent} {G_AMENDEDIN} {ev} ."]
+    if p.get("label"):
+        lines.append(f"{ent} {R_LABEL} {literal(p['label'], lang='en')} .")
+    if p.get("description"):
+        lines.append(f"{ent} {D_DESCRIPTION} {literal(p['description'])} .")
+    lines += [f"{ent} {A} {iri(t)} ." for t in p.get("add_types", ())]
+    lines += [f"{ent} {S_ALTLABEL} {literal(a, lang='en')} ." for a in p.get("add_aliases", ())]
+    lines += _curator_alias_lines(ent, p.get("curator_aliases", ()))
+    lines += [f"{ent} {O_SAMEAS} {iri(s)} ." for s in p.get("add_same_as", ())]
+    return lines
+
+
+def amendment_removals(p: dict[str, Any], current: Iterable[tuple[str, str]]) -> list[str]:
+    """The default-graph lines an ``EntityAmended`` removes before it adds, given the
+    entity's ``current`` (predicate, object) pairs as N-Triples terms: a replaced label or
+    description, and each removed alias (as a source name and as curator knowledge)."""
+    ent = iri(p["entity"])
+    removed_aliases = {literal(a, lang="en") for a in p.get("remove_aliases", ())}
+    out: list[str] = []
+    for pred, obj in current:
+        if ((pred == R_LABEL and p.get("label")) or (pred == D_DESCRIPTION
+                                                      and p.get("description"))
+                or (pred in (S_ALTLABEL, G_CURATORALIAS) and obj in removed_aliases)):
+            out.append(f"{ent} {pred} {obj} .")
+    return out
 
 
 def _claim_lines(p: dict[str, Any], ev: str, pos: str) -> list[str]:
@@ -273,12 +400,18 @@ def _claim_lines(p: dict[str, Any], ev: str, pos: str) -> list[str]:
         f"{span} {O_START} {integer(e['start'])} .",
         f"{span} {O_END} {integer(e['end'])} .",
     ]
-    if p["modality"] in FACTUAL_MODALITIES:
-        lines.append(f"{s} {pred} {o} .")
-    if p.get("speaker"):
-        lines.append(f"{claim} {G_SPEAKER} {iri(p['speaker'])} .")
-    for named in (s for s in p.get("speakers") or [] if "entity" in s):  # schema 2 (bridge
-        lines.append(f"{claim} {G_SPEAKER} {iri(named['entity'])} .")  # until layout 2)
+    lines.append(view_line(s, pred, o, p["modality"]))
+    lines += _speaker_lines(claim, c, _speakers(p))
+    if p.get("speech_act"):
+        lines.append(f"{claim} {G_SPEECHACT} {iri(p['speech_act'])} .")
+    lines += [f"{claim} {G_BASIS} {iri(b)} ." for b in p.get("basis", ())]
+    if p.get("occasion"):
+        lines.append(f"{claim} {G_OCCASION} {iri(p['occasion'])} .")
+    if p.get("said_on") is not None:
+        lines += _date_lines(claim, p["said_on"], _SAID_ON, latest=False)
+        lines += _end_day(claim, p["said_on"], G_SAIDEND)
+    lines += _link_lines(claim, p)
+    lines += _grade_lines(claim, p)
     for index, outlet in enumerate(p.get("reported_via", []), start=1):
         step = iri(f"{c}#via-{index}")
         agent = iri(outlet)
@@ -310,7 +443,7 @@ def parse_lines(lines: Sequence[str]) -> list[Quad]:
 
 def needs_state(event: RecordedEvent) -> bool:
     """Whether applying ``event`` must read the store (it removes quads)."""
-    return event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED, GRAPH_UPDATED)
+    return event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED, GRAPH_UPDATED, ENTITY_AMENDED)
 
 
 def marker_line(position: int, digest: str) -> str:
@@ -318,8 +451,9 @@ def marker_line(position: int, digest: str) -> str:
 
 
 def note_line(removed: Sequence[str]) -> str:
-    """The note, loaded with a batch, of the current-view triples (N-Triples lines) that
-    the batch removes next (see :mod:`geokb.projection.batch`)."""
+    """The note, loaded with a batch, of the quads (N-Quads lines of the default and
+    attributed graphs) that the batch removes next, and a sign that its conflicts are
+    still to be recomputed (see :mod:`geokb.projection.batch`)."""
     return (f"{_t(SYSTEM_NODE)} {_t(REDO)} {literal(chr(10).join(removed))} "
             f"{_t(SYSTEM_GRAPH)} .")
 

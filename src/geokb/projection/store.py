@@ -5,6 +5,10 @@ Every event becomes visible whole. Replay writes events in batches (see
 load, its removals (retractions, supersessions) right after; an event that must be applied
 alone (a ``GraphUpdated``) goes in as one SPARQL update (``DELETE DATA`` + ``INSERT DATA``)
 with its position.
+
+Size: the store's write side (apply, batches, recovery after a crash between a batch's two
+steps, conflicts recomputed in the batch's last transaction) and its read API share the
+one transactional store; split the read API out when it grows.
 """
 
 from __future__ import annotations
@@ -24,22 +28,26 @@ from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
+    ENTITY_AMENDED,
     GRAPH_UPDATED,
     RecordedEvent,
 )
-from geokb.projection.batch import Batch, Loader, Seen, ended_removals
+from geokb.projection import conflicts
+from geokb.projection.batch import Batch, Loader, Seen, _nt, ended_removals, touched_claims
 from geokb.projection.quads import (
     APPLIED,
     DEFAULT,
     REDO,
     SYSTEM_GRAPH,
     SYSTEM_NODE,
+    amendment_removals,
     literal,
     marker_quad,
     needs_state,
     parse_lines,
     parse_marker,
     quads_for,
+    sparql_data,
 )
 from geokb.vocab import EVENT, term_value
 
@@ -120,6 +128,7 @@ class ProjectionStore:
         self._marker: tuple[int, str] | None = None  # the marker in the store
         self._batching: tuple[Batch, list[Seen]] | None = None  # see _apply_stateful
         self._unfinished = False  # a batch's second step failed: see _finish_batch
+        self._touched: set[str] | None = set()  # claims of bulk batches, conflicts pending
         if not self.position:
             if next(iter(self._store), None) is not None:
                 # an initial bulk build was cut short (no position recorded yet): start over
@@ -131,14 +140,33 @@ class ProjectionStore:
     def _finish_batch(self, markers: Iterable[Quad]) -> None:
         """Finish a batch whose second step a kill (or an error) cut off: make the removals
         its note lists, and drop the marker before it."""
+        unfinished = False
         for note in list(self._store.quads_for_pattern(SYSTEM_NODE, REDO, None, SYSTEM_GRAPH)):
             text = term_value(note.object)
-            self._store.update(f"DELETE DATA {{ {text}\n"
+            self._store.update(f"DELETE DATA {{ {sparql_data(text.splitlines())}\n"
                               f"GRAPH {_SYSTEM} {{ {_system_triple(REDO, text)} }} }}")
+            unfinished = True
         for q in markers:
             if q != marker_quad(self.position, self.head_hash):
                 self._store.remove(q)
+                unfinished = True
+        if unfinished:  # which keys the batch touched is not kept: recompute them all
+            self._replace_conflicts(conflicts.keys_of(self._store, None), [], [])
         self._unfinished = False
+
+    def _replace_conflicts(self, keys: Iterable[conflicts.Key], removed: Sequence[str],
+                           system: Sequence[str]) -> None:
+        """One update: remove ``removed`` (N-Quads lines) and the ``system`` triples, and
+        replace the conflicts of ``keys`` (see :func:`geokb.projection.conflicts.update`)."""
+        block = f"GRAPH {_SYSTEM} {{ {' '.join(system)} }}" if system else ""
+        self._store.update(conflicts.update(self._store, keys, removed, block))
+
+    def _touch(self, touched: set[str] | None) -> None:
+        """Add claims whose conflicts are to be recomputed (``None``: every claim)."""
+        if touched is None or self._touched is None:
+            self._touched = None
+        else:
+            self._touched |= touched
 
     # -- writing ----------------------------------------------------------------------
 
@@ -170,7 +198,7 @@ class ProjectionStore:
                                        f"order (projection at {expected - 1})")
                 if not needs_state(event):
                     batch.add(event, _lines_of(event))
-                elif (event.type == GRAPH_UPDATED or loader.bulk
+                elif (event.type in (GRAPH_UPDATED, ENTITY_AMENDED) or loader.bulk
                       or any(s.unsafe for s in loader.seen(batch))):
                     loader.hand_over(batch)  # it must see the store up to it: alone
                     batch = Batch()
@@ -196,24 +224,30 @@ class ProjectionStore:
     def _set_position(self, event: RecordedEvent) -> None:
         self.position, self.head_hash = event.position, event.hash
 
-    def _write_batch(self, data: bytes, last: RecordedEvent, removed: Sequence[str], *,
-                     bulk: bool) -> None:
+    def _write_batch(self, data: bytes, last: RecordedEvent, removed: Sequence[str],
+                     touched: set[str] | None, *, bulk: bool) -> None:
         """Write a batch (see :mod:`geokb.projection.batch`): ``data`` holds its quads and,
-        unless it is a bulk one, the marker of ``last`` and the note of ``removed``; then one update
-        removes those, the note and the old marker."""
+        unless it is a bulk one, the marker of ``last`` and the note of ``removed``; then one
+        update removes those, the note and the old marker, and replaces the conflicts of
+        the keys ``touched`` claims belong to (a bulk batch leaves them to the next one)."""
         self._load(data, last.position, bulk=bulk)
-        system: list[str] = []
-        if not bulk:
-            if removed:
-                system.append(_system_triple(REDO, "\n".join(removed)))
-            if self._marker is not None:
-                system.append(_system_triple(APPLIED, "{} {}".format(*self._marker)))
-            self._marker = (last.position, last.hash)
         self._set_position(last)
-        if removed or system:
-            block = f"GRAPH {_SYSTEM} {{ {' '.join(system)} }}" if system else ""
+        self._touch(touched)
+        if bulk:
+            if removed:
+                self._store.update(f"DELETE DATA {{ {sparql_data(removed)} }}")
+            return
+        system: list[str] = []
+        keys = conflicts.keys_of(self._store, self._touched)
+        if removed or keys:
+            system.append(_system_triple(REDO, "\n".join(removed)))
+        if self._marker is not None:
+            system.append(_system_triple(APPLIED, "{} {}".format(*self._marker)))
+        self._marker = (last.position, last.hash)
+        self._touched = set()
+        if removed or system or keys:
             self._unfinished = True
-            self._store.update(f"DELETE DATA {{ {chr(10).join(removed)}\n{block} }}")
+            self._replace_conflicts(keys, removed, system)
             self._unfinished = False
 
     def _load(self, data: bytes, position: int, *, bulk: bool = False) -> None:
@@ -234,7 +268,7 @@ class ProjectionStore:
         Otherwise the event goes in at once, with its position, as one SPARQL update.
         """
         lines = _lines_of(event)
-        if self._batching is not None:
+        if self._batching is not None and event.type != ENTITY_AMENDED:
             batch, seen = self._batching
             removed, unsafe = ended_removals(self._store, event.payload["claim"], seen)
             batch.remove(removed)
@@ -244,16 +278,36 @@ class ProjectionStore:
             return
         additions = parse_lines(lines)
         if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
-            removals = "\n".join(ended_removals(self._store, event.payload["claim"], ())[0])
+            removals = sparql_data(ended_removals(self._store, event.payload["claim"], ())[0])
         elif event.type == GRAPH_UPDATED:
             removals = _data_block(parse_nquads(event.payload["delete"]))
             additions += parse_nquads(event.payload["insert"])
+        elif event.type == ENTITY_AMENDED:
+            entity = NamedNode(event.payload["entity"])
+            current = [(_nt(q.predicate), _nt(q.object))
+                       for q in self._store.quads_for_pattern(entity, None, None, DEFAULT)]
+            removals = sparql_data(amendment_removals(event.payload, current))
         else:  # pragma: no cover - needs_state() lists exactly these
             raise AssertionError(event.type)
         additions.append(marker_quad(event.position, event.hash))
-        old = [marker_quad(*self._marker)] if self._marker is not None else []
-        self._store.update(f"DELETE DATA {{ {removals}\n{_data_block(old)} }} ;\n"
-                          f"INSERT DATA {{ {_data_block(additions)} }}")
+        self._touch(touched_claims(event))
+        if self._touched is not None and not self._touched:
+            old = [marker_quad(*self._marker)] if self._marker is not None else []
+            self._store.update(f"DELETE DATA {{ {removals}\n{_data_block(old)} }} ;\n"
+                              f"INSERT DATA {{ {_data_block(additions)} }}")
+        else:
+            # conflicts read the event's records: load it with a note, then recompute in
+            # the update that drops the note and the old marker (as for a batch)
+            additions.append(Quad(SYSTEM_NODE, REDO, Literal(""), SYSTEM_GRAPH))
+            self._unfinished = True
+            self._store.update(f"DELETE DATA {{ {removals} }} ;\n"
+                              f"INSERT DATA {{ {_data_block(additions)} }}")
+            system = [_system_triple(REDO, "")]
+            if self._marker is not None:
+                system.append(_system_triple(APPLIED, "{} {}".format(*self._marker)))
+            self._replace_conflicts(conflicts.keys_of(self._store, self._touched), [], system)
+            self._touched = set()
+            self._unfinished = False
         self._marker = (event.position, event.hash)
         self._set_position(event)
 
@@ -280,7 +334,9 @@ class ProjectionStore:
               object: Term | None = None,
               graph: GraphName | None = None) -> Iterator[Quad]:
         """The quads matching a pattern (``None`` matches anything); with no ``graph``,
-        those of every graph but the system graph. ``quads()`` is the whole dataset."""
+        those of every graph but the system graph (the log events and the projection's
+        bookkeeping: ask for them with ``graph=SYSTEM_GRAPH``). ``quads()`` is the
+        dataset's knowledge."""
         if graph is not None:  # the hot path: no wrapper around pyoxigraph's iterator
             return self._store.quads_for_pattern(subject, predicate, object, graph)
         return self._user_quads(subject, predicate, object)
@@ -312,7 +368,9 @@ class ProjectionStore:
                 if isinstance(g, NamedNode) and g != SYSTEM_GRAPH]
 
     def canonical_nquads(self) -> bytes:
-        """The dataset as sorted N-Quads lines (no blank nodes, so this is canonical)."""
+        """The dataset's knowledge as sorted N-Quads lines (no blank nodes, so this is
+        canonical): every graph but the system graph, whose log events the log's own hash
+        chain covers."""
         lines = sorted(f"{q} .\n" for q in self.quads())
         return "".join(lines).encode("utf-8")
 

@@ -18,7 +18,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode
 
 from geokb.errors import BadTime, InvalidEvent
 from geokb.log.schemas import date_bounds
-from geokb.projection.quads import DEFAULT
+from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH, SYSTEM_NODE
 from geokb.projection.store import ProjectionStore
 from geokb.vocab import FACTUAL_MODALITIES, GK, RDF, XSD, term_value
 
@@ -88,6 +88,7 @@ def valid_view(store: ProjectionStore, when: TimeFilter) -> ProjectionStore:
             if key in statements and key not in keep:
                 continue
         quads.append(q)
+    quads += [q for q in store.quads(graph=SYSTEM_GRAPH) if q.subject != SYSTEM_NODE]  # events
     return ProjectionStore.of(quads, position=store.position, head_hash=store.head_hash)
 
 
@@ -97,7 +98,7 @@ def valid_view(store: ProjectionStore, when: TimeFilter) -> ProjectionStore:
 def event_at(store: ProjectionStore, position: int) -> NamedNode | None:
     """The event node recorded at ``position``, or ``None``."""
     q = next(store.quads(None, _POSITION, Literal(str(position), datatype=XSD.integer),
-                         DEFAULT), None)
+                         SYSTEM_GRAPH), None)
     return q.subject if q is not None and isinstance(q.subject, NamedNode) else None
 
 
@@ -106,7 +107,7 @@ def recorded_at(store: ProjectionStore, position: int) -> str | None:
     ev = event_at(store, position)
     if ev is None:
         return None
-    t = store.one(ev, GK.recordedAt)
+    t = store.one(ev, GK.recordedAt, graph=SYSTEM_GRAPH)
     return str(t.value) if t is not None else None
 
 

@@ -11,7 +11,7 @@ from pyoxigraph import NamedNode
 
 from geokb.errors import NotFound
 from geokb.log.sources import SourceTexts
-from geokb.projection.quads import DEFAULT
+from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH
 from geokb.projection.store import ProjectionStore
 from geokb.read.memo import REMEMBERED_TERMS
 from geokb.read.reader import (
@@ -31,7 +31,7 @@ from geokb.vocab import DCTERMS, GK, OA, PROV, term_value
 def _event_json(store: ProjectionStore, ev: Any) -> dict[str, Any] | None:
     if ev is None:
         return None
-    node = props(store, ev)
+    node = props(store, ev, graph=SYSTEM_GRAPH)  # log events: the system graph
     return {
         "event": ev.value.rsplit("/", 1)[-1],
         "position": as_int(first(node, P.position)),

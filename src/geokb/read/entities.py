@@ -21,7 +21,7 @@ from geokb.log.events import (
     ENTITY_DECLARED,
     SOURCE_REGISTERED,
 )
-from geokb.projection.quads import DEFAULT
+from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import event_at
 from geokb.read.memo import NameIndex
@@ -118,7 +118,7 @@ def _catch_up_names(store: ProjectionStore, index: NameIndex, position: int) -> 
     in the projection; ``False`` if it must be rebuilt (an update, or an event not found)."""
     for pos in range(index.position + 1, position + 1):
         ev = event_at(store, pos)
-        kind = store.one(ev, EVENT_TYPE) if ev is not None else None
+        kind = store.one(ev, EVENT_TYPE, graph=SYSTEM_GRAPH) if ev is not None else None
         if kind is None:
             return False
         if kind.value == ENTITY_DECLARED:

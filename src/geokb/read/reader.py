@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import DefaultGraph, Literal, NamedNode
 
 from geokb.projection.quads import DEFAULT
 from geokb.projection.store import ProjectionStore
@@ -62,14 +62,16 @@ class Reader:
         return self.memo.at(self.store.position)
 
 
-def props(store: ProjectionStore, node: NamedNode) -> dict[str, list[Any]]:
-    """Every ``node ?p ?o`` of the current view in one lookup: predicate IRI → objects.
+def props(store: ProjectionStore, node: NamedNode, *,
+          graph: NamedNode | DefaultGraph = DEFAULT) -> dict[str, list[Any]]:
+    """Every ``node ?p ?o`` of the current view (or of ``graph``) in one lookup: predicate
+    IRI → objects.
 
     The objects of a predicate come in the order ``store.one`` sees them, so
     ``first(props(s), p)`` is ``store.one(s, p)``.
     """
     out: dict[str, list[Any]] = {}
-    for q in store.quads(node, None, None, DEFAULT):
+    for q in store.quads(node, None, None, graph):
         p = q.predicate.value
         values = out.get(p)
         if values is None:

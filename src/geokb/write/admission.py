@@ -30,7 +30,14 @@ from geokb.log.events import (
 from geokb.log.schemas import check_payload
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
-from geokb.projection.quads import DEFAULT, parse_lines, quads_for
+from geokb.projection.quads import (
+    DEFAULT,
+    SYSTEM_GRAPH,
+    amendment_removals,
+    parse_lines,
+    quads_for,
+    shacl_input,
+)
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator, ValidatorChoice
 from geokb.shacl.results import ShapeReport
@@ -89,7 +96,7 @@ class Admission:
         lines: list[str] = []
         for d in drafts:
             lines.extend(quads_for(d))
-        own = parse_lines(lines)
+        own = shacl_input(parse_lines(lines))
         for d in drafts:  # a SPARQL update's effect on the default graph meets the shapes too
             if d.type == GRAPH_UPDATED:
                 deleted = {q for q in parse_lines(d.payload["delete"]) if q.graph_name == DEFAULT}
@@ -102,9 +109,15 @@ class Admission:
                 own += inserted
         context: list[Quad] = []
         for d in drafts:  # a record these events add to is re-validated whole
-            if d.type in (SOURCE_RETRACTED, ENTITY_AMENDED):
-                node = NamedNode(d.payload["source" if d.type == SOURCE_RETRACTED else "entity"])
-                context.extend(self.store.quads(node, None, None, DEFAULT))
+            if d.type == SOURCE_RETRACTED:
+                context.extend(self.store.quads(NamedNode(d.payload["source"]), None, None,
+                                                DEFAULT))
+            elif d.type == ENTITY_AMENDED:  # as the amendment leaves it: removals first
+                current = list(self.store.quads(NamedNode(d.payload["entity"]), None, None,
+                                                DEFAULT))
+                removed = set(parse_lines(amendment_removals(
+                    d.payload, [(str(q.predicate), str(q.object)) for q in current])))
+                context.extend(q for q in current if q not in removed)
             if d.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED, CLAIMS_LINKED):
                 claim = NamedNode(d.payload["claim"])
                 for frag in ("", "#evidence", "#quote", "#position"):
@@ -125,6 +138,8 @@ class Admission:
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
                 context.extend(self.store.quads(node, pred, None, DEFAULT))
+            # log events are described in the system graph (projection layout 2)
+            context.extend(shacl_input(self.store.quads(node, RDF.type, None, SYSTEM_GRAPH)))
         return self.engine.validate(own + context, focus=focus)
 
     # -- domain rules ---------------------------------------------------------------

@@ -1,0 +1,151 @@
+"""What the conflict rules read of a claim's record, and its *known interval*
+(docs/belief-model-plan.md, section b, rules 1 and 2).
+
+The known interval is written here until the shared time module (``geokb.times``) is on
+main; the rule is the plan's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Store
+
+from geokb.log.schemas import date_bounds
+from geokb.vocab import DCTERMS, GK, MODALITY, PROV, RDF, term_value
+
+Interval = tuple[date | None, date]  # (None = no known start, last day)
+
+DEFAULT = DefaultGraph()
+_DENIED = MODALITY.denied.value
+LINK_NAMES = {GK.denies.value: "denies", GK.confirms.value: "confirms",
+              GK.contradicts.value: "contradicts"}
+_NEEDED = frozenset({RDF.subject.value, RDF.predicate.value, RDF.object.value,
+                     GK.modality.value, PROV.wasDerivedFrom.value, GK.speaker.value,
+                     GK.validStart.value, GK.validEnd.value, GK.validFrom.value,
+                     GK.saidStart.value, GK.saidEnd.value, GK.knownFromPosition.value,
+                     *LINK_NAMES})
+
+
+@dataclass
+class ClaimTimes:
+    """What the rules read of one claim's record."""
+
+    iri: str
+    subject: str = ""
+    predicate: str = ""
+    object: NamedNode | Literal | None = None
+    modality: str = ""
+    source: str = ""
+    speakers: frozenset[str] = frozenset()
+    valid_start: date | None = None
+    valid_end: date | None = None
+    valid_from_end: date | None = None  # the last day of gk:validFrom's own period
+    reported: tuple[date, date] | None = None
+    position: int = 0
+    links: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> tuple[str, frozenset[str]]:
+        return self.source, self.speakers
+
+    @property
+    def dated(self) -> bool:
+        return self.valid_start is not None or self.valid_end is not None
+
+    @property
+    def negated(self) -> bool:
+        return self.modality == _DENIED
+
+    def linked(self, kind: str) -> set[str]:
+        return self.links.get(kind, set())
+
+
+def known_interval(c: ClaimTimes) -> Interval | None:
+    """The claim's known interval (plan, section b, rules 1 and 2), or ``None`` if undated:
+    a dated claim holds over ``[vs or -inf, ve or E]``, ``E`` its reported end if
+    known, else the last day of ``vs``'s own period; a claim with only a reported time
+    over its reported interval.
+    """
+    if c.dated:
+        end = c.valid_end
+        if end is None:
+            end = c.reported[1] if c.reported is not None else c.valid_from_end
+        assert end is not None  # dated: a valid end, or a valid start with its period
+        return c.valid_start, end
+    if c.reported is not None:
+        return c.reported
+    return None
+
+
+def overlap(a: Interval | None, b: Interval | None) -> bool:
+    if a is None or b is None:
+        return False
+    return (a[0] is None or a[0] <= b[1]) and (b[0] is None or b[0] <= a[1])
+
+
+def _day(term: object) -> date:
+    return date.fromisoformat(term_value(term))  # type: ignore[arg-type]
+
+
+def read_claim(store: Store, claim: str, sources: dict[str, tuple[date, date] | None]
+               ) -> ClaimTimes:
+    """The record of ``claim`` (default graph) as :class:`ClaimTimes`."""
+    c = ClaimTimes(claim)
+    speakers: set[str] = set()
+    said: list[date | None] = [None, None]
+    for q in store.quads_for_pattern(NamedNode(claim), None, None, DEFAULT):
+        p = q.predicate.value
+        if p not in _NEEDED:
+            continue
+        o = q.object
+        if p == RDF.subject.value:
+            c.subject = term_value(o)
+        elif p == RDF.predicate.value:
+            c.predicate = term_value(o)
+        elif p == RDF.object.value:
+            c.object = o  # type: ignore[assignment]
+        elif p == GK.modality.value:
+            c.modality = term_value(o)
+        elif p == PROV.wasDerivedFrom.value:
+            c.source = term_value(o)
+        elif p == GK.speaker.value:
+            speakers.add(term_value(o))
+        elif p == GK.validStart.value:
+            c.valid_start = _day(o)
+        elif p == GK.validEnd.value:
+            c.valid_end = _day(o)
+        elif p == GK.validFrom.value:
+            c.valid_from_end = date_bounds(term_value(o))[1]
+        elif p == GK.saidStart.value:
+            said[0] = _day(o)
+        elif p == GK.saidEnd.value:
+            said[1] = _day(o)
+        elif p == GK.knownFromPosition.value:
+            c.position = int(term_value(o))
+        else:
+            c.links.setdefault(LINK_NAMES[p], set()).add(term_value(o))
+    c.speakers = frozenset(speakers)
+    if said[0] is not None and said[1] is not None:
+        c.reported = (said[0], said[1])
+    elif c.source:
+        if c.source not in sources:
+            sources[c.source] = _published(store, c.source)
+        c.reported = sources[c.source]
+    return c
+
+
+def _published(store: Store, source: str) -> tuple[date, date] | None:
+    node = NamedNode(source)
+    start = next(store.quads_for_pattern(node, GK.publishedStart, None, DEFAULT), None)
+    end = next(store.quads_for_pattern(node, GK.publishedEnd, None, DEFAULT), None)
+    if start is None:
+        return None
+    first = _day(start.object)
+    # a source projected before gk:publishedEnd existed: the end of gk:issued's period
+    if end is not None:
+        return first, _day(end.object)
+    issued = next(store.quads_for_pattern(node, DCTERMS.issued,
+                                          None, DEFAULT), None)
+    return first, date_bounds(term_value(issued.object))[1] if issued else first
