@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from geokb.errors import InvalidEvent
-from geokb.write.claimfile import confidence_text, load_document, source_event
+from geokb.write.claimfile import load_document, source_event
+from geokb.write.values import confidence_text
 from tests.harness.documents import REPO
 from tests.write.test_claim_keys import payload_of
 
@@ -52,7 +53,7 @@ def test_a_confidence_with_float_noise_or_out_of_range_is_refused(given: Any) ->
                                  "data:text/html,x", "file:///etc/passwd", "ftp://x.org/a",
                                  "https:///no-host", "mailto:a@b.org"])
 def test_only_http_source_urls_are_stored(url: str) -> None:
-    with pytest.raises(InvalidEvent, match="must be an http"):
+    with pytest.raises(InvalidEvent, match=r"must be an http\(s\) IRI"):
         source_event({"id": "art", "title": "T", "url": url}, "text")
 
 

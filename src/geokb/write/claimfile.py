@@ -9,12 +9,10 @@ quote is located in its source text, so the payloads that reach the log are expl
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -38,6 +36,7 @@ from geokb.write.attribution import (
     grades_payload,
 )
 from geokb.write.names import clean_name
+from geokb.write.values import check_source_url, confidence_text, refuse_duplicate_json_keys
 
 SECTIONS = ("recorded_by", "sources", "entities", "claims", "retractions", "supersessions",
             "links", "amend_entities", "retract_sources")
@@ -90,22 +89,6 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _refuse_duplicate_json_keys(text: str) -> Any:
-    """An ``object_pairs_hook`` that refuses a key given twice, naming its line."""
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                found = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:",
-                                                        text)]
-                line = text.count("\n", 0, found[1]) + 1 if len(found) > 1 else 0
-                raise InvalidEvent(f"duplicate key {key!r}" + (f" at line {line}" if line
-                                                               else ""))
-            out[key] = value
-        return out
-    return hook
-
-
 def load_document(data: bytes, *, name: str = "<input>") -> dict[str, Any]:
     """Parse a claim file's bytes (YAML or JSON). Raises :class:`InvalidEvent`."""
     if len(data) > MAX_CLAIM_FILE_BYTES:
@@ -116,7 +99,7 @@ def load_document(data: bytes, *, name: str = "<input>") -> dict[str, Any]:
         raise InvalidEvent(f"{name}: not valid UTF-8 (byte {exc.start})") from exc
     try:
         # _NoAliasLoader is a SafeLoader subclass: yaml.load with it is as safe as safe_load.
-        doc = (json.loads(text, object_pairs_hook=_refuse_duplicate_json_keys(text))
+        doc = (json.loads(text, object_pairs_hook=refuse_duplicate_json_keys(text))
                if name.endswith(".json") else yaml.load(text, Loader=_NoAliasLoader))
     except InvalidEvent as exc:
         raise InvalidEvent(f"{name}: {exc}") from exc
@@ -236,38 +219,6 @@ def claim_id_for(payload: Mapping[str, Any]) -> str:
                       payload["source"], payload["evidence"]["start"],
                       payload["evidence"]["end"]], sort_keys=True)
     return CLAIM[f"c-{sha256_hex(key.encode('utf-8'))[:16]}"].value
-
-
-#: A confidence is a decimal from 0 to 1 with at most this many digits after the point: a
-#: float's binary noise (``0.30000000000000004``) is refused, not stored as if meant.
-CONFIDENCE_DIGITS = 4
-_CONFIDENCE = re.compile(r"(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})", re.ASCII)  # 4: above
-
-
-def confidence_text(value: object) -> str:
-    """``value`` as the decimal text a claim stores. Raises :class:`InvalidEvent` unless it
-    is a number (or decimal text) from 0 to 1 with at most :data:`CONFIDENCE_DIGITS` digits
-    after the point.
-
-    >>> confidence_text(0.8), confidence_text("0.25"), confidence_text(1)
-    ('0.8', '0.25', '1')
-    """
-    text = str(value).strip() if not isinstance(value, bool) else ""
-    if not _CONFIDENCE.fullmatch(text):
-        raise InvalidEvent(f"'confidence' must be a decimal from 0 to 1 with at most "
-                           f"{CONFIDENCE_DIGITS} digits after the point, e.g. 0.8: got "
-                           f"{str(value)[:40]!r}")
-    return "0" + text if text.startswith(".") else text
-
-
-def check_source_url(url: str) -> None:
-    """Refuse a source URL that is not ``http`` or ``https`` with a host (``javascript:``,
-    ``data:``, ``file:`` … are not where a source was read). Raises :class:`InvalidEvent`.
-    """
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidEvent(f"source 'url' must be an http(s) address with a host: "
-                           f"{url[:80]!r}")
 
 
 @dataclass(frozen=True)
