@@ -28,7 +28,9 @@ def log_bytes(kb: KnowledgeBase) -> bytes:
 
 def test_status_answers_with_evidence(mini_kb: KnowledgeBase) -> None:
     answer = mini_kb.status("tartus")
-    assert [s["label"] for s in answer["status"]] == ["uncertain"]
+    # the article is undated and so is the claim: listed apart, never holding
+    assert answer["status"] == [] and answer["assessment"] == "unknown"
+    assert answer["undated"] == [CLAIM["tartus-unclear"].value]
     [claim] = answer["claims"]
     assert claim["evidence"]["quote"] == "Their future remains unclear"
     start, end = claim["evidence"]["start"], claim["evidence"]["end"]
@@ -109,14 +111,14 @@ def test_retraction_leaves_current_view_but_stays_in_history(mini_kb: KnowledgeB
     before = mini_kb.position
     mini_kb.retract("tartus-unclear", "misread the article")
     assert not bool(mini_kb.query(ask))
-    assert mini_kb.status("Tartus")["status"] == []
+    assert mini_kb.status("Tartus")["status"] == mini_kb.status("Tartus")["undated"] == []
     # history: the claim and its graph are still there, marked retracted
     claim = mini_kb.claim("tartus-unclear")
     assert claim["lifecycle"]["state"] == "retracted"
     assert claim["lifecycle"]["retracted"]["reason"] == "misread the article"
     assert bool(mini_kb.query(f"ASK {{ GRAPH <{CLAIM['tartus-unclear'].value}> {{ ?s ?p ?o }} }}"))
     # as known before the retraction: the status is back
-    assert [s["label"] for s in mini_kb.status("Tartus", as_of=before)["status"]] == ["uncertain"]
+    assert mini_kb.status("Tartus", as_of=before)["undated"] == [CLAIM["tartus-unclear"].value]
     assert bool(mini_kb.query(ask, as_of=before))
     with pytest.raises(InvalidEvent, match="already retracted"):
         mini_kb.retract("tartus-unclear", "again")
@@ -137,7 +139,7 @@ def test_supersession(mini_kb: KnowledgeBase) -> None:
                           "modality": "asserted", "source": "art",
                           "quote": "the Tartus base is operational"})
     mini_kb.supersede("tartus-unclear", "tartus-operational", "later report")
-    assert [s["label"] for s in mini_kb.status("Tartus")["status"]] == ["operational"]
+    assert mini_kb.status("Tartus")["undated"] == [CLAIM["tartus-operational"].value]
     old = mini_kb.claim("tartus-unclear")
     assert old["lifecycle"]["superseded"]["by"].endswith("/tartus-operational")
     with pytest.raises(InvalidEvent, match="does not exist"):
@@ -145,10 +147,15 @@ def test_supersession(mini_kb: KnowledgeBase) -> None:
 
 
 def test_valid_at_world_time(mini_kb: KnowledgeBase) -> None:
-    # hmeimim-unclear holds from 2025-01; tartus-unclear has no known time (always)
+    # hmeimim-unclear holds from 2025-01 (no end, undated article: known in 2025-01 only);
+    # tartus-unclear has no known time: undated, never holding
     assert mini_kb.status("Hmeimim", valid_at="2024-06")["status"] == []
-    assert len(mini_kb.status("Hmeimim", valid_at="2025-03")["status"]) == 1
-    assert len(mini_kb.status("Tartus", valid_at="1999")["status"]) == 1
+    [held] = mini_kb.status("Hmeimim", valid_at="2025-01-20")["status"]
+    assert held["holding"] == "holds"
+    [later] = mini_kb.status("Hmeimim", valid_at="2025-03")["status"]
+    assert later["holding"] == "last_reported"
+    tartus = mini_kb.status("Tartus", valid_at="1999")
+    assert tartus["status"] == [] and len(tartus["undated"]) == 1
     ask = "ASK { id:hmeimim-airfield gk:status status:uncertain }"
     assert not bool(mini_kb.query(ask, valid_at="2024-06-01"))
     assert bool(mini_kb.query(ask, valid_at="2025-01-15"))

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,15 +36,16 @@ from geokb.ops.validate import validate as validate_log
 from geokb.ops.verify import Problem, Report
 from geokb.ops.verify import verify as verify_log
 from geokb.projection.store import ProjectionStore
-from geokb.projection.timeview import TimeFilter, position_at, valid_view
-from geokb.read import claims, entities
+from geokb.projection.timeview import TimeFilter, position_at
+from geokb.read import claims, conflicts, entities, status
+from geokb.read.beliefs import belief_json, world_time
 from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
 from geokb.read.reader import Reader, as_int
-from geokb.read.status import status as status_answer
-from geokb.read.status import timeline as timeline_answer
+from geokb.read.validity import valid_view
 from geokb.shacl.engines import ValidatorChoice
 from geokb.shacl.shapes import load_shapes
 from geokb.sparql.guard import guard
+from geokb.times import span
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write import document as document_
@@ -396,13 +398,16 @@ class KnowledgeBase:
     def status(self, name: str, *, as_of: str | int | None = None,
                valid_at: str | None = None, limit: int | None = PAGE_SIZE,
                offset: int = 0) -> dict[str, Any]:
-        """The entity's status claims and a page of the claims about it (``limit=None``:
-        all); ``answer["page"]["next"]`` holds the arguments of the next page."""
+        """The entity's status at a world time (its assessment, conflicts, undated claims)
+        and a page of the claims about it, of what it said and of what it passed on
+        (``limit=None``: all); ``answer["page"]["next"]`` holds the next page's arguments."""
         when = self._time(as_of, valid_at)
         with self._apply_lock:
             reader = self.reader
             entity = entities.resolve_entity(reader, name, when.as_of)
-            return status_answer(reader, entity, when, limit=limit, offset=offset)
+            t = world_time(reader, when.as_of, valid_at)
+            return status.status(reader, entity, when, t=t, single_valued=self.single_valued,
+                                  limit=limit, offset=offset)
 
     def timeline(self, name: str, *, as_of: str | int | None = None,
                  valid_at: str | None = None, limit: int | None = PAGE_SIZE,
@@ -412,7 +417,30 @@ class KnowledgeBase:
         with self._apply_lock:
             reader = self.reader
             entity = entities.resolve_entity(reader, name, when.as_of)
-            return timeline_answer(reader, entity, when, limit=limit, offset=offset)
+            t = world_time(reader, when.as_of, valid_at)
+            return status.timeline(reader, entity, when, t=t, limit=limit, offset=offset)
+
+    def conflicts(self, entity: str | None = None, *, as_of: str | int | None = None,
+                  valid_at: str | None = None, limit: int | None = PAGE_SIZE,
+                  offset: int = 0) -> dict[str, Any]:
+        """The conflicts covering a world time among the claims known at ``as_of``: all,
+        or those on the entity or mentioning it (``docs/json-schema.md``). Raises
+        :class:`NotFound` for an unknown entity and :class:`BadTime` for a bad date."""
+        when = self._time(as_of, valid_at)
+        with self._apply_lock:
+            reader = self.reader
+            iri = entities.resolve_entity(reader, entity, when.as_of) \
+                if entity is not None else None
+            t = world_time(reader, when.as_of, valid_at)
+            return conflicts.conflicts(reader, iri, when, t=t, single_valued=self.single_valued,
+                                     limit=limit, offset=offset)
+
+    @cached_property
+    def single_valued(self) -> frozenset[str]:
+        """The properties the ontology declares single-valued (``gk:SingleValuedProperty``)."""
+        found = frozenset(str(p) for p in self.ontology.graph.subjects(
+            rdflib.RDF.type, rdflib.URIRef(GK.SingleValuedProperty.value)))
+        return found or frozenset({GK.status.value})
 
     def claim(self, claim: str, *, as_of: str | int | None = None) -> dict[str, Any]:
         iri = NamedNode(claimfile.slug_iri(claim, CLAIM, "claim"))
@@ -422,7 +450,8 @@ class KnowledgeBase:
                 start = as_int(self.projection.one(iri, GK.knownFromPosition))
                 if start is None or start > pos:
                     raise NotFound(f"claim {claim} was not yet recorded at position {pos}")
-            return claims.claim_json(self.reader, iri, pos)
+            return {**claims.claim_json(self.reader, iri, pos),
+                    **belief_json(self.reader, iri)}
 
     def query(self, sparql: str, *, as_of: str | int | None = None,
               valid_at: str | None = None, allow_service: bool = False,
@@ -445,7 +474,8 @@ class KnowledgeBase:
         return store.query(sparql, **options)
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
-        return valid_view(store, TimeFilter.make(None, valid_at))
+        self._time(None, valid_at)  # a bad date is refused as everywhere else
+        return valid_view(Reader(store, self.ontology.labels), span(valid_at))
 
     def history(self, *, after: int = 0, limit: int | None = None, event_type: str | None = None,
                 about: str | None = None) -> Iterator[RecordedEvent]:

@@ -43,7 +43,8 @@ def cli_kb(tmp_path: Path) -> Path:
 def test_status_tartus_from_the_repo_kb() -> None:
     code, out, _ = geokb(REPO / "kb", "status", "Tartus")
     assert code == 0
-    assert "status: uncertain" in out
+    # the seed article is undated, and so is its status claim: listed apart, not concluded
+    assert "status: unknown — 1 undated claim: uncertain (asserted, article-syria-russia)" in out
     assert "notDiscussedAt" in out
     assert "remains unclear" in out
     assert "Putin’s ‘lost’ ally comes crawling back" in out
@@ -53,7 +54,8 @@ def test_status_json_schema(cli_kb: Path) -> None:
     code, out, _ = geokb(cli_kb, "status", "khmeimim", "--format", "json")
     assert code == 0
     answer = json.loads(out)
-    assert set(answer) == {"entity", "as_of", "valid_at", "status", "claims", "page"}
+    assert set(answer) == {"entity", "as_of", "valid_at", "at", "assessment", "line", "status",
+                           "undated", "conflicts", "claims", "said", "passed_on", "page"}
     claim = answer["claims"][0]
     assert set(claim) >= {"claim", "statement", "modality", "source", "evidence", "speaker",
                           "reported_via", "valid_time", "lifecycle"}
@@ -68,7 +70,10 @@ def test_assert_retract_supersede_and_log(cli_kb: Path) -> None:
     assert code == 0, err
     assert geokb(cli_kb, "supersede", "tartus-unclear", "--by", "tartus-op", "--reason",
                  "later report")[0] == 0
-    assert "status: operational" in geokb(cli_kb, "status", "tartus")[1]
+    # valid in 2025-02 only (a start and an end): settled then, not part of today's answer
+    assert "status: settled: operational (Test article)" in geokb(
+        cli_kb, "status", "tartus", "--valid-at", "2025-02")[1]
+    assert "status: unknown — no status claim" in geokb(cli_kb, "status", "tartus")[1]
     code, out, _ = geokb(cli_kb, "log", "--type", "ClaimSuperseded", "--format", "json")
     [line] = out.splitlines()
     assert json.loads(line)["recorded_by"] == "test:cli"
@@ -109,9 +114,9 @@ def test_query_formats(cli_kb: Path) -> None:
 def test_as_of_before_a_retraction(cli_kb: Path) -> None:
     position = int(geokb(cli_kb, "log")[1].splitlines()[-1].split()[0])
     assert geokb(cli_kb, "retract", "tartus-unclear", "--reason", "wrong")[0] == 0
-    assert "status: no status claim" in geokb(cli_kb, "status", "tartus")[1]
-    assert "status: uncertain" in geokb(cli_kb, "status", "tartus", "--as-of",
-                                        str(position))[1]
+    assert "status: unknown — no status claim" in geokb(cli_kb, "status", "tartus")[1]
+    assert "1 undated claim: uncertain (asserted, art)" in geokb(cli_kb, "status", "tartus",
+                                                                 "--as-of", str(position))[1]
 
 
 def test_export_and_rebuild(cli_kb: Path, tmp_path: Path) -> None:

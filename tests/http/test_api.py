@@ -70,7 +70,9 @@ def test_status_answers_with_evidence(client: TestClient, kb: KnowledgeBase) -> 
     body = r.json()
     assert body == json.loads(json.dumps(kb.status("Tartus")))  # the CLI's JSON shape
     http.StatusOut.model_validate(body)
-    assert body["status"][0]["label"] == "uncertain"
+    # the article is undated: its status claim is listed apart, never as holding
+    assert body["assessment"] == "unknown" and body["status"] == []
+    assert [c.rsplit("/", 1)[-1] for c in body["undated"]] == ["tartus-status"]
     evidence = body["claims"][0]["evidence"]
     assert evidence["quote"] == "remains unclear"
     assert DOC["sources"][0]["text"][evidence["start"]:evidence["end"]] == "remains unclear"

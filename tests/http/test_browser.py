@@ -49,7 +49,9 @@ TEXT = (
 QUOTE = "remains unclear"
 DOCUMENT: dict[str, Any] = {
     "recorded_by": "test:browser",
-    "sources": [{"id": "art", "text": TEXT, "title": "Test article", "language": "en"}],
+    # dated: its claims are reported on that day, so the status shows as last reported
+    "sources": [{"id": "art", "text": TEXT, "title": "Test article", "language": "en",
+                 "published": "2025-09-10"}],
     "entities": [{"id": "tartus-naval-base", "types": ["gk:NavalBase"],
                   "label": "Tartus naval base", "aliases": ["Tartus"]}],
     "claims": [
@@ -214,6 +216,9 @@ def test_entity_view_shows_status_and_timeline(server: str, browser: Any) -> Non
     badge = wait.until(ec.presence_of_element_located(
         (By.CSS_SELECTOR, ".status-values .status-uncertain")))
     assert badge.text.lower() == "uncertain"
+    holding = browser.find_element(By.CSS_SELECTOR, ".status-values .holding").text
+    assert holding == "last reported 2025-09-10"
+    assert browser.find_element(By.ID, "assessment").text == "settled"
     cards = browser.find_elements(By.CSS_SELECTOR, ".claim-card")
     assert {c.get_attribute("data-claim") for c in cards} == {
         "tartus-unclear", "tartus-future-assessed"}
@@ -236,3 +241,91 @@ def test_sparql_error_is_shown(server: str, browser: Any) -> None:
         (By.CSS_SELECTOR, "#query-output .error")))
     assert "400" in error.text
     assert error.find_element(By.CSS_SELECTOR, ".error-message").text.strip()
+
+
+@pytest.fixture(scope="module")
+def contested_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``geokb serve`` over a copy of the seed KB with the second report ingested."""
+    from tests.harness.belief import build
+
+    root = tmp_path_factory.mktemp("contested")
+    kb = build(root / "kb", projection=root / "projection")
+    kb.projection.flush()
+    del kb
+    yield from _serve(root / "kb", "--projection", str(root / "projection"))
+
+
+def _serve(kb_dir: Path, *options: str) -> Iterator[str]:
+    port = _free_port()
+    log_path = kb_dir.parent / "serve-contested.log"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GEOKB_KB", "GEOKB_PROJECTION", "GEOKB_TOKEN")}
+    script = Path(sys.executable).with_name("geokb")
+    command = [str(script)] if script.is_file() else [
+        sys.executable, "-c", "from geokb.cli.main import main; main()"]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [*command, "--kb", str(kb_dir), *options, "serve", "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"geokb serve exited with {proc.returncode}:\n"
+                            f"{log_path.read_text(errors='replace')}")
+            try:
+                _get(base + "/api/health")
+                break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"geokb serve did not answer within {WAIT:.0f} s:\n"
+                                f"{log_path.read_text(errors='replace')}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=WAIT)
+
+
+def test_a_contested_status_shows_both_sides_with_their_evidence(contested_server: str,
+                                                                browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    _page_errors(browser)  # reading the log empties it: only this page's errors count
+    browser.get(contested_server + "/#/entity/tartus-naval-base")
+    wait = _wait(browser)
+    badge = wait.until(ec.presence_of_element_located((By.ID, "assessment")))
+    assert badge.text == "contested"
+    line = browser.find_element(By.ID, "status-line").text
+    assert line == ("contested since 2025-09-15: withdrawn (two Syrian officials, unnamed, via "
+                    "Example Wire) vs not withdrawn (spokesperson, Russian defence ministry, "
+                    "via Example Wire)")
+    sides = browser.find_elements(By.CSS_SELECTOR, ".conflict-side")
+    assert len(sides) == 2
+    assert "negated" in (sides[1].get_attribute("class") or "")
+    # side by side: the two sides share a row
+    tops = [s.location["y"] for s in sides]
+    assert tops[0] == tops[1]
+    claims = [c.get_attribute("data-claim")
+              for c in browser.find_elements(By.CSS_SELECTOR, ".side-claim")]
+    assert claims == ["tartus-withdrawn-per-syrian-officials",
+                      "russian-ministry-denies-tartus-withdrawal"]
+    first, second = (s.text for s in sides)
+    assert "two Syrian officials, unnamed" in first and "last reported 2025-09-16" in first
+    assert "spokesperson, Russian defence ministry" in second and "denies" in second
+    undated = browser.find_element(By.CSS_SELECTOR, ".undated").text
+    assert "tartus-future-unclear" in undated
+    evidence = sides[1].find_element(By.CSS_SELECTOR, 'a[href="#/claim/russian-ministry-'
+                                                     'denies-tartus-withdrawal"]')
+    evidence.click()
+    mark = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "mark#evidence")))
+    assert mark.get_attribute("textContent") == ("A spokesperson for the Russian defence "
+                                                 "ministry denied any withdrawal")
+    assert not _page_errors(browser)

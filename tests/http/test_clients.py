@@ -101,7 +101,7 @@ def test_sparql_update_store_writes_an_event_that_survives_a_restart(base: str, 
                      "'seen from the sea' } }"})
         assert r.json()["boolean"] is True
         r = httpx.get(f"{again}/api/entities/Tartus/status")
-        assert r.json()["status"][0]["value"] == UNCERTAIN
+        assert r.json()["line"] == "unknown — 1 undated claim: uncertain (asserted, article-one)"
 
 
 def test_event_stream_over_a_real_connection(base: str) -> None:

@@ -10,4 +10,4 @@ from tests.harness.http import build_kb
 def test_fixture_kb(tmp_path: Path) -> None:
     kb = build_kb(tmp_path / "kb")
     assert kb.position == 6
-    assert kb.status("Tartus")["status"][0]["value"].endswith("/uncertain")
+    assert kb.status("Tartus")["undated"][0].endswith("/tartus-status")

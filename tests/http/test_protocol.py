@@ -421,7 +421,9 @@ def test_time_travel_on_queries(client: TestClient, kb: KnowledgeBase) -> None:
     assert "tartus-maybe" not in claims(as_of=stamp)
     assert claims(as_of="1970-01-01") == []
     current = "ASK { id:hmeimim-air-base gk:status status:operational }"
-    assert query(client, current, valid_at="2020").json()["boolean"] is True
+    assert query(client, current).json()["boolean"] is True
+    # undated (the article has no date): never presented as holding at a world time
+    assert query(client, current, valid_at="2020").json()["boolean"] is False
 
 
 def test_protocol_helpers() -> None:

@@ -25,8 +25,8 @@ def test_another_process_append_is_seen_over_postgres(tmp_path: Path, pg_dsn: st
         query = {"query": "ASK { claim:tartus-unclear gk:retractedIn ?e }"}
         accept = {"Accept": "text/csv"}
         assert client.get("/sparql", params=query, headers=accept).text.strip() == "false"
-        assert client.get("/api/entities/Tartus/status").json()["status"] != []
+        assert client.get("/api/entities/Tartus/status").json()["undated"] != []
         retract_from_another_process(pg_dsn)
         assert client.get("/sparql", params=query, headers=accept).text.strip() == "true"
-        assert client.get("/api/entities/Tartus/status").json()["status"] == []
+        assert client.get("/api/entities/Tartus/status").json()["undated"] == []
         assert client.get("/api/health").json() == {"position": 10}

@@ -58,7 +58,8 @@ def test_pages_put_end_to_end_are_the_whole_answer(kb: KnowledgeBase, method: st
     call = getattr(kb, method)
     whole = call("Tartus", limit=None)
     assert len(whole["claims"]) == 8
-    assert whole["page"] == {"offset": 0, "limit": None, "total": 8, "next": None}
+    assert whole["page"] == {"offset": 0, "limit": None, "total": 8, "next": None,
+                             "said_total": 0, "passed_on_total": 0}
     dated = [c["valid_time"]["from"]["value"] for c in whole["claims"]
              if c["valid_time"]["from"]]
     assert dated == sorted(dated)  # world-time order, the undated claims last
@@ -71,8 +72,9 @@ def test_pages_put_end_to_end_are_the_whole_answer(kb: KnowledgeBase, method: st
                                         "limit": 3}
     assert pages[-1]["page"]["next"] is None
     if method == "status":  # the status is the entity's, whatever the page
-        assert len(whole["status"]) == 8
-        assert all(p["status"] == whole["status"] for p in pages)
+        assert len(whole["status"]) == 6 and len(whole["undated"]) == 2
+        assert all(p["status"] == whole["status"] and p["undated"] == whole["undated"]
+                   for p in pages)
 
 
 def test_the_default_page_is_the_first_fifty(kb: KnowledgeBase) -> None:
@@ -90,12 +92,18 @@ def test_the_default_page_is_the_first_fifty(kb: KnowledgeBase) -> None:
 def test_a_status_claim_off_the_page_still_gives_the_status(kb: KnowledgeBase) -> None:
     only = kb.status("Tartus", limit=1)
     assert ids(only) == ["tartus-1"]  # 2019, the earliest
-    assert len(only["status"]) == 8
+    # six dated (each last reported: no end, an undated article), two undated, apart
+    assert len(only["status"]) == 6 and len(only["undated"]) == 2
+    assert {s["holding"] for s in only["status"]} == {"last_reported"}
     last = kb.status("Tartus", limit=1, offset=7)
     assert ids(last) == ["tartus-9"] and last["status"] == only["status"]
-    assert last["status"][-1] == {"value": "https://w3id.org/geokb/status/suspended",
-                                  "label": "suspended", "modality": "uncertain",
-                                  "claim": "https://w3id.org/geokb/claim/tartus-9"}
+    assert last["undated"] == only["undated"]
+    assert last["undated"][-1] == "https://w3id.org/geokb/claim/tartus-9"
+    assert last["status"][-1] == {"value": "https://w3id.org/geokb/status/operational",
+                                  "label": "operational", "modality": "asserted",
+                                  "claim": "https://w3id.org/geokb/claim/tartus-0",
+                                  "negated": False, "holding": "last_reported",
+                                  "reported_time": None}
 
 
 def test_the_next_page_comes_from_the_state_of_the_first(kb: KnowledgeBase) -> None:
@@ -129,13 +137,16 @@ def test_page_arguments_are_checked(kb: KnowledgeBase) -> None:
         kb.timeline("Tartus", offset=-1)
     past = kb.status("Tartus", limit=5, offset=100)
     assert past["claims"] == [] and past["page"]["next"] is None
-    assert past["page"]["total"] == 8 and len(past["status"]) == 8
+    assert past["page"]["total"] == 8 and len(past["status"]) + len(past["undated"]) == 8
 
 
 def test_an_entity_with_no_claims_has_one_empty_page(kb: KnowledgeBase) -> None:
     answer = kb.status("Digi24")
     assert answer["claims"] == [] and answer["status"] == []
-    assert answer["page"] == {"offset": 0, "limit": 50, "total": 0, "next": None}
+    # it passed one claim on (the article cites it): apart from the claims about it
+    assert answer["page"] == {"offset": 0, "limit": 50, "total": 0, "next": None,
+                              "said_total": 0, "passed_on_total": 1}
+    assert [c["as"] for c in answer["passed_on"]] == ["cited"]
 
 
 def test_labels_in_answers_follow_updates(kb: KnowledgeBase) -> None:
@@ -207,7 +218,7 @@ def test_names_appended_by_another_writer(kb: KnowledgeBase) -> None:
     assert resolved(kb, "latakia") == "NotFound"  # this KB has not caught up yet
     kb.catch_up()
     assert resolved(kb, "latakia") == "port-of-latakia"
-    assert [s["label"] for s in kb.status("PORT")["status"]] == ["operational"]
+    assert kb.status("PORT")["undated"] == ["https://w3id.org/geokb/claim/latakia-op"]
     assert [resolved(kb, n) for n in NAMES] == [resolved(other, n) for n in NAMES]
 
 

@@ -71,6 +71,22 @@ def timeline(
 
 
 @app.command(rich_help_panel=PANEL)
+def conflicts(
+    ctx: typer.Context,
+    entity: str = typer.Argument(None, help="Only the conflicts on or mentioning this entity."),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    valid_at: str = typer.Option(None, "--valid-at", help=VALID_AT_HELP),
+    limit: int = typer.Option(PAGE_SIZE, "--limit", min=0, help="Conflicts per page (0: all)."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Conflicts to skip."),
+    format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
+) -> None:
+    """Disputes between claims: each conflict with its sides, who said what, and since when."""
+    answer = session(ctx).open_kb().conflicts(entity, as_of=as_of, valid_at=valid_at,
+                                              limit=limit or None, offset=offset)
+    emit_json(answer) if format is Fmt.json else typer.echo(render.conflicts_text(answer))
+
+
+@app.command(rich_help_panel=PANEL)
 def show(ctx: typer.Context, claim: str = typer.Argument(..., help="Claim slug or IRI."),
          as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
          format: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP)) -> None:

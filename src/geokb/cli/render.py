@@ -36,6 +36,19 @@ def _term(t: dict[str, Any] | None) -> str:
     return f"“{t['value']}”{lang}"
 
 
+def _speaker(s: dict[str, Any]) -> str:
+    """A speaker in words: a label, ``spokesperson, <body>``, or ``<description>, unnamed``.
+
+    >>> _speaker({"anonymous": "two Syrian officials", "count": 2, "spokesperson_for": None})
+    'two Syrian officials, unnamed'
+    """
+    if "iri" in s:
+        return str(s["label"])
+    if s.get("spokesperson_for"):
+        return f"spokesperson, {s['spokesperson_for']['label']}"
+    return f"{s['anonymous']}, unnamed"
+
+
 def _when(c: dict[str, Any]) -> str:
     vt = c["valid_time"]
     start, end = vt["from"], vt["until"]
@@ -61,10 +74,20 @@ def claim_text(c: dict[str, Any], indent: str = "  ") -> str:
         f"sha256 {c['source']['sha256'][:12]}…",
     ]
     chain = [v["label"] for v in c["reported_via"]]
-    if c["speaker"] or chain:
-        said = _term(c["speaker"]) if c["speaker"] else "—"
+    speakers = c.get("speakers") or ([c["speaker"]] if c["speaker"] else [])
+    if speakers or chain:
+        said = "; ".join(_speaker(s) for s in speakers) if speakers else "—"
         via = " → ".join(["source", *chain]) if chain else "source"
-        lines.append(f"{indent}  said by: {said}; reported: {via}")
+        act = f" ({c['speech_act']})" if c.get("speech_act") else ""
+        lines.append(f"{indent}  said by: {said}{act}; reported: {via}")
+    if "holding" in c:
+        lines.append(f"{indent}  at the answer's world time: "
+                     f"{(c['holding'] or 'not part of it').replace('_', ' ')}")
+    links = {k: v for k, v in (c.get("links") or {}).items() if v}
+    if links:
+        lines.append(f"{indent}  " + "; ".join(
+            f"{k.replace('_', ' ')}: {', '.join(x.rsplit('/', 1)[-1] for x in v)}"
+            for k, v in links.items()))
     if c.get("note"):
         lines.append(f"{indent}  note: {c['note']}")
     lc = c["lifecycle"]
@@ -112,13 +135,41 @@ def _count(answer: dict[str, Any], unit: str = "") -> str:
     return text
 
 
+def _holding(s: dict[str, Any]) -> str:
+    """How a status claim stands at the answer's world time, in words."""
+    reported = s.get("reported_time")
+    when = f" {reported['value']} (the {reported['from']}'s date)" if reported else ""
+    if s.get("holding") == "last_reported":
+        return f"last reported{when}, no end reported: may still hold, not shown as fact"
+    return f"holds (reported{when})" if reported else "holds"
+
+
+def _voices(answer: dict[str, Any], key: str, title: str) -> list[str]:
+    items = answer.get(key) or []
+    total = (answer.get("page") or {}).get(f"{key}_total", len(items))
+    if not total:
+        return []
+    shown = f"{len(items)} of {total}" if total != len(items) else f"{total}"
+    lines = [f"{title} ({shown}):"]
+    for c in items:
+        s = c["statement"]
+        lines.append(f"  • [{c['as']}] {_term(s['subject'])} — {compact(s['predicate']['iri'])} — "
+                     f"{_term(s['object'])} ({c['modality']}; claim {c['id']})")
+    return lines
+
+
 def status_text(answer: dict[str, Any]) -> str:
     lines = _header(answer)
-    if answer["status"]:
-        values = ", ".join(f"{s['label']} [{s['modality']}]" for s in answer["status"])
-        lines.append(f"status: {values}")
-    else:
-        lines.append("status: no status claim")
+    lines.append(f"status: {answer['line']}")
+    for s in answer["status"]:
+        label = f"not {s['label']}" if s.get("negated") else s["label"]
+        lines.append(f"  {label} [{s['modality']}]: {_holding(s)}; claim "
+                     f"{s['claim'].rsplit('/', 1)[-1]}")
+    if answer["assessment"] != "unknown" and answer["undated"]:
+        lines.append(f"  undated (never counted as holding): "
+                     f"{', '.join(c.rsplit('/', 1)[-1] for c in answer['undated'])}")
+    lines += _voices(answer, "said", "said by it")
+    lines += _voices(answer, "passed_on", "passed on by it")
     lines.append(f"claims about it ({_count(answer)}):")
     lines += [claim_text(c) for c in answer["claims"]]
     return "\n".join(lines)
@@ -128,6 +179,28 @@ def timeline_text(answer: dict[str, Any]) -> str:
     lines = _header(answer)
     lines.append(f"timeline ({_count(answer, ' claims')}, world time order, unknown last):")
     lines += [claim_text(c) for c in answer["claims"]]
+    lines += _voices(answer, "said", "said by it")
+    lines += _voices(answer, "passed_on", "passed on by it")
+    return "\n".join(lines)
+
+
+def conflicts_text(answer: dict[str, Any]) -> str:
+    """One status line per conflict, after its subject and property."""
+    where = []
+    if answer.get("as_of") is not None:
+        where.append(f"as known at log position {answer['as_of']}")
+    at = answer["at"]
+    where.append(f"at {at['from']}" if at["from"] == at["until"]
+                 else f"at {at['from']} – {at['until']}")
+    page = answer["page"]
+    lines = [f"{page['total']} conflict{'s' if page['total'] != 1 else ''} "
+             f"({'; '.join(where)}):"]
+    for c in answer["conflicts"]:
+        on = c["on"]["label"] if c["on"] else "—"
+        prop = f" {c['property']['label']}" if c["property"] else ""
+        lines.append(f"{on}{prop}: {c['line']}")
+    if page["next"] is not None:
+        lines.append(f"--offset {page['next']['offset']} for more")
     return "\n".join(lines)
 
 

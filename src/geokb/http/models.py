@@ -122,6 +122,26 @@ class StatusValue(_Open):
     label: str
     modality: str
     claim: str
+    negated: bool = Field(False, description="true for a denied claim: 'not <label>'")
+    holding: str | None = Field(None, description="holds | last_reported at the world time")
+    reported_time: dict[str, Any] | None = Field(
+        None, description="{value, precision, from: claim | source}, or null when unknown")
+
+
+class AtOut(_Open):
+    from_: str = Field(alias="from", description="First day of the world time T")
+    until: str = Field(description="Last day of T")
+
+
+class ConflictOut(_Open):
+    conflict: str = Field(examples=["https://w3id.org/geokb/conflict/a20b681396573863"])
+    on: dict[str, Any] | None
+    property: dict[str, Any] | None
+    rules: list[str] = Field(description="single-valued | denial | contradiction")
+    contested_since: str | None
+    sides: list[dict[str, Any]] = Field(description="Claims grouped by what they say: value, "
+                                                    "negated, label, claims")
+    line: str = Field(description="The conflict in words")
 
 
 class NextPage(_Open):
@@ -143,8 +163,22 @@ class StatusOut(_Open):
     entity: EntityOut
     as_of: int | None = None
     valid_at: str | None = None
-    status: list[StatusValue] = Field(description="Every status claim, on every page")
+    at: AtOut | None = None
+    assessment: str | None = Field(None, description="settled | contested | unknown")
+    line: str | None = Field(None, description="The status in words")
+    status: list[StatusValue] = Field(description="The status claims that hold or were last "
+                                                  "reported at the world time, on every page")
+    undated: list[str] = Field([], description="Undated status claims: never holding")
+    conflicts: list[ConflictOut] = Field([], description="Conflicts on the entity at T")
     claims: list[ClaimOut]
+    page: PageOut
+
+
+class ConflictsOut(_Open):
+    as_of: int | None = None
+    valid_at: str | None = None
+    at: AtOut
+    conflicts: list[ConflictOut]
     page: PageOut
 
 

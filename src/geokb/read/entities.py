@@ -25,6 +25,7 @@ from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import event_at
 from geokb.read.memo import NameIndex
+from geokb.read.namekey import name_key
 from geokb.read.reader import (
     ALT_LABEL,
     ASSERTED_IN,
@@ -83,7 +84,7 @@ def declared_entities(r: Reader) -> list[dict[str, Any]]:
 
 def _name(term: Any) -> str | None:
     """A label as the name index keys it (SPARQL's ``LCASE(STR(?name))``)."""
-    return term.value.lower() if isinstance(term, NamedNode | Literal) else None
+    return name_key(term.value) if isinstance(term, NamedNode | Literal) else None
 
 
 def _names_of(store: ProjectionStore, node: NamedNode) -> set[str]:
@@ -150,7 +151,7 @@ def _named(r: Reader, name: str) -> list[str]:
                 position - index.position > NAME_INDEX_CATCH_UP or \
                 (index.position < position and not _catch_up_names(store, index, position)):
             index = memo.names = _build_names(store, position)
-        return sorted(index.by_name.get(name.lower(), ()))
+        return sorted(index.by_name.get(name_key(name), ()))
 
 
 def resolve_entity(r: Reader, name: str, as_of: int | None = None) -> NamedNode:

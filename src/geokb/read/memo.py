@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pyoxigraph import NamedNode
 
@@ -42,6 +42,11 @@ class PositionMemo:
     labels: dict[str, str | None] = field(default_factory=dict)
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)
     found: OrderedDict[str, list[Found]] = field(default_factory=OrderedDict)
+    # claim IRI -> (judged ClaimTimes, ReportedTime | None) of geokb.read.beliefs
+    claim_times: dict[str, Any] = field(default_factory=dict)
+    # (subject IRI, property IRI, as_of, single-valued properties) -> Conflict | None
+    conflicts: dict[tuple[str, str, int | None, frozenset[str]], Any] = field(
+        default_factory=dict)
 
 
 @dataclass

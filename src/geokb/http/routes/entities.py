@@ -1,4 +1,5 @@
-"""``/api/entities``: find entities by name; an entity's status and timeline, paged."""
+"""``/api/entities``: find entities by name; an entity's status and timeline, paged;
+``/api/conflicts``: the disputes between claims, on an entity or all of them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from pyoxigraph import NamedNode, Variable
 
-from geokb.http.models import EntityMatches, StatusOut, TimelineOut, docs
+from geokb.http.models import ConflictsOut, EntityMatches, StatusOut, TimelineOut, docs
 from geokb.http.service import ServiceDep
 from geokb.kb import PAGE_SIZE
 from geokb.vocab import compact
@@ -73,12 +74,32 @@ def timeline(svc: ServiceDep, request: Request, slug: str,
         lambda answer: next_link(request, answer))
 
 
-def next_link(request: Request, answer: dict[str, Any]) -> dict[str, str]:
-    """A ``Link: <…>; rel="next"`` header for a paged answer that has a next page."""
+@router.get("/api/conflicts", responses=docs(ConflictsOut, 400, 404, 409),
+            response_class=JSONResponse,
+            summary="Disputes between claims at a world time, each with its sides")
+def conflicts(svc: ServiceDep, request: Request,
+              entity: str | None = Query(None, description="Only those on or mentioning "
+                                         "this entity (slug, label or alias)"),
+              as_of: str | None = Query(None, description=AS_OF_DOC),
+              valid_at: str | None = Query(None, description=VALID_AT_DOC),
+              limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE, description=PAGE_DOC),
+              offset: int = Query(0, ge=0, description=OFFSET_DOC)) -> Response:
+    return svc.cached_json(
+        ("conflicts", entity, as_of, valid_at, limit, offset),
+        lambda: svc.kb.conflicts(entity, as_of=as_of, valid_at=valid_at, limit=limit,
+                                 offset=offset),
+        lambda answer: next_link(request, answer, keep=("entity",)))
+
+
+def next_link(request: Request, answer: dict[str, Any],
+              keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """A ``Link: <…>; rel="next"`` header for a paged answer that has a next page (with the
+    request's ``keep`` parameters, such as a filter, beside the page's)."""
     following = answer["page"]["next"]
     if following is None:
         return {}
-    params = {k: str(v) for k, v in following.items() if v is not None}
+    kept = {k: request.query_params[k] for k in keep if k in request.query_params}
+    params = {**kept, **{k: str(v) for k, v in following.items() if v is not None}}
     url = request.url.replace(query=urlencode(params))
     return {"Link": f'<{url.path}?{url.query}>; rel="next"'}
 

@@ -655,7 +655,10 @@ CONSTRUCT {
       const list = claims.length
         ? h("div", { class: "claim-list" }, claims.map((c) => claimCard(c, { current: ent.iri })))
         : h("p", { class: "empty" }, "No claim about this entity is known at this point in time.");
-      render(head, timeBanner(), statusPanel(data.status || []), tabs, list,
+      const page = data.page || {};
+      render(head, timeBanner(), statusPanel(data),
+        voicesPanel("Said by it", data.said, page.said_total),
+        voicesPanel("Passed on by it", data.passed_on, page.passed_on_total), tabs, list,
         moreButton(path, data.page, list, (more) => more.map((c) => claimCard(c, { current: ent.iri }))));
     }
   }
@@ -693,14 +696,89 @@ CONSTRUCT {
     return h("div", { class: "more-claims" }, button, status);
   }
 
-  function statusPanel(values) {
-    return h("section", { class: "status-panel", "aria-labelledby": "status-title" },
-      h("h2", { id: "status-title" }, "Status"),
-      values.length
-        ? h("ul", { class: "status-values" }, values.map((v) => h("li", {},
-          statusBadge({ iri: v.value, label: v.label }), modalityBadge(v.modality),
-          h("a", { href: routeOf(v.claim) || "#/query", class: "small" }, "evidence →"))))
-        : h("p", { class: "muted" }, "No status claim is known for this entity."));
+  /** How a claim stands at the answer's world time: holds, last reported (may still hold). */
+  function holdingBadge(v) {
+    const rt = v.reported_time;
+    if (v.holding === "last_reported") {
+      const when = rt ? ` ${rt.value}` : "";
+      return h("span", { class: "badge holding holding-last", title: "No end was reported: it may still hold, and is not presented as fact" }, `last reported${when}`);
+    }
+    if (v.holding === "holds") return h("span", { class: "badge holding holding-holds" }, "holds");
+    return null;
+  }
+
+  function speakerWords(sp) {
+    if (sp.iri) return sp.label;
+    if (sp.spokesperson_for) return `spokesperson, ${sp.spokesperson_for.label}`;
+    return `${sp.anonymous}, unnamed`;
+  }
+
+  /** One claim of a conflict's side: who said it, where, when, on what basis, how graded. */
+  function sideClaim(c) {
+    const who = (c.speakers || []).map(speakerWords).join("; ");
+    const src = c.source || {};
+    const outlet = src.publisher ? src.publisher.label : src.title;
+    const g = c.grades || {};
+    const grades = g.reliability || g.credibility
+      ? `graded ${g.reliability || "?"}${g.credibility || "?"} (${g.from})` : "not graded";
+    return h("li", { class: "side-claim", "data-claim": c.id },
+      h("p", { class: "side-who" }, who || outlet || "the source",
+        outlet && who ? h("span", { class: "muted" }, ` via ${outlet}`) : null),
+      h("p", { class: "badges" }, modalityBadge(c.modality),
+        c.speech_act ? h("span", { class: "badge speech-act" }, c.speech_act) : null,
+        holdingBadge(c)),
+      h("p", { class: "small muted" },
+        c.reported_time ? `reported ${c.reported_time.value} (${c.reported_time.from}); ` : "no reported time; ",
+        c.basis && c.basis.length ? `basis: ${c.basis.join(", ")}; ` : "",
+        grades),
+      h("a", { href: routeOf(c.claim) || "#/query", class: "small" }, "evidence →"));
+  }
+
+  /** A conflict: both (or all) sides side by side, with their evidence. */
+  function conflictView(c) {
+    return h("div", { class: "conflict", "data-conflict": c.conflict },
+      h("p", { class: "conflict-line" }, c.line),
+      h("div", { class: "conflict-sides" }, c.sides.map((side) =>
+        h("section", { class: `conflict-side${side.negated ? " negated" : ""}` },
+          h("h3", {}, side.negated ? h("span", { class: "not" }, "not ") : null,
+            statusBadge({ iri: side.value.iri, label: side.value.label || side.label })),
+          h("ul", { class: "side-claims" }, side.claims.map(sideClaim))))));
+  }
+
+  function statusPanel(data) {
+    const values = data.status || [];
+    const assessment = data.assessment || "unknown";
+    const conflicts = (data.conflicts || []).filter((c) => c.property && c.property.iri === `${PREFIXES.gk}status`);
+    const undated = data.undated || [];
+    let body;
+    if (assessment === "contested" && conflicts.length) {
+      body = conflicts.map(conflictView);
+    } else if (values.length) {
+      body = h("ul", { class: "status-values" }, values.map((v) => h("li", {},
+        v.negated ? h("span", { class: "not" }, "not") : null,
+        statusBadge({ iri: v.value, label: v.label }), modalityBadge(v.modality), holdingBadge(v),
+        h("a", { href: routeOf(v.claim) || "#/query", class: "small" }, "evidence →"))));
+    } else {
+      body = h("p", { class: "muted" }, "No status claim holds or was last reported at this time.");
+    }
+    return h("section", { class: `status-panel assessment-${assessment}`, "aria-labelledby": "status-title" },
+      h("h2", { id: "status-title" }, "Status ",
+        h("span", { class: `badge assessment assessment-${assessment}`, id: "assessment" }, assessment)),
+      data.line ? h("p", { class: "status-line", id: "status-line" }, data.line) : null,
+      body,
+      undated.length
+        ? h("p", { class: "undated small" }, h("span", { class: "muted" }, "Undated, never counted as holding: "),
+          undated.map((c, i) => [i ? ", " : "", h("a", { href: routeOf(c) || "#/query" }, c.split("/").pop())]))
+        : null);
+  }
+
+  /** What the entity said, or passed on (as a speaker's body, an outlet, a cited source). */
+  function voicesPanel(title, items, total) {
+    if (!items || !items.length) return null;
+    return h("section", { class: "voices" },
+      h("h2", {}, `${title} `, h("span", { class: "count" }, String(total || items.length))),
+      h("div", { class: "claim-list" }, items.map((c) => h("div", { class: "voiced" },
+        h("span", { class: "badge voiced-as" }, c.as), claimCard(c)))));
   }
 
   function timelineList(claims, current) {
