@@ -105,3 +105,14 @@ class SettingsError(GeoKBError):
 
 class Unavailable(GeoKBError):
     """A backend the KB needs cannot be reached or written (database down, disk full)."""
+
+
+class NotDurable(Unavailable):
+    """Events were written and are committed (readers see them), but the disk did not
+    confirm them (``fsync`` failed): a power loss may still lose them. A retry with the
+    same idempotency key is answered with them, not written again."""
+
+    def __init__(self, message: str, *, first: int, last: int) -> None:
+        super().__init__(message)
+        self.first = first
+        self.last = last

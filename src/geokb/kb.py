@@ -37,11 +37,12 @@ from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
+from geokb.ops import anchor
 from geokb.ops.checks import CheckResult, run_checks
 from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
 from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
-from geokb.ops.verify import Report
+from geokb.ops.verify import Problem, Report
 from geokb.ops.verify import verify as verify_log
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at
@@ -211,7 +212,8 @@ class KnowledgeBase:
         keys = sorted({e.idempotency_key for e in events if e.idempotency_key is not None})
         if find is None or not keys:
             return []
-        return [e for key in keys for e in find(key)]
+        found = {e.position: e for key in keys for e in find(key)}
+        return [found[p] for p in sorted(found)]  # in log order, each once
 
     # -- commands ---------------------------------------------------------------------
 
@@ -642,6 +644,32 @@ class KnowledgeBase:
         read at all.
         """
         return verify_log(self.log)
+
+    def verify_against(self, base: str, *, allowed_signers: Path | None = None) -> Report:
+        """:meth:`verify`, and that the log extends the trusted head ``base`` unchanged
+        (``geokb verify --base``): a head line, a bare hash, a file holding one, or a git
+        ref of the KB's repository (see :mod:`geokb.ops.anchor`). With ``allowed_signers``
+        the anchor must also carry a valid SSH signature by one of them.
+
+        Raises :class:`~geokb.errors.SettingsError` for a ``base`` that names no head.
+        """
+        trusted = anchor.resolve(base, self.directory)
+        report = verify_log(self.log)
+        report.problems.extend(anchor.check_extends(self.log, trusted))
+        if allowed_signers is not None:
+            signer, why = anchor.check_signature(trusted, allowed_signers)
+            if signer is None:
+                report.problems.append(Problem(self.log.display_path, trusted.position or 0,
+                                               why, "signature"))
+            else:
+                report.warnings.append(f"{trusted.origin} is signed by {signer}")
+        return report
+
+    def head(self, *, sign_with: Path | None = None) -> str:
+        """The log's head as ``<position> <hash>`` (``geokb head``), to publish or pin; with
+        ``sign_with`` (an SSH private key) followed by its signature (``ssh-keygen -Y``)."""
+        text = anchor.head_text(self.log)
+        return anchor.sign(text, sign_with) if sign_with is not None else text + "\n"
 
 
 def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,

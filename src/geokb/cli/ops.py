@@ -17,7 +17,7 @@ import typer
 from geokb.cli.context import postgres_module, session
 from geokb.cli.errors import OK, WRONG, CheckFailed
 from geokb.cli.render import emit_json
-from geokb.errors import InvalidRequest, Unavailable
+from geokb.errors import InvalidRequest, SettingsError, Unavailable
 
 app = typer.Typer()
 PANEL = "Keep the KB"
@@ -58,15 +58,48 @@ def init(ctx: typer.Context,
 
 
 @app.command(rich_help_panel=PANEL)
-def verify(ctx: typer.Context) -> None:
-    """Check the log's hash chain; name every edited, removed, inserted or reordered event."""
+def verify(ctx: typer.Context,
+           base: str = typer.Option(None, "--base", metavar="ANCHOR",
+                                    help="A trusted earlier head the log must extend "
+                                    "unchanged: '<position> <hash>', a bare hash, a file "
+                                    "holding one, or a git ref (e.g. origin/main)."),
+           signatures: Path = typer.Option(None, "--signatures", metavar="ALLOWED_SIGNERS",
+                                           help="Require the --base head to be signed by "
+                                           "a key of this ssh allowed_signers file.")) -> None:
+    """Check the log's hash chain; name every edited, removed, inserted or reordered event.
+
+    With --base, also fail unless the log extends that trusted head unchanged (a re-sealed
+    rewrite, a cut or a forged tail is named at its first differing position).
+    """
     s = session(ctx)
-    report = s.open_kb_for_check().verify()
+    if signatures is not None and base is None:
+        raise SettingsError("--signatures checks the signature of a --base head: give --base")
+    kb = s.open_kb_for_check()
+    report = kb.verify() if base is None else kb.verify_against(base,
+                                                                allowed_signers=signatures)
     for p in report.problems:
         typer.echo(p.annotation())
+    for w in report.warnings:
+        typer.echo(w)
     if report.ok:
-        typer.echo(f"{s.where()}: hash chain intact ({report.events} events)")
+        extends = "" if base is None else f", extends {base}"
+        typer.echo(f"{s.where()}: hash chain intact ({report.events} events{extends})")
     raise verdict(report.ok)
+
+
+@app.command(rich_help_panel=PANEL)
+def head(ctx: typer.Context,
+         sign: Path = typer.Option(None, "--sign", metavar="KEY",
+                                   help="Sign the head with this SSH private key "
+                                   "(ssh-keygen -Y sign, namespace geokb-head)."),
+         output: Path = typer.Option(None, "--output", "-o",
+                                     help="Write here (default: stdout).")) -> None:
+    """Print the log's head ('<position> <hash>') to publish or pin for verify --base."""
+    text = session(ctx).open_kb_for_check().head(sign_with=sign)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
 
 
 @app.command(rich_help_panel=PANEL)

@@ -43,6 +43,7 @@ from geokb.errors import (
     InvalidClaimFile,
     InvalidEvent,
     InvalidRequest,
+    NotDurable,
     NotFound,
     OntologyError,
     QueryError,
@@ -88,6 +89,7 @@ TABLE: dict[type[GeoKBError], Kind] = {
     QueryRefused: Kind(400, "query-refused", "Query refused"),
     QueryError: Kind(400, "query-error", "Invalid SPARQL"),
     Unavailable: Kind(503, "unavailable", "Backend unavailable"),
+    NotDurable: Kind(503, "not-durable", "Written, but the disk did not confirm it"),
     # the server's own state, not the client's fault: a 500, but one that says what broke
     CorruptLog: Kind(500, "corrupt-log", "The event log is corrupt"),
     OntologyError: Kind(500, "ontology-error", "The ontology cannot be read"),

@@ -18,17 +18,21 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from geokb.errors import AppendConflict, CorruptLog, InvalidEvent
+from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotDurable
 from geokb.log.chain import ChainWalker
 from geokb.log.codec import MAX_LINE_BYTES, decode, encode, sha256_hex
 from geokb.log.contract import EMPTY_HEAD, Head, seal, utc_now
 from geokb.log.events import GENESIS_HASH, Event, RecordedEvent
-from geokb.log.lines import HASH_FIELD, IDEM_FIELD, find_back, hash_of
+from geokb.log.lines import HASH_FIELD, IDEM_FIELD, find_back, hash_of, lines_back
 
 LOG_NAME = "events.jsonl"
 #: While a batch of several events is being written, ``kb/.pending`` holds the log's size
 #: before it: readers stop there, and after a crash the next writer cuts the log back to it,
 #: so a batch is visible whole or not at all (a kill can cut a ``write`` between lines).
+#: The marker also holds the hash of the last line before that offset and of the batch's
+#: first line: a marker left behind by a killed writer and then outlived by another history
+#: (a ``git pull`` or checkout of the log; the marker is git-ignored) no longer matches the
+#: log's bytes, and is discarded instead of cutting committed events.
 PENDING_NAME = ".pending"
 
 
@@ -75,12 +79,48 @@ class FileEventStore:
             yield offset, raw
 
     def pending_offset(self) -> int | None:
-        """The log's size before the batch being written (or left by a crash), if any."""
+        """The log's size before the batch being written (or left by a crash), if any: a
+        marker of another history (see :data:`PENDING_NAME`) is not one."""
+        offset, stale = self._pending()
+        return None if stale else offset
+
+    def _pending(self) -> tuple[int | None, bool]:
+        """The marker's offset, and whether it is stale: the log's line before the offset,
+        or the start of the line at it, is not what it was when the marker was written."""
         try:
             text = (self.directory / PENDING_NAME).read_bytes()
         except FileNotFoundError:
-            return None
-        return int(text) if text.endswith(b"\n") and text[:-1].isdigit() else None
+            return None, False
+        if not text.endswith(b"\n"):
+            return None, False  # torn while being written: no batch was started after it
+        fields = text[:-1].split(b" ")
+        if not fields[0].isdigit() or len(fields) not in (1, 3):
+            return None, False
+        offset = int(fields[0])
+        if len(fields) == 1:  # a marker of geokb before 0.x: trusted as it was
+            return offset, False
+        return offset, not self._marker_matches(offset, fields[1], fields[2])
+
+    def _marker_matches(self, offset: int, before: bytes, first: bytes) -> bool:
+        """Whether the log still ends a line with hash ``before`` at ``offset`` (or is
+        empty there, for offset 0) and what follows it is the start of line ``first``."""
+        if not self.path.exists():
+            return offset == 0
+        with open(self.path, "rb") as fh:
+            if offset > os.fstat(fh.fileno()).st_size:
+                return False  # the log is shorter: another history
+            if offset == 0:
+                if before != GENESIS_HASH.encode():
+                    return False
+            else:
+                last = next(lines_back(fh, offset), None)
+                if last is None or last[0] + len(last[1]) != offset:
+                    return False  # no line ends at the offset
+                if hash_of(last[1]).encode() != before:
+                    return False
+            expected = HASH_FIELD + first
+            fh.seek(offset)
+            return expected.startswith(fh.read(len(expected)))
 
     def _committed_size(self, size: int) -> int:
         """``size`` (taken first) cut back to a pending batch's start (read second): bytes
@@ -291,8 +331,10 @@ class FileEventStore:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _set_pending(self, offset: int | None) -> None:
-        """Record (durably) the start of the batch about to be written, or clear it."""
+    def _set_pending(self, offset: int | None, before: str = GENESIS_HASH,
+                     first: str = "") -> None:
+        """Record (durably) the start of the batch about to be written, with the hash of
+        the line before it (``before``) and of the batch's first line, or clear it."""
         path = self.directory / PENDING_NAME
         if offset is None and not path.exists():
             return
@@ -300,15 +342,22 @@ class FileEventStore:
         try:
             os.ftruncate(fd, 0)
             if offset is not None:
-                os.write(fd, b"%d\n" % offset)
+                os.write(fd, b"%d %s %s\n" % (offset, before.encode(), first.encode()))
             os.fsync(fd)
         finally:
             os.close(fd)
 
     def _recover_torn_tail(self) -> None:
         """Move what a crashed append left (never acknowledged) aside, under the lock: the
-        bytes after a pending batch's start, or else an unterminated final line."""
-        pending = self.pending_offset()
+        bytes after a pending batch's start, or else an unterminated final line. A marker
+        of another history is discarded, never used to cut the log."""
+        pending, stale = self._pending()
+        if stale:
+            self._set_pending(None)
+            print(f"geokb: discarded a stale batch marker {self.directory / PENDING_NAME} "
+                  f"(left by a crashed append, but {self.display_path} has another history "
+                  "now): nothing was cut", file=sys.stderr)
+            pending = None
         size = self.path.stat().st_size if self.path.exists() else 0
         keep = size
         if pending is not None:
@@ -358,9 +407,9 @@ class FileEventStore:
             self._recover_torn_tail()
             keys = {e.idempotency_key for e in events if e.idempotency_key is not None}
             if keys:
-                earlier = [e for k in sorted(keys) for e in self.find_idempotent(k)]
-                if earlier:
-                    return earlier
+                found = {e.position: e for k in keys for e in self.find_idempotent(k)}
+                if found:  # in log order, each once
+                    return [found[p] for p in sorted(found)]
             head = self.head()
             if expected_position is not None and expected_position != head.position:
                 raise AppendConflict(expected_position, head.position)
@@ -374,7 +423,9 @@ class FileEventStore:
             new_file = not self.path.exists()
             batch = len(sealed) > 1  # one line torn by a crash is unterminated: no marker
             if batch:
-                self._set_pending(0 if new_file else self.path.stat().st_size)
+                self._set_pending(0 if new_file else self.path.stat().st_size, head.hash,
+                                  sealed[0].hash)
+            unconfirmed: OSError | None = None
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 start = os.fstat(fd).st_size  # under the lock, and torn tails are gone
@@ -382,11 +433,14 @@ class FileEventStore:
                 while view:
                     written = os.write(fd, view)
                     view = view[written:]
-                os.fsync(fd)
+                try:
+                    os.fsync(fd)
+                except OSError as exc:  # written, so readers see it: say so, below
+                    unconfirmed = exc
             finally:
                 os.close(fd)
             if batch:
-                self._set_pending(None)
+                self._clear_pending_after_write(sealed, unconfirmed)
             if new_file:
                 dir_fd = os.open(self.directory, os.O_RDONLY)
                 try:
@@ -394,7 +448,29 @@ class FileEventStore:
                 finally:
                     os.close(dir_fd)
             self._note_appended(sealed, lines, start)
+            if unconfirmed is not None:
+                raise NotDurable(
+                    f"events {sealed[0].position}..{sealed[-1].position} were written to "
+                    f"{self.display_path} and are committed, but the disk did not confirm "
+                    f"them (fsync: {unconfirmed}): a power loss may lose them; a retry with "
+                    "the same idempotency key is answered with them",
+                    first=sealed[0].position, last=sealed[-1].position) from unconfirmed
             return sealed
+
+    def _clear_pending_after_write(self, sealed: Sequence[RecordedEvent],
+                                   unconfirmed: OSError | None) -> None:
+        """Clear the batch marker once the batch is written: it is then committed. If even
+        that fails, the batch stays behind its marker (the next writer removes it), and the
+        caller is told it was not committed."""
+        try:
+            self._set_pending(None)
+        except OSError as exc:
+            if self.pending_offset() is None:  # cleared, only not confirmed on disk
+                return
+            raise OSError(exc.errno, f"events {sealed[0].position}..{sealed[-1].position} "
+                          f"were NOT committed: the batch marker could not be cleared "
+                          f"({exc.strerror}); the next append removes them") from (
+                              unconfirmed or exc)
 
     def _note_appended(self, sealed: Sequence[RecordedEvent], lines: Sequence[bytes],
                        start: int) -> None:

@@ -36,6 +36,8 @@ from geokb.write.attribution import (
     attribution_payload,
     grades_payload,
 )
+from geokb.write.names import clean_name
+from geokb.write.values import check_source_url, confidence_text, refuse_duplicate_json_keys
 
 SECTIONS = ("recorded_by", "sources", "entities", "claims", "retractions", "supersessions",
             "links", "amend_entities", "retract_sources")
@@ -78,6 +80,23 @@ class _NoAliasLoader(yaml.SafeLoader):
                 self._depth = depth - 1
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        """A mapping, refusing a key given twice (YAML says keys are unique; PyYAML lets
+        the last one win silently)."""
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class refuses it
+                continue
+            if first is not None:
+                raise InvalidEvent(f"duplicate key {key!r} at line {line} (first at line "
+                                   f"{first})")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
 
 def _located_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Any:
     data = Located()
@@ -99,8 +118,10 @@ def load_document(data: bytes, *, name: str = "<input>") -> dict[str, Any]:
         raise InvalidEvent(f"{name}: not valid UTF-8 (byte {exc.start})") from exc
     try:
         # _NoAliasLoader is a SafeLoader subclass: yaml.load with it is as safe as safe_load.
-        doc = (json.loads(text) if name.endswith(".json")
-               else yaml.load(text, Loader=_NoAliasLoader))
+        doc = (json.loads(text, object_pairs_hook=refuse_duplicate_json_keys(text))
+               if name.endswith(".json") else yaml.load(text, Loader=_NoAliasLoader))
+    except InvalidEvent as exc:
+        raise InvalidEvent(f"{name}: {exc}") from exc
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         # ValueError: JSON errors, and YAML scalars Python refuses (an integer of 5000
         # digits, a timestamp like 2024-13-45)
@@ -251,6 +272,8 @@ def source_event(spec: Mapping[str, Any], text: str) -> SourceInput:
     for key in ("url", "published", "language", "description", "byline", "section"):
         if spec.get(key) is not None:
             payload[key] = str(spec[key])
+    if "url" in payload:
+        check_source_url(payload["url"])
     payload.update(grades_payload(spec))
     return SourceInput(Event(SOURCE_REGISTERED, payload), text)
 
@@ -271,15 +294,21 @@ def entity_event(spec: Mapping[str, Any]) -> Event:
     payload: dict[str, Any] = {
         "entity": ID[str(spec["id"])].value,
         "types": [predicate_iri(t) for t in types],
-        "label": spec.get("label"),
-        "aliases": _list(spec, "aliases"),
+        "label": _name(spec.get("label"), "label"),
+        "aliases": [_name(a, "alias") for a in _list(spec, "aliases")],
         "same_as": [expanded_iri(str(s), "same_as") for s in _list(spec, "same_as")],
     }
     if spec.get("description"):
         payload["description"] = spec["description"]
     if spec.get("curator_aliases"):
-        payload["curator_aliases"] = _list(spec, "curator_aliases")
+        payload["curator_aliases"] = [_name(a, "alias") for a in _list(spec, "curator_aliases")]
     return Event(ENTITY_DECLARED, payload)
+
+
+def _name(value: Any, what: str) -> Any:
+    """A label or alias in NFC, look-alikes refused (:func:`clean_name`); a value that is
+    not a string is left to the event's schema to refuse."""
+    return clean_name(value, what) if isinstance(value, str) else value
 
 
 def claim_event(spec: Mapping[str, Any], source_text: str, *,
@@ -320,7 +349,7 @@ def claim_event(spec: Mapping[str, Any], source_text: str, *,
         if spec.get(key) is not None:
             payload[key] = str(spec[key])
     if spec.get("confidence") is not None:
-        payload["confidence"] = str(spec["confidence"])
+        payload["confidence"] = confidence_text(spec["confidence"])
     if spec.get("note"):
         payload["note"] = spec["note"]
     if spec.get("id"):
