@@ -4,11 +4,14 @@ A claim file (YAML or JSON) holds ``sources``, ``entities``, ``claims``, ``retra
 and ``supersessions`` (see ``docs/claim-files.md``). Names are short there (entity slugs,
 ``gk:status``, ``status:uncertain``, ``quoted``); here they become full IRIs, and each
 quote is located in its source text, so the payloads that reach the log are explicit.
+
+Size: one function per kind of entry (source, entity, claim, retraction, supersession) and
+the safe loader they share; the problem naming moved to :mod:`geokb.write.problems`, and
+the loader (with its line marks) is the next part to split out if it grows.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +40,7 @@ from geokb.write.attribution import (
     grades_payload,
 )
 from geokb.write.names import clean_name
+from geokb.write.problems import Located, did_you_mean_key
 from geokb.write.values import check_source_url, confidence_text, refuse_duplicate_json_keys
 
 SECTIONS = ("recorded_by", "sources", "entities", "claims", "retractions", "supersessions",
@@ -45,14 +49,6 @@ SECTIONS = ("recorded_by", "sources", "entities", "claims", "retractions", "supe
 MAX_CLAIM_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 20
 CONTEXT_CHARS = 32
-
-
-class Located(dict[Any, Any]):
-    """A mapping of a claim file that remembers where it starts: ``name`` (the file) and
-    ``line`` (1-based; None for JSON and for mappings built in code)."""
-
-    name: str = "<input>"
-    line: int | None = None
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -359,13 +355,6 @@ def claim_event(spec: Mapping[str, Any], source_text: str, *,
     else:
         payload["claim"] = claim_id_for(payload)
     return Event(CLAIM_ASSERTED, payload)
-
-
-def did_you_mean_key(unknown: set[Any], allowed: set[str]) -> str:
-    """``"; did you mean valid_from?"`` for the unknown keys close to an allowed one."""
-    close = [m for k in sorted(map(str, unknown))
-             for m in difflib.get_close_matches(k, sorted(allowed), n=1)]
-    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 def expanded_iri(value: str, what: str) -> str:

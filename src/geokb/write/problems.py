@@ -7,10 +7,26 @@ named one way everywhere (``claim <id>``, or ``claim #<n> (no id)`` in file orde
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from geokb.errors import InvalidEvent
+
+
+class Located(dict[Any, Any]):
+    """A mapping of a claim file that remembers where it starts: ``name`` (the file) and
+    ``line`` (1-based; None for JSON and for mappings built in code)."""
+
+    name: str = "<input>"
+    line: int | None = None
+
+
+def did_you_mean_key(unknown: set[Any], allowed: set[str]) -> str:
+    """``"; did you mean valid_from?"`` for the unknown keys close to an allowed one."""
+    close = [m for k in sorted(map(str, unknown))
+             for m in difflib.get_close_matches(k, sorted(allowed), n=1)]
+    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 def where(spec: Mapping[str, Any], name: str) -> str:
