@@ -30,6 +30,7 @@ TOUR: list[list[str]] = [
     ["query", DIGI24_QUOTES, "--width", "100"],
     ["query", DIGI24_QUOTES, "--width", "100", "--wrap"],
     ["log", "--type", "ClaimAsserted", "--about", "tartus-naval-base"],
+    ["conflicts"],
     ["retract", "tartus-key-role", "--reason", "misread"],
     ["status", "Tartus", "--as-of", "83"],
     ["status", "Hmeimim", "--valid-at", "2014"],
