@@ -28,6 +28,7 @@ import calendar
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from geokb.errors import BadTime
@@ -37,7 +38,9 @@ HOLDS: Holding = "holds"
 LAST_REPORTED: Holding = "last_reported"
 UNDATED: Holding = "undated"
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only and no trailing newline (``\Z``, not ``$``): full-width digits and
+# "2014\n" are not dates (the bug class fixed once already in the log's schemas)
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?\Z", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,34 @@ class Span:
 
 
 def period(text: str) -> tuple[date, date, str]:
-    """First day, last day and precision (``day``, ``month``, ``year``) of a date text.
+    """First day, last day and precision (``day``, ``month``, ``year``) of a date text
+    (surrounding spaces allowed, as typed in a request).
 
     >>> period("2024-02")
     (datetime.date(2024, 2, 1), datetime.date(2024, 2, 29), 'month')
 
     Raises :class:`BadTime` for anything but ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
     """
-    m = _DATE.match(text.strip()) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise BadTime(f"invalid date {text!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
+    return exact_period(text.strip())
+
+
+@lru_cache(maxsize=16384)
+def exact_period(text: str) -> tuple[date, date, str]:
+    """:func:`period` of exactly ``text`` (nothing around it): the one date grammar, which
+    the log's payload checks share.
+
+    >>> exact_period("2024-13")
+    Traceback (most recent call last):
+    ...
+    geokb.errors.BadTime: impossible date '2024-13': month must be in 1..12
+    >>> exact_period("２０１４")
+    Traceback (most recent call last):
+    ...
+    geokb.errors.BadTime: invalid date '２０１４': use YYYY, YYYY-MM or YYYY-MM-DD
+    """
+    m = _DATE.match(text)
     if not m:
         raise BadTime(f"invalid date {text!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
     year = int(m.group(1))
@@ -78,7 +101,7 @@ def period(text: str) -> tuple[date, date, str]:
             return first, date(year, month, calendar.monthrange(year, month)[1]), "month"
         return date(year, 1, 1), date(year, 12, 31), "year"
     except ValueError as e:
-        raise BadTime(f"invalid date {text!r}: {e}") from None
+        raise BadTime(f"impossible date {text!r}: {e}") from None
 
 
 def span(text: str) -> Span:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
-from geokb.errors import InvalidEvent
+from geokb.errors import BadTime, InvalidEvent
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -34,6 +34,7 @@ from geokb.log.events import (
     SUPPORTED_SCHEMAS,
     V2_EVENT_TYPES,
 )
+from geokb.times import exact_period
 
 #: The schema versions this geokb reads (lines of version 1 stay in logs for ever).
 SUPPORTED = SUPPORTED_SCHEMAS
@@ -141,25 +142,11 @@ def date_bounds(value: str) -> tuple[date, date, str]:
     return _date_bounds(value)
 
 
-@lru_cache(maxsize=16384)
 def _date_bounds(value: str) -> tuple[date, date, str]:
-    import calendar
-
-    m = _DATE.match(value) if isinstance(value, str) else None
-    if not m:
-        raise InvalidEvent(f"invalid date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
-    year = int(m.group(1))
     try:
-        if m.group(3):
-            d = date(year, int(m.group(2)), int(m.group(3)))
-            return d, d, "day"
-        if m.group(2):
-            month = int(m.group(2))
-            first = date(year, month, 1)
-            return first, date(year, month, calendar.monthrange(year, month)[1]), "month"
-        return date(year, 1, 1), date(year, 12, 31), "year"
-    except ValueError as exc:
-        raise InvalidEvent(f"impossible date {value!r}: {exc}") from exc
+        return exact_period(value)  # the one date grammar (geokb.times)
+    except BadTime as exc:  # a date in an event, not in a request
+        raise InvalidEvent(str(exc)) from None
 
 
 def _object_term(obj: object) -> None:
