@@ -47,7 +47,7 @@ from geokb.log.file import LOG_NAME
 from geokb.log.sources import FileSourceTexts
 from geokb.write.claimfile import locate
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: claims carry schema-2 speakers
 AGENT = "bench:synthetic"
 BASE = "https://w3id.org/geokb/"
 GK = BASE + "ontology#"
@@ -368,7 +368,7 @@ class Generator:
         if modality == "quoted":
             speaker = self.pick("person") if rng.random() < 0.8 else self.pick("agent")
             self.note(speaker, needed)
-            payload["speaker"] = speaker.iri
+            payload["speakers"] = [{"entity": speaker.iri}]  # schema 2
             lead = f"{speaker.label} said that "
             hops = _weighted(rng, [0.15, 0.6, 0.2, 0.05])
         else:

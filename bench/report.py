@@ -373,7 +373,8 @@ def ratios(figs: list[Figure]) -> dict[str, dict[str, Any]]:
 
 
 def check(current: dict[str, dict[str, Any]], recorded_path: Path) -> tuple[bool, str]:
-    """Compare ratios with the recorded ones; fail only on a gross regression."""
+    """Compare ratios with the recorded ones; fail on a gross regression, or on a recorded
+    ratio this run did not measure."""
     if not recorded_path.exists():
         return True, f"check: no recorded ratios at {recorded_path}; nothing compared"
     recorded = json.loads(recorded_path.read_text())["ratios"]
@@ -381,8 +382,10 @@ def check(current: dict[str, dict[str, Any]], recorded_path: Path) -> tuple[bool
     ok = True
     for key, rec in sorted(recorded.items()):
         cur = current.get(key)
-        if cur is None:
-            lines.append(f"  skip  {key}: not measured in this run")
+        if cur is None:  # a scenario that failed must not pass the check by its absence
+            lines.append(f"  FAIL  {key}: not measured in this run (its scenario failed: "
+                         "see the bench's log above)")
+            ok = False
             continue
         if rec["better"] == "higher":
             worse = rec["value"] / cur["value"]
