@@ -37,11 +37,15 @@ class Ontology:
         return iri in self.classes and iri not in RECORD_CLASSES
 
 
-def load_graph(directory: Path) -> rdflib.Graph:
+def load_graph(directory: Path, *, what: str = "ontology files") -> rdflib.Graph:
+    """Every ``*.ttl`` in ``directory`` as one graph (the ontology's, or the shapes').
+
+    Raises :class:`OntologyError` when there is none or one does not parse.
+    """
     graph = rdflib.Graph()
     files = sorted(directory.glob("*.ttl"))
     if not files:
-        raise OntologyError(f"no ontology files (*.ttl) in {directory}")
+        raise OntologyError(f"no {what} (*.ttl) in {directory}")
     for path in files:
         try:
             graph.parse(path, format="turtle")

@@ -16,24 +16,14 @@ import pyoxigraph as ox
 import rdflib
 from pyoxigraph import DefaultGraph, Quad
 
-from geokb.errors import OntologyError
+from geokb.ontology import load_graph
 from geokb.vocab import shapes_dir
 
 
 @lru_cache(maxsize=4)
 def load_shapes(directory: Path | None = None) -> rdflib.Graph:
     """Read every ``*.ttl`` in ``shapes/``; raises :class:`OntologyError` if unreadable."""
-    directory = directory or shapes_dir()
-    graph = rdflib.Graph()
-    files = sorted(directory.glob("*.ttl"))
-    if not files:
-        raise OntologyError(f"no SHACL shapes (*.ttl) in {directory}")
-    for path in files:
-        try:
-            graph.parse(path, format="turtle")
-        except Exception as exc:  # rdflib raises many parser error types
-            raise OntologyError(f"{path}: cannot parse Turtle: {exc}") from exc
-    return graph
+    return load_graph(directory or shapes_dir(), what="SHACL shapes")
 
 
 def default_triples(quads: Iterable[Quad]) -> Iterable[Quad]:
