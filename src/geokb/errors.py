@@ -41,6 +41,16 @@ class InvalidClaimFile(InvalidEvent):
         self.problems = problems
 
 
+class ModelViolation(InvalidEvent):
+    """A write would break the evidence model: a statement with no claim behind it, a
+    claim's graph or record changed outside its events, a supersession across entities
+    with no reason given for it."""
+
+
+class StillAsserted(ModelViolation):
+    """A write would remove what a live claim still asserts: retract or supersede it."""
+
+
 class ShapeViolation(GeoKBError):
     """An event's graph does not conform to the SHACL shapes."""
 
