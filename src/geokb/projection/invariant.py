@@ -5,7 +5,8 @@ In the layout of :mod:`geokb.projection.quads` ("projection layout 2"):
 * every *statement* of the current view (a default-graph triple that is no record) is the
   statement of a live claim of a factual modality, and each such claim's statement is
   there; the attributed view holds exactly the statements of the other live claims;
-* every *description* in the default graph (labels, types, aliases, same-as, description)
+* every *description* in the default graph (labels, types, aliases, same-as, description,
+  comments)
   is about a declared entity, every source record about a registered source, every claim
   record about an asserted claim;
 * every claim's own named graph holds its one statement, no more and no less, for ever.
@@ -45,7 +46,7 @@ DEFAULT = DefaultGraph()
 
 #: What a curator may describe an entity with (and change by SPARQL Update).
 DESCRIPTIONS = frozenset({RDF.type, RDFS.label, SKOS.altLabel, GK.curatorAlias, OWL.sameAs,
-                          DCTERMS.description})
+                          DCTERMS.description, RDFS.comment})
 #: An entity's own bookkeeping: written by its events only.
 ENTITY_RECORDS = frozenset({GK.declaredIn, GK.knownFromPosition, GK.amendedIn})
 #: What a source's record holds (see ``quads_for``, ``SourceRegistered``/``SourceRetracted``).
