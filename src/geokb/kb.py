@@ -614,14 +614,16 @@ class KnowledgeBase:
 
     def validate(self, *, progress: Progress | None = None) -> Report:
         """Check the whole KB: the hash chain, a replay with every rule, SHACL (by the
-        choice's whole-KB engine) and every quote, in a projection of its own.
+        choice's whole-KB engine) and every quote, in a projection of its own; and that
+        the views (of that projection, and of this KB's own on disk) match the live claims.
 
         Raises :class:`~geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
         """
         return validate_log(self.log, texts=self.texts, ontology=self.ontology,
                             shapes=self.shapes,
                             validator=self.shacl.for_whole_kb(self.shapes, self.ontology),
-                            progress=progress)
+                            progress=progress,
+                            projection=self.projection if self.projection_path else None)
 
     def check(self, directory: Path) -> list[CheckResult]:
         """Run the KB's assertions (``*.rq`` ASK files in ``directory``) on the projection.

@@ -16,11 +16,18 @@ from pyoxigraph import DefaultGraph, NamedNode
 from geokb.errors import GeoKBError
 from geokb.log.codec import current_payload
 from geokb.log.contract import EventStore
-from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, Event, RecordedEvent
+from geokb.log.events import (
+    CLAIM_ASSERTED,
+    CLAIM_RETRACTED,
+    CLAIM_SUPERSEDED,
+    Event,
+    RecordedEvent,
+)
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
 from geokb.ops.verify import Problem, Report, scan_chain
-from geokb.projection.quads import SYSTEM_GRAPH, shacl_input
+from geokb.projection.invariant import live_from_lines, view_problems
+from geokb.projection.quads import SYSTEM_GRAPH, is_factual, shacl_input, statement_of
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator
 from geokb.vocab import GK
@@ -43,9 +50,12 @@ PROGRESS_EVERY = 64
 def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes: rdflib.Graph,
              validator: Validator,
              new_store: Callable[[], ProjectionStore] = ProjectionStore,
-             progress: Progress | None = None) -> Report:
+             progress: Progress | None = None,
+             projection: ProjectionStore | None = None) -> Report:
     """Chain, replay with every rule, SHACL (by ``validator``) over the whole KB, quotes in
-    their sources. ``progress`` hears of the replay and of SHACL.
+    their sources, and the evidence model's invariant over the replay and over
+    ``projection`` (a KB's own, on disk: compared with the live claims of the log at its
+    position). ``progress`` hears of the replay and of SHACL.
 
     Raises :class:`geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
     """
@@ -59,6 +69,8 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
     admission = Admission(store, ontology, shapes, texts, engine=validator)
     introduced: dict[str, tuple[int, str]] = {}
     ended: dict[str, tuple[int, str]] = {}
+    live: dict[str, tuple[str, bool]] = {}  # claim -> (statement line, factual), by the log
+    live_there: dict[str, tuple[str, bool]] | None = None  # … at the projection's position
     for done, (line, event) in enumerate(events, start=1):
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(events)):
             progress("replaying with every rule", done, len(events))
@@ -69,6 +81,9 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         except (GeoKBError, KeyError) as exc:
             report.problems.append(Problem(path, line, f"{event.type}: {exc}", "replay", event.id))
             continue
+        _follow_live(live, event)
+        if projection is not None and event.position == projection.position:
+            live_there = dict(live)
         key = (event.payload.get("claim") or event.payload.get("entity")
                or event.payload.get("source") or "")
         if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
@@ -90,6 +105,43 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         where = ended.get(base) if r.path in LIFECYCLE_PATHS else None
         where = where or introduced.get(base) or ended.get(base) or (0, "")
         report.problems.append(Problem(path, where[0], f"SHACL: {r.describe()}", "shape", where[1]))
+    _check_view(report, path, store, live, introduced, "the replayed log")
+    if projection is not None and projection.position > 0 and live_there is None:
+        report.problems.append(Problem(path, 0, f"the projection on disk is at position "
+                                                f"{projection.position}, which the log does "
+                                                "not reach: rebuild it", "view"))
+    elif projection is not None and live_there is not None:
+        _check_view(report, path, projection, live_there, introduced, "the projection on disk")
     report.claims = sum(1 for _ in store.quads(None, RDF_TYPE, GK.Claim, DefaultGraph()))
     report.problems.sort(key=lambda p: (p.line, p.message))
     return report
+
+
+def _follow_live(live: dict[str, tuple[str, bool]], event: RecordedEvent) -> None:
+    """Keep ``live`` (claim -> its statement line and whether it is factual) after ``event``."""
+    p = current_payload(event)
+    if event.type == CLAIM_ASSERTED:
+        s, pred, o = statement_of(p)
+        live[p["claim"]] = (f"{s} {pred} {o} .", is_factual(p["modality"]))
+    elif event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+        live.pop(p["claim"], None)
+
+
+#: Offending triples reported one by one, at most; the rest are counted.
+VIEW_EXAMPLES = 20
+
+
+def _check_view(report: Report, path: str, store: ProjectionStore,
+                live: dict[str, tuple[str, bool]], introduced: dict[str, tuple[int, str]],
+                what: str) -> None:
+    """Report where ``store``'s views do not match the ``live`` claims of the log."""
+    offences = view_problems(store, live=live_from_lines(live), known=introduced)
+    for o in offences[:VIEW_EXAMPLES]:
+        line, event = introduced.get(o.claim or "", (0, ""))
+        report.problems.append(Problem(path, line, f"current view does not match the live "
+                                                   f"claims ({what}): {o.describe()}",
+                                       "view", event))
+    if len(offences) > VIEW_EXAMPLES:
+        report.problems.append(Problem(path, 0, f"current view does not match the live claims "
+                                                f"({what}): {len(offences) - VIEW_EXAMPLES} "
+                                                "more offending triples", "view"))

@@ -49,6 +49,7 @@ from geokb.write.references import (
     did_you_mean,
     unknown_entity,
 )
+from geokb.write.update_rules import check_operation
 
 CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
 
@@ -230,8 +231,10 @@ class Admission:
             overlay.claims[p["claim"]] = "ended"
         elif event.type in (CLAIMS_LINKED, ENTITY_AMENDED, SOURCE_RETRACTED):
             check_new_event(event.type, p, overlay, onto)
-        elif event.type == GRAPH_UPDATED:
-            pass  # checked by the SPARQL update path, which builds it
+        elif event.type == GRAPH_UPDATED:  # built by the SPARQL update path, checked per
+            # operation there; here whole, so no GraphUpdated bypasses the evidence model
+            check_operation(self.store, "GraphUpdated", parse_lines(p["delete"]),
+                            parse_lines(p["insert"]))
 
     def _claim_rules(self, p: Mapping[str, object], overlay: Overlay,
                      pending_texts: Mapping[str, str]) -> None:

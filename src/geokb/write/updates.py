@@ -459,10 +459,11 @@ def _label(op: Any) -> str:
         return words[op.name]
     target = _field(op, "graphiri")
     if isinstance(target, str) and target.upper() in ("ALL", "NAMED", "DEFAULT"):
-        return f"{op.name.upper()} {target.upper()}"
+        return f"{str(op.name).upper()} {target.upper()}"
+    name = str(op.name).upper()
     if target is not None:
-        return f"{op.name.upper()} GRAPH <{target}>"
-    return op.name.upper()
+        return f"{name} GRAPH <{target}>"
+    return name
 
 
 def _effect(op: Any, segment: _Segment, working: _Working, *, base_iri: str | None,

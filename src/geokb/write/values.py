@@ -72,14 +72,14 @@ def literal_problem(lexical: str, datatype: str) -> str | None:
     """Why ``lexical`` is not a value of the XSD ``datatype``, or ``None`` if it is (or the
     datatype is not one of XSD's that have a value space to check).
 
-    >>> literal_problem("NaN", _XSD + "double") is None, literal_problem("2024-02-29", _XSD + "date")
-    (True, None)
+    >>> literal_problem("NaN", _XSD + "double"), literal_problem("2024-02-29", _XSD + "date")
+    (None, None)
     >>> literal_problem("abc", _XSD + "double")
     "'abc' is not a valid xsd:double"
     >>> literal_problem("2023-02-29", _XSD + "date")
     "'2023-02-29' is not a valid xsd:date"
     """
-    from rdflib.term import XSDToPython, URIRef
+    from rdflib.term import URIRef, XSDToPython
 
     bad = f"{lexical[:40]!r} is not a valid xsd:{datatype.removeprefix(_XSD)}"
     if datatype in _INTEGER_TYPES:
