@@ -248,8 +248,12 @@ class KnowledgeBase:
         return self.append([event], recorded_by=recorded_by)[0]
 
     def supersede(self, claim: str, by: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
-                  idempotency_key: str | None = None) -> RecordedEvent:
-        event = claimfile.supersession_event(claim, by, reason)
+                  idempotency_key: str | None = None,
+                  cross_entity: str | None = None) -> RecordedEvent:
+        """Append a ``ClaimSuperseded``: ``by`` (live, recorded later, about the same
+        subject unless ``cross_entity`` says why not) replaces ``claim``. Raises
+        :class:`InvalidEvent` (:class:`ModelViolation` for the rules of the model)."""
+        event = claimfile.supersession_event(claim, by, reason, cross_entity)
         event = Event(event.type, event.payload, idempotency_key)
         return self.append([event], recorded_by=recorded_by)[0]
 

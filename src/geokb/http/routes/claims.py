@@ -66,7 +66,7 @@ def supersede(svc: ServiceDep, claim_id: str, body: SupersedeIn, name: Writer,
               idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Response:
     ensure_claim(svc, claim_id)
     event = svc.kb.supersede(claim_id, body.by, body.reason, recorded_by=f"http:{name}",
-                             idempotency_key=idempotency_key)
+                             idempotency_key=idempotency_key, cross_entity=body.cross_entity)
     return JSONResponse(svc.kb.claim(event.payload["claim"]))
 
 
