@@ -11,8 +11,8 @@ it would scatter the one contract that the writer, the decoder and the replay sh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
 from typing import Any
