@@ -165,14 +165,21 @@ class KnowledgeBase:
     def append(self, events: Sequence[Event], *, recorded_by: str = DEFAULT_AGENT,
                expected_position: int | None = None,
                pending_texts: Mapping[str, str] | None = None,
-               progress: Progress | None = None) -> list[RecordedEvent]:
+               progress: Progress | None = None,
+               authenticated_as: str | None = None) -> list[RecordedEvent]:
         """Admit, append and apply ``events`` as one all-or-nothing batch.
+
+        ``recorded_by`` is who the writer says it is; ``authenticated_as``, who a front door
+        authenticated (the bearer token's name on HTTP; ``None`` for a local write).
 
         Raises :class:`InvalidEvent` or :class:`ShapeViolation` (nothing is written), or
         :class:`AppendConflict` if ``expected_position`` is given and stale. Without it, a
         concurrent writer's append makes this one catch up, re-check and retry.
         """
         texts = dict(pending_texts or {})
+        if authenticated_as is not None:
+            events = [Event(e.type, e.payload, e.idempotency_key, authenticated_as)
+                      for e in events]
         with self._write_lock:
             for attempt in range(RETRIES):
                 self.catch_up()
@@ -235,27 +242,33 @@ class KnowledgeBase:
         return self.texts.get(str(sha.value))
 
     def assert_claim(self, spec: Mapping[str, Any], *, recorded_by: str = DEFAULT_AGENT,
-                     idempotency_key: str | None = None) -> RecordedEvent:
+                     idempotency_key: str | None = None,
+                     authenticated_as: str | None = None) -> RecordedEvent:
         event = claimfile.claim_event(spec, self.source_text(str(spec.get("source", ""))))
         if idempotency_key is not None:
             event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           authenticated_as=authenticated_as)[0]
 
     def retract(self, claim: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
-                idempotency_key: str | None = None) -> RecordedEvent:
+                idempotency_key: str | None = None,
+                authenticated_as: str | None = None) -> RecordedEvent:
         event = claimfile.retraction_event(claim, reason)
         event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           authenticated_as=authenticated_as)[0]
 
     def supersede(self, claim: str, by: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
                   idempotency_key: str | None = None,
-                  cross_entity: str | None = None) -> RecordedEvent:
+                  cross_entity: str | None = None,
+                  authenticated_as: str | None = None) -> RecordedEvent:
         """Append a ``ClaimSuperseded``: ``by`` (live, recorded later, about the same
         subject unless ``cross_entity`` says why not) replaces ``claim``. Raises
         :class:`InvalidEvent` (:class:`ModelViolation` for the rules of the model)."""
         event = claimfile.supersession_event(claim, by, reason, cross_entity)
         event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           authenticated_as=authenticated_as)[0]
 
     def ingest(self, document: Mapping[str, Any], *, base_dir: Path,
                recorded_by: str | None = None,
@@ -341,15 +354,18 @@ class KnowledgeBase:
         return document_.projection_lookup(self.projection, self.source_text)
 
     def amend_entity(self, spec: Mapping[str, Any], *, recorded_by: str = DEFAULT_AGENT,
-                     idempotency_key: str | None = None) -> RecordedEvent:
+                     idempotency_key: str | None = None,
+                     authenticated_as: str | None = None) -> RecordedEvent:
         """Append an ``EntityAmended`` (``spec`` as an ``amend_entities`` entry: ``id``,
         ``reason`` and the changes). Raises :class:`InvalidEvent`."""
         event = document_.amendment_event(spec)
         event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           authenticated_as=authenticated_as)[0]
 
     def retract_source(self, source: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
-                       idempotency_key: str | None = None) -> list[RecordedEvent]:
+                       idempotency_key: str | None = None,
+                       authenticated_as: str | None = None) -> list[RecordedEvent]:
         """Retract a source and, in the same batch, each of its live claims.
 
         Returns the events: the claims' ``ClaimRetracted`` then the ``SourceRetracted``.
@@ -358,12 +374,14 @@ class KnowledgeBase:
                                              self._log_lookup())
         if idempotency_key is not None:  # on every event: a retry answers with them all
             events = [Event(e.type, e.payload, idempotency_key) for e in events]
-        return self.append(events, recorded_by=recorded_by)
+        return self.append(events, recorded_by=recorded_by,
+                           authenticated_as=authenticated_as)
 
     def link_claims(self, claim: str, *, denies: Sequence[str] = (),
                     confirms: Sequence[str] = (), contradicts: Sequence[str] = (),
                     note: str | None = None, recorded_by: str = DEFAULT_AGENT,
-                    idempotency_key: str | None = None) -> RecordedEvent:
+                    idempotency_key: str | None = None,
+                    authenticated_as: str | None = None) -> RecordedEvent:
         """Append a ``ClaimsLinked``: ``claim`` denies/confirms/contradicts claims of the log."""
         spec: dict[str, Any] = {"claim": claim, "denies": list(denies),
                                 "confirms": list(confirms), "contradicts": list(contradicts)}
@@ -371,11 +389,13 @@ class KnowledgeBase:
             spec["note"] = note
         event = document_.link_event(spec)
         event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           authenticated_as=authenticated_as)[0]
 
     def update(self, sparql: str, *, recorded_by: str, base_iri: str | None = None,
                using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = (),
-               idempotency_key: str | None = None) -> list[RecordedEvent]:
+               idempotency_key: str | None = None,
+               authenticated_as: str | None = None) -> list[RecordedEvent]:
         """Turn a SPARQL Update into one ``GraphUpdated`` event and append it.
 
         The quads it would delete and insert are computed against the projection, so
@@ -395,7 +415,8 @@ class KnowledgeBase:
                 event = Event(event.type, event.payload, idempotency_key)
                 try:
                     return self.append([event], recorded_by=recorded_by,
-                                       expected_position=self.position)
+                                       expected_position=self.position,
+                                       authenticated_as=authenticated_as)
                 except AppendConflict:
                     if attempt == RETRIES - 1:
                         raise

@@ -265,3 +265,47 @@ def test_bad_literals_by_sparql_update(client: TestClient, literal: str) -> None
 
 def test_the_source_text_is_what_the_fixture_says() -> None:
     assert "remains unclear" in TEXT
+
+
+# -- recorded_by (claimed) apart from authenticated_as (vouched for) ----------------------
+
+
+def test_http_writes_record_who_the_token_authenticated(kb: KnowledgeBase,
+                                                       client: TestClient) -> None:
+    before = kb.position
+    r = client.post("/api/claims/hmeimim-status/retract", headers=AUTH,
+                    json={"reason": "misread"})
+    assert r.status_code == 200, r.text
+    r = client.post("/sparql", content=b"INSERT DATA { id:russia skos:altLabel 'RF'@en }",
+                    headers={"Content-Type": "application/sparql-update", **AUTH})
+    assert r.status_code == 200, r.text
+    lines = [json.loads(x) for x in (kb.directory / "events.jsonl").read_text().splitlines()]
+    assert [(e["recorded_by"], e["authenticated_as"]) for e in lines[before:]] == [
+        ("http:default", "default"), ("http:default", "default")]
+    assert all("authenticated_as" not in e for e in lines[:before])  # old lines: as they were
+    page = client.get("/api/events", params={"after": before - 1}).json()["events"]
+    assert [e.get("authenticated_as") for e in page] == [None, "default", "default"]
+    reopened = KnowledgeBase(kb.directory)  # the new lines decode, hash and replay
+    assert [e.authenticated_as for e in reopened.history(after=before)] == ["default"] * 2
+    assert reopened.validate().ok
+
+
+def test_local_writes_claim_an_identity_and_authenticate_none(kb: KnowledgeBase) -> None:
+    runner = CliRunner()
+    r = runner.invoke(cli_app, ["--kb", str(kb.directory), "--as", "curator:ana", "retract",
+                                "hmeimim-status", "--reason", "misread"])
+    assert r.exit_code == 0, r.output
+    last = json.loads((kb.directory / "events.jsonl").read_text().splitlines()[-1])
+    assert last["recorded_by"] == "curator:ana" and "authenticated_as" not in last
+    kb.catch_up()
+    kb.retract("tartus-status", "misread", recorded_by="curator:ana",
+               authenticated_as="ana-token")
+    shown = runner.invoke(cli_app, ["--kb", str(kb.directory), "log", "--type",
+                                    "ClaimRetracted"]).output.splitlines()
+    assert "curator:ana" in shown[0] and "authenticated" not in shown[0]
+    assert "curator:ana" in shown[1] and shown[1].endswith("(authenticated as ana-token)")
+
+
+def test_an_authenticated_name_no_line_should_carry_is_refused(kb: KnowledgeBase) -> None:
+    with pytest.raises(InvalidEvent, match="authenticated_as"):
+        kb.retract("tartus-status", "x", authenticated_as="a\nb")

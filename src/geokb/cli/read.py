@@ -197,5 +197,7 @@ def log(
         else:
             p = e.payload
             key = p.get("claim") or p.get("entity") or p.get("source") or ""
+            # who the writer said it was, then who the server authenticated (if anyone)
+            vouched = f"  (authenticated as {e.authenticated_as})" if e.authenticated_as else ""
             typer.echo(f"{e.position:>6}  {e.recorded_at}  {e.recorded_by:<20} "
-                       f"{e.type:<16} {key}")
+                       f"{e.type:<16} {key}{vouched}")

@@ -51,13 +51,14 @@ _DECIMAL = re.compile(r"^(0(\.\d+)?|1(\.0+)?)\Z", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def check_agent(value: object) -> str:
-    """Return ``value`` if it can name who records events (``recorded_by``).
+def check_agent(value: object, key: str = "recorded_by") -> str:
+    """Return ``value`` if it can name who records events (``recorded_by``, or the
+    ``authenticated_as`` the server vouches for).
 
     Raises :class:`InvalidEvent` for an empty or over-long name or control characters: an
     agent of megabytes would make a line no reader accepts.
     """
-    _text({"recorded_by": value}, "recorded_by", limit=200)
+    _text({key: value}, key, limit=200)
     assert isinstance(value, str)
     return value
 
