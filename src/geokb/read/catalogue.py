@@ -29,6 +29,7 @@ from geokb.read.reader import (
     SUBJECT,
     TYPE,
     Reader,
+    as_int,
     label_of,
 )
 from geokb.vocab import CONFLICTS_GRAPH, DCTERMS, GK, PROV, RDF, compact, expand
@@ -230,7 +231,7 @@ def latest_claims(r: Reader, limit: int) -> list[NamedNode]:
         claim = q.subject
         if isinstance(claim, NamedNode) and store.one(claim, KNOWN_UNTIL) is None \
                 and store.one(claim, SUBJECT) is not None:
-            live.append((int(q.object.value), claim.value, claim))
+            live.append((as_int(q.object) or 0, claim.value, claim))
     live.sort(reverse=True)
     return [claim for *_, claim in live[:limit]]
 

@@ -1,5 +1,6 @@
 """``/api/entities``: the entities (by type, with claim counts), or those found by name;
-an entity's status and timeline, paged; ``/api/conflicts``: the disputes between claims, on an entity or all of them."""
+an entity's status and timeline, paged; ``/api/conflicts``: the disputes between claims,
+on an entity or all of them."""
 
 from __future__ import annotations
 

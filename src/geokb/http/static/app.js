@@ -321,9 +321,9 @@
         const body = sp.spokesperson_for || sp.affiliation;
         steps.push(h("li", {}, h("span", { class: "chain-role" }, "said by"),
           sp.iri ? iriLink(sp.iri, sp.label, "term speaker-link")
-            : [h("span", { class: "term" }, `${sp.anonymous}, unnamed`),
+            : h("span", { class: "chain-who" }, h("span", { class: "term" }, `${sp.anonymous}, unnamed`),
               body ? [h("span", { class: "muted" }, sp.spokesperson_for ? " speaking for " : " of "),
-                iriLink(body.iri, body.label, "term speaker-link")] : null]));
+                iriLink(body.iri, body.label, "term speaker-link")] : null)));
       }
     }
     for (const outlet of claim.reported_via || []) {
@@ -331,9 +331,9 @@
     }
     const src = claim.source;
     steps.push(h("li", {}, h("span", { class: "chain-role" }, "in source"),
-      iriLink(src.iri, src.title || compact(src.iri), "term"),
-      src.publisher ? [h("span", { class: "muted" }, " published by "),
-        iriLink(src.publisher.iri, src.publisher.label, "term outlet-link")] : null));
+      h("span", { class: "chain-who" }, iriLink(src.iri, src.title || compact(src.iri), "term"),
+        src.publisher ? [h("span", { class: "muted" }, " published by "),
+          iriLink(src.publisher.iri, src.publisher.label, "term outlet-link")] : null)));
     return h("ol", { class: vertical ? "chain chain-vertical" : "chain", "aria-label": "Attribution chain" }, steps);
   }
 
