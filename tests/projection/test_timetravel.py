@@ -19,8 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from bench.generate import ensure_kb
+
 from geokb.kb import KnowledgeBase
 from tests.harness.belief import build, seed_copy
 from tests.harness.http import copy_prefix
@@ -39,8 +39,9 @@ JOINED = """SELECT ?c ?s ?o ?mod ?until WHERE {
 DATES = ("2024", "2024-12", "2025-09-15", "2025-12-01", "2026", "1999")
 
 
-def bag(kb: KnowledgeBase, query: str, **time: object) -> Counter[tuple[str, ...]]:
-    rows = kb.query(query, **time)
+def bag(kb: KnowledgeBase, query: str, *, as_of: str | int | None = None,
+        valid_at: str | None = None) -> Counter[tuple[str, ...]]:
+    rows = kb.query(query, as_of=as_of, valid_at=valid_at)
     names = [v.value for v in rows.variables]
     return Counter(tuple("" if row[n] is None else str(row[n]) for n in names)
                    for row in rows)
