@@ -6,7 +6,6 @@ the global options of a run live on its click context (:mod:`geokb.cli.context`)
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 
 import typer
@@ -28,6 +27,8 @@ app.add_typer(serve.app)
 
 
 def version() -> str:
+    from importlib import metadata  # 80 ms of imports: only for --version
+
     try:
         return metadata.version("geokb")
     except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare checkout
@@ -46,8 +47,12 @@ def main_options(
     kb: Path = typer.Option(Path("kb"), "--kb", envvar="GEOKB_KB",
                             help="The KB directory (log, source texts, checks)."),
     projection: str = typer.Option(None, "--projection", envvar="GEOKB_PROJECTION",
-                                   help="Keep the projection on disk here (default: in "
-                                   "memory, replayed at each start)."),
+                                   help="Keep the projection on disk here (default: "
+                                   "KB/.projection for a file log; rebuilt when it does not "
+                                   "match the log, caught up otherwise)."),
+    in_memory: bool = typer.Option(False, "--in-memory", envvar="GEOKB_IN_MEMORY",
+                                   help="Replay the log into an in-memory projection at "
+                                   "each start instead of keeping one on disk."),
     agent: str = typer.Option(None, "--as", envvar="GEOKB_AGENT",
                               help="Who records the events (default: cli:$USER)."),
     log_url: str = typer.Option(None, "--log", envvar="GEOKB_LOG",
@@ -63,7 +68,7 @@ def main_options(
     """geokb: an event-sourced geopolitical knowledge base."""
     ctx.obj = Session(kb_dir=kb, projection=projection or None,
                       agent=agent or default_agent(), log=log_url or None,
-                      progress=wanted(progress))
+                      progress=wanted(progress), in_memory=in_memory)
     ctx.call_on_close(ctx.obj.close)
 
 
