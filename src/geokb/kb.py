@@ -44,8 +44,8 @@ from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
 from geokb.ops.verify import Problem, Report
 from geokb.ops.verify import verify as verify_log
-from geokb.projection.logmark import LogMark
 from geokb.projection import snapshot as projection_snapshot
+from geokb.projection.logmark import LogMark
 from geokb.projection.snapshot import log_file_of, open_projection
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at
@@ -731,12 +731,15 @@ class KnowledgeBase:
 
 
 def restore_snapshot(source: str | os.PathLike[str], projection_path: str | os.PathLike[str],
-                     log: EventStore) -> dict[str, Any]:
+                     *, directory: str | os.PathLike[str],
+                     log: EventStore | None = None) -> dict[str, Any]:
     """Put the snapshot in ``source`` where the projection lives (``projection_path``), if
-    ``log`` holds its events; open a :class:`KnowledgeBase` on it afterwards to catch up the
-    tail. Raises :class:`InvalidRequest` for a snapshot of another log (or no snapshot) and
+    the log (``log``, else the file log in ``directory``) holds its events; open a
+    :class:`KnowledgeBase` on it afterwards to catch up the tail. Raises
+    :class:`InvalidRequest` for a snapshot of another log (or no snapshot) and
     :class:`~geokb.errors.Unavailable` while another process holds the projection."""
-    mark = projection_snapshot.restore(Path(source), Path(projection_path), log)
+    mark = projection_snapshot.restore(Path(source), Path(projection_path),
+                                       log if log is not None else FileEventStore(directory))
     return mark.to_json()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from geokb.cli import draft, entities, ops, read, serve, sources, write
+from geokb.cli import draft, entities, ops, read, serve, snapshot, sources, write
 from geokb.cli.context import Session, default_agent
 from geokb.cli.errors import GeoKBGroup
 from geokb.cli.progress import wanted
@@ -24,6 +24,7 @@ app.add_typer(sources.app, name="source", rich_help_panel=write.PANEL)
 app.add_typer(entities.app, name="entity", rich_help_panel=write.PANEL)
 app.add_typer(ops.app)
 app.add_typer(serve.app)
+app.add_typer(snapshot.app, name="snapshot", rich_help_panel=ops.PANEL)
 
 
 def version() -> str:

@@ -135,15 +135,17 @@ class LogMark:
         mark = self.mark
         if position == 0:
             return mark is None or mark.format == FORMAT
-        if mark is None or mark.format != FORMAT:
-            if mark is not None:
-                return False  # another layout: rebuild
+        if mark is not None and mark.format != FORMAT:
+            return False  # another layout: rebuild
+        if self.log_file is None:  # a database: the event at the position, and the tail
+            at = next(iter(self.log.read(after=position - 1, limit=1)), None)
+            return at is not None and at.hash == head_hash
+        if mark is None:
             return self._walk(0, position, head_hash)
-        if mark.position > position or self.log_file is None or mark.offset is None:
+        if mark.position > position or mark.offset is None:
             return self._walk(0, position, head_hash)
-        if mark.stat is None or mark.stat != _stat(self.log_file):
-            if not self._same_bytes(mark):
-                return self._walk(0, position, head_hash)
+        if mark.stat != _stat(self.log_file) and not self._same_bytes(mark):
+            return self._walk(0, position, head_hash)
         if mark.position < position:  # a catch-up whose mark was not written: walk it
             return self._walk(mark.position, position, head_hash)
         return mark.hash == head_hash
@@ -163,8 +165,8 @@ class LogMark:
         """Read the log from ``after`` to ``position`` through the chain walker (raises
         :class:`CorruptLog` at a bad line); whether the event there is ``head_hash``."""
         last = None
-        for last in self.log.read(after=after, limit=position - after):
-            pass
+        for event in self.log.read(after=after, limit=position - after):
+            last = event
         if last is None or last.position != position:
             return False  # the log is shorter than the projection
         if after == 0:
@@ -183,18 +185,16 @@ class LogMark:
             return
         mark = Mark(FORMAT, position, head_hash)
         if self.log_file is not None and position > 0:
-            trusted = old if old is not None and old.offset is not None \
-                and old.position <= position else None
+            at, start, keep = 0, 0, []  # what of the old mark still holds
+            if old is not None and old.offset is not None and old.position <= position:
+                at, start, keep = old.position, old.offset, old.blocks[:old.offset // BLOCK]
             with open(self.log_file, "rb") as fh:
-                start = trusted.offset if trusted is not None else 0
-                offset = _line_end(fh, start, position - (trusted.position if trusted else 0))
+                offset = _line_end(fh, start, position - at)
                 if offset is None or not _ends_with_line(fh, offset, head_hash):
                     raise CorruptLog(f"{self.log_file}: event {position} is not where the "
                                      "projection read it: the log changed while it was read")
-                whole = (trusted.offset // BLOCK) if trusted is not None else 0
-                keep = trusted.blocks[:whole] if trusted is not None else []
                 mark.offset = offset
-                mark.blocks = keep + _blocks(fh, whole, offset)
+                mark.blocks = keep + _blocks(fh, len(keep), offset)
         mark.stat = stat
         with contextlib.suppress(FileNotFoundError):  # the projection was removed meanwhile
             write_mark(self.path, mark)
