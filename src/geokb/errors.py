@@ -116,3 +116,16 @@ class NotDurable(Unavailable):
         super().__init__(message)
         self.first = first
         self.last = last
+
+
+class StorageFull(Unavailable):
+    """The disk (or quota) holding the KB is full (ENOSPC, EDQUOT): nothing was written."""
+
+
+class StorageReadOnly(Unavailable):
+    """The KB's files cannot be written (EROFS, EACCES, EPERM): nothing was written."""
+
+
+class DatabaseUnavailable(Unavailable, ConnectionError):
+    """The database cannot be reached, or went away while it was used. Also a
+    ``ConnectionError``, which is what code that waits for it to come back catches."""
