@@ -26,9 +26,12 @@ from typer.core import TyperGroup
 
 from geokb.errors import (
     AppendConflict,
+    DatabaseUnavailable,
     GeoKBError,
     OntologyError,
     SettingsError,
+    StorageFull,
+    StorageReadOnly,
     Unavailable,
     UnsupportedShapes,
 )
@@ -71,6 +74,10 @@ TABLE: Mapping[type[BaseException], ExitCode] = {
     UnsupportedShapes: CANNOT_RUN,
     SettingsError: CANNOT_RUN,
     Unavailable: CANNOT_RUN,
+    # as Unavailable, named so the table says it: nothing was written; fix the environment
+    StorageFull: CANNOT_RUN,  # "the disk holding kb/ is full (...); nothing was appended"
+    StorageReadOnly: CANNOT_RUN,  # "kb/ is read-only (...)"
+    DatabaseUnavailable: CANNOT_RUN,  # "cannot connect to postgresql://..."
     # pyoxigraph's parse errors; until the KB turns them into QueryError, here they are
     SyntaxError: WRONG,
     OSError: CANNOT_RUN,  # a file of the KB that cannot be read or written

@@ -164,7 +164,7 @@ class Service:
             result = self.kb.query(text, as_of=as_of, valid_at=valid_at, **options)
             return answer(result, accept, limits, again=lambda: self.kb.query(
                 text, as_of=as_of, valid_at=valid_at, **options))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # a SERVICE unreachable, or its answer unreadable
             if self.settings.allow_service:
                 raise ProtocolError(502, f"query evaluation failed: {exc}") from exc
             raise
