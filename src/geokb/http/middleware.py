@@ -20,10 +20,11 @@ from geokb.http import problems
 from geokb.http.protocol import ProtocolError, SparqlRequest, parse_request
 from geokb.http.results import Answer
 
-#: The Host header Starlette's in-process ``TestClient`` sends, and the scope extension by
-#: which such a request is known: a server fills ``extensions`` itself, a client cannot.
+#: The Host header that in-process test clients send (Starlette's TestClient, httpx's
+#: ASGITransport, schemathesis): answered only when the scope's ``server`` says the same,
+#: which a server over a socket never does (it gives its own address there, which no
+#: request header changes).
 TEST_CLIENT_HOST = "testserver"
-_TEST_CLIENT_EXTENSION = "http.response.debug"
 
 
 class HostAllowlist(TrustedHostMiddleware):
@@ -31,8 +32,8 @@ class HostAllowlist(TrustedHostMiddleware):
 
     A web page can point a name it owns at 127.0.0.1 (DNS rebinding) and then read this
     server as its own origin; its requests carry that name in ``Host``, so only the names
-    of ``allowed`` are answered (``*`` answers any). Requests from Starlette's in-process
-    test client (``Host: testserver``, no socket) are answered too.
+    of ``allowed`` are answered (``*`` answers any). Requests from in-process test clients
+    (``Host: testserver``, no socket) are answered too.
     """
 
     def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
@@ -46,8 +47,7 @@ class HostAllowlist(TrustedHostMiddleware):
         parsed = parse_host_header(raw)
         host = parsed.host.lower() if parsed is not None else None
         if host is not None and (self._allowed(host) or (
-                host == TEST_CLIENT_HOST and _TEST_CLIENT_EXTENSION in scope.get("extensions",
-                                                                                   {}))):
+                host == TEST_CLIENT_HOST and _served_in_process(scope))):
             await self.app(scope, receive, send)
             return
         said = "no Host header" if raw is None else f"Host {raw!r}"
@@ -59,6 +59,12 @@ class HostAllowlist(TrustedHostMiddleware):
     def _allowed(self, host: str) -> bool:
         return any(host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
                    for pattern in self.allowed_hosts)
+
+
+def _served_in_process(scope: Scope) -> bool:
+    """Whether the request came from an in-process test client, not over a socket."""
+    server = scope.get("server")
+    return server is not None and len(server) > 0 and server[0] == TEST_CLIENT_HOST
 
 
 class HeaderLimit:
