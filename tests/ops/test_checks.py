@@ -68,9 +68,10 @@ Seed = Callable[[list[Quad]], list[Quad]]
 
 def _live_asserted(quads: list[Quad]) -> list[NamedNode]:
     ended = {q.subject for q in quads if q.predicate == NamedNode(GK + "knownUntilPosition")}
-    return sorted((q.subject for q in quads if q.predicate == NamedNode(GK + "modality")
-                   and q.object.value.endswith("/asserted") and q.subject not in ended),
-                  key=str)  # type: ignore[arg-type]
+    return sorted((q.subject for q in quads if isinstance(q.subject, NamedNode)
+                   and q.predicate == NamedNode(GK + "modality")
+                   and str(q.object).endswith("/asserted>") and q.subject not in ended),
+                  key=str)
 
 
 def quoted_fact(quads: list[Quad]) -> list[Quad]:
