@@ -43,8 +43,8 @@ RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDF_SUBJECT = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#subject")
 RDFS_SUBCLASS = NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 EVENT_BASE = "https://w3id.org/geokb/event/"
-#: bases per partition: about 30 triples each for a claim, so ~60k triples a partition
-PARTITION_BASES = 2_000
+#: bases per partition: ~15 triples each on average (claims ~30), so ~80k triples a partition
+PARTITION_BASES = 5_000
 #: events that change what their own entity, source or claim is (its types, its
 #: lifecycle): every node that points to it is checked again after one of them
 CHANGES_ITS_NODE = frozenset({ENTITY_DECLARED, ENTITY_AMENDED, SOURCE_REGISTERED,
