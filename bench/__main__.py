@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import doors_validate, httpbench, report
+from . import doors_validate, httpbench, report, timetravel
 from .common import ROOT, dir_size, machine, mem_available, run_worker
 from .generate import default_cache, ensure_kb
 
@@ -135,6 +135,9 @@ def run_size(size: int, cfg: dict[str, Any], seed: int, cache: Path,
     log(f"{size:,}: validated writes …")
     r["writes"] = phase(r, "writes", lambda: run_worker(
         "writes", {**common, "scratch": str(work / "scratch")}, timeout_for(size, 0.002)))
+    log(f"{size:,}: SPARQL time travel …")
+    r["timetravel"] = phase(r, "timetravel", lambda: timetravel.scenario(
+        kb_dir, cfg, timeout_for(size, 0.05)))
     log(f"{size:,}: validate and check, with --since …")
     r["doors_validate"] = phase(r, "doors_validate", lambda: doors_validate.run(
         kb_dir, quick=cfg["doors_quick"], old_budget=cfg["doors_old_budget"],
@@ -314,11 +317,12 @@ def main(argv: list[str] | None = None) -> int:
     biggest = max(all_sizes)
     for size in all_sizes:
         figs += report.figures_for(size, results[str(size)], size == biggest)
+        figs += timetravel.figures(size, results[str(size)].get("timetravel"))
         figs += doors_validate.figures(size, results[str(size)].get("doors_validate", {}))
     figs += report.cross_size(results)
     print()
     print(header)
-    for scenario in ("rebuild", "restart", "writes", "queries", "http", "memory",
+    for scenario in ("rebuild", "restart", "writes", "queries", "timetravel", "http", "memory",
                      "validate/check"):
         text = report.table(figs, scenario)
         if text:
