@@ -57,7 +57,11 @@ CONFLICT = ExitCode(4, "conflict", "another writer appended to the log first, mo
 INTERRUPTED = ExitCode(130, "interrupted", "stopped by Ctrl-C (SIGINT); an append is whole "
                        "or absent")
 
-EXIT_CODES: tuple[ExitCode, ...] = (OK, WRONG, CANNOT_RUN, BUG, CONFLICT, INTERRUPTED)
+OVER_BUDGET = ExitCode(5, "over budget", "a check (`check --timeout`) ran past its time "
+                      "budget and was stopped: make it use the indexes, or give it more time")
+
+EXIT_CODES: tuple[ExitCode, ...] = (OK, WRONG, CANNOT_RUN, BUG, CONFLICT, OVER_BUDGET,
+                                    INTERRUPTED)
 
 
 class CheckFailed(GeoKBError):
