@@ -40,6 +40,10 @@ class Settings:
     sparql_prefixes: bool = True
     static_dir: Path = STATIC_DIR
     cache_entries: int = 2048
+    # queries that are not cheap by construction run in killable worker processes
+    query_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
+    query_memory_mb: int = 1024  # per worker, beyond what the server had at the fork
+    query_isolation: bool = True
 
     @classmethod
     def from_env(cls, *, token: str | None = None,
@@ -49,7 +53,10 @@ class Settings:
         ``GEOKB_TOKENS="name1:secret1,name2:secret2"`` adds named tokens; ``GEOKB_QUERY_TIMEOUT``
         (seconds), ``GEOKB_MAX_ROWS``, ``GEOKB_MAX_BODY_BYTES``, ``GEOKB_QUERY_SLOTS``,
         ``GEOKB_CACHE_ENTRIES`` (answers kept per log position), ``GEOKB_CORS_ORIGINS``
-        (comma-separated) and ``GEOKB_ALLOW_SERVICE=1`` set the rest.
+        (comma-separated) and ``GEOKB_ALLOW_SERVICE=1`` set the rest. Query workers:
+        ``GEOKB_QUERY_WORKERS`` (at most this many at once; default: the cores),
+        ``GEOKB_QUERY_MEMORY_MB`` (each one's memory budget) and ``GEOKB_QUERY_ISOLATION=0``
+        (evaluate every query in-process, unstoppable, as before).
         Raises :class:`SettingsError` naming the variable (never a secret).
         """
         env = os.environ if environ is None else environ
@@ -87,4 +94,8 @@ class Settings:
             cache_entries=number("GEOKB_CACHE_ENTRIES", cls.cache_entries, int),
             cors_origins=origins,
             allow_service=env.get("GEOKB_ALLOW_SERVICE", "").lower() in ("1", "true", "yes"),
+            query_workers=number("GEOKB_QUERY_WORKERS", os.cpu_count() or 2, int),
+            query_memory_mb=number("GEOKB_QUERY_MEMORY_MB", cls.query_memory_mb, int),
+            query_isolation=env.get("GEOKB_QUERY_ISOLATION", "1").lower()
+            not in ("0", "false", "no"),
         )
