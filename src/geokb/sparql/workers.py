@@ -28,6 +28,7 @@ geokb.errors.QueryBudgetExceeded: the query exceeded its 0.2 s time budget and w
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
 import pickle
 import resource
@@ -119,6 +120,7 @@ def _child(work: Callable[[], Any], out: int, memory: int | None) -> None:
     try:
         # a failed allocation is this worker's expected end: one line, not a backtrace
         os.environ["RUST_BACKTRACE"] = "0"
+        faulthandler.disable()  # an abort at the budget is no crash to dump
         if memory is not None:
             limit = _mapped_bytes() + memory
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
