@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import httpbench, report
+from . import httpbench, report, timetravel
 from .common import ROOT, dir_size, machine, mem_available, run_worker
 from .generate import default_cache, ensure_kb
 
@@ -133,6 +133,9 @@ def run_size(size: int, cfg: dict[str, Any], seed: int, cache: Path,
     log(f"{size:,}: validated writes …")
     r["writes"] = phase(r, "writes", lambda: run_worker(
         "writes", {**common, "scratch": str(work / "scratch")}, timeout_for(size, 0.002)))
+    log(f"{size:,}: SPARQL time travel …")
+    r["timetravel"] = phase(r, "timetravel", lambda: timetravel.scenario(
+        kb_dir, cfg, timeout_for(size, 0.05)))
     log(f"{size:,}: HTTP …")
     r["http"] = phase(r, "http", lambda: http(size, kb_dir, proj, nq, raw_py, raw_cli, entities,
                                               manifest, cfg, logs, work))
@@ -308,10 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     biggest = max(all_sizes)
     for size in all_sizes:
         figs += report.figures_for(size, results[str(size)], size == biggest)
+        figs += timetravel.figures(size, results[str(size)].get("timetravel"))
     figs += report.cross_size(results)
     print()
     print(header)
-    for scenario in ("rebuild", "restart", "writes", "queries", "http", "memory"):
+    for scenario in ("rebuild", "restart", "writes", "queries", "timetravel", "http", "memory"):
         text = report.table(figs, scenario)
         if text:
             print(f"\n== {scenario} ==\n{text}")
