@@ -184,7 +184,7 @@ def query(
                                  memory=memory_mb * 2**20 if memory_mb else None))
 
 
-def _print_result(result: object, format: QueryFmt, width: int | None, wrap: bool) -> None:
+def _print_result(result: Any, format: QueryFmt, width: int | None, wrap: bool) -> None:
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
         if format in (QueryFmt.json, QueryFmt.xml, QueryFmt.csv, QueryFmt.tsv):

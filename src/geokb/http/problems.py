@@ -46,6 +46,7 @@ from geokb.errors import (
     NotDurable,
     NotFound,
     OntologyError,
+    QueryBudgetExceeded,
     QueryError,
     QueryRefused,
     SettingsError,
@@ -89,6 +90,8 @@ TABLE: dict[type[GeoKBError], Kind] = {
     QueryRefused: Kind(400, "query-refused", "Query refused"),
     QueryError: Kind(400, "query-error", "Invalid SPARQL"),
     Unavailable: Kind(503, "unavailable", "Backend unavailable"),
+    # the service answers it as a 503 ProtocolError with Retry-After; this row is its status
+    QueryBudgetExceeded: Kind(503, "query-budget", "The query went past its budget"),
     NotDurable: Kind(503, "not-durable", "Written, but the disk did not confirm it"),
     # the server's own state, not the client's fault: a 500, but one that says what broke
     CorruptLog: Kind(500, "corrupt-log", "The event log is corrupt"),

@@ -56,7 +56,7 @@ def _cheap(text: str, prefixes: tuple[tuple[str, str], ...]) -> bool:
 
     try:
         query = translateQuery(parseQuery(text), initNs=dict(prefixes))
-    except Exception:  # noqa: BLE001 - unreadable here (or too deep for rdflib): unsure
+    except Exception:
         return False
     return _cheap_algebra(query.algebra)
 

@@ -20,9 +20,10 @@ besides that: it runs ``work``, pickles, writes to its pipe and leaves with ``os
 >>> run(lambda: 6 * 7, deadline=time.monotonic() + 10)
 42
 >>> run(lambda: time.sleep(5), deadline=time.monotonic() + 0.2, seconds=0.2)
+... # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-geokb.errors.QueryBudgetExceeded: the query exceeded its 0.2 s time budget and was stopped; add a LIMIT or narrow the pattern
+geokb.errors.QueryBudgetExceeded: the query exceeded its 0.2 s time budget and was stopped; ...
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ _EXIT_UNSENDABLE = 87
 def time_budget(seconds: float) -> QueryBudgetExceeded:
     """The error for a query stopped at its time budget of ``seconds``."""
     return QueryBudgetExceeded(
-        f"the query exceeded its {round(seconds, 3):g} s time budget and was stopped; add a LIMIT or "
-        "narrow the pattern", budget="time", limit=seconds)
+        f"the query exceeded its {round(seconds, 3):g} s time budget and was stopped; add a "
+        "LIMIT or narrow the pattern", budget="time", limit=seconds)
 
 
 def memory_budget(limit: int) -> QueryBudgetExceeded:
@@ -105,10 +106,11 @@ def run(work: Callable[[], T], *, deadline: float, memory: int | None = None,
         raise time_budget(budget)
     status = _reap(pid)
     if data:
-        return _unpacked(data)
-    if memory is not None and (os.WIFSIGNALED(status) and os.WTERMSIG(status) in (
-            signal.SIGABRT, signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS)
-            or os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_MEMORY):
+        value: T = _unpacked(data)
+        return value
+    if memory is not None and ((os.WIFSIGNALED(status) and os.WTERMSIG(status) in (
+            signal.SIGABRT, signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS))
+            or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_MEMORY)):
         # Rust aborts on a failed allocation; the kernel's OOM killer sends SIGKILL
         raise memory_budget(memory)
     raise RuntimeError(f"the query worker died ({_describe(status)})")
@@ -121,6 +123,8 @@ def _child(work: Callable[[], Any], out: int, memory: int | None) -> None:
         # a failed allocation is this worker's expected end: one line, not a backtrace
         os.environ["RUST_BACKTRACE"] = "0"
         faulthandler.disable()  # an abort at the budget is no crash to dump
+        with contextlib.suppress(OSError):
+            os.nice(10)  # the server's own threads (health, cheap queries) come first
         if memory is not None:
             limit = _mapped_bytes() + memory
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
