@@ -10,12 +10,13 @@ would give the doors two objects to call.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import cached_property
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -584,13 +585,29 @@ class KnowledgeBase:
         SERVICE, ``TooLarge``), ``BadTime`` for an unreadable ``as_of`` or ``valid_at``, and
         ``OSError`` for evaluation errors.
         """
+        return self.prepare(sparql, as_of=as_of, valid_at=valid_at,
+                            allow_service=allow_service, **options)()
+
+    def prepare(self, sparql: str, *, as_of: str | int | None = None,
+                valid_at: str | None = None, allow_service: bool = False,
+                **options: Any) -> Callable[[], Any]:
+        """:meth:`query` up to the evaluation: the guard runs and the dataset is chosen now
+        (raising as :meth:`query` does); calling the result evaluates the query — in this
+        process, or in a worker forked under :meth:`holding_still`."""
         guard(sparql, allow=frozenset({"SERVICE"}) if allow_service else frozenset())
         pos = self.resolve_as_of(as_of)
         store = self.projection if pos is None else self.snapshot(pos)
         if valid_at is not None:
             store = self._valid_view(store, valid_at)
         options.setdefault("prefixes", PREFIXES)
-        return store.query(sparql, **options)
+        return partial(store.query, sparql, **options)
+
+    @contextlib.contextmanager
+    def holding_still(self) -> Iterator[None]:
+        """No event is applied to the projection while inside (held briefly: for a fork,
+        so that no writer holds a lock of the store in the copy)."""
+        with self._apply_lock:
+            yield
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
         self._time(None, valid_at)  # a bad date is refused as everywhere else

@@ -55,6 +55,7 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             svc.runner.close()  # drop queued queries, stop running ones at their next row
+            svc.workers.close()  # and kill the workers of those running in one
 
     app = FastAPIOffline(
         title="geokb",

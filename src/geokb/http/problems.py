@@ -47,6 +47,7 @@ from geokb.errors import (
     NotDurable,
     NotFound,
     OntologyError,
+    QueryBudgetExceeded,
     QueryError,
     QueryRefused,
     SettingsError,
@@ -92,6 +93,8 @@ TABLE: dict[type[GeoKBError], Kind] = {
     QueryRefused: Kind(400, "query-refused", "Query refused"),
     QueryError: Kind(400, "query-error", "Invalid SPARQL"),
     Unavailable: Kind(503, "unavailable", "Backend unavailable"),
+    # the service answers it as a 503 ProtocolError with Retry-After; this row is its status
+    QueryBudgetExceeded: Kind(503, "query-budget", "The query went past its budget"),
     NotDurable: Kind(503, "not-durable", "Written, but the disk did not confirm it"),
     DatabaseUnavailable: Kind(503, "database-unavailable", "The database cannot be reached"),
     StorageFull: Kind(507, "storage-full", "The disk holding the KB is full"),

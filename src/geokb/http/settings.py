@@ -53,6 +53,10 @@ class Settings:
     max_headers: int = 100
     max_connections: int = 256
     backlog: int = 128
+    # queries that are not cheap by construction run in killable worker processes
+    query_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
+    query_memory_mb: int = 1024  # per worker, beyond what the server had at the fork
+    query_isolation: bool = True
 
     @classmethod
     def from_env(cls, *, token: str | None = None,
@@ -64,6 +68,10 @@ class Settings:
         ``GEOKB_CACHE_ENTRIES`` (answers kept per log position), ``GEOKB_CORS_ORIGINS``
         (comma-separated) and ``GEOKB_ALLOW_SERVICE=1`` set the rest; ``GEOKB_ALLOWED_HOSTS``
         and the connection limits (``GEOKB_HEADER_TIMEOUT``, …) are listed in docs/http.md.
+        Query workers:
+        ``GEOKB_QUERY_WORKERS`` (at most this many at once; default: the cores),
+        ``GEOKB_QUERY_MEMORY_MB`` (each one's memory budget) and ``GEOKB_QUERY_ISOLATION=0``
+        (evaluate every query in-process, unstoppable, as before).
         Raises :class:`SettingsError` naming the variable (never a secret).
         """
         env = os.environ if environ is None else environ
@@ -110,6 +118,10 @@ class Settings:
             max_headers=number("GEOKB_MAX_HEADERS", cls.max_headers, int),
             max_connections=number("GEOKB_MAX_CONNECTIONS", cls.max_connections, int),
             backlog=number("GEOKB_BACKLOG", cls.backlog, int),
+            query_workers=number("GEOKB_QUERY_WORKERS", os.cpu_count() or 2, int),
+            query_memory_mb=number("GEOKB_QUERY_MEMORY_MB", cls.query_memory_mb, int),
+            query_isolation=env.get("GEOKB_QUERY_ISOLATION", "1").lower()
+            not in ("0", "false", "no"),
         )
 
 
