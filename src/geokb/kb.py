@@ -10,12 +10,13 @@ would give the doors two objects to call.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import cached_property
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +34,13 @@ from geokb.errors import (
     ShapeViolation,
 )
 from geokb.log.contract import EventStore
-from geokb.log.events import Event, RecordedEvent
+from geokb.log.events import GRAPH_UPDATED, Event, RecordedEvent
 from geokb.log.file import FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.ops import anchor
-from geokb.ops.checks import CheckResult, run_checks
+from geokb.ops.checks import DEFAULT_BUDGET, CheckResult, run_checks
+from geokb.ops.partitions import affected_bases
 from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
 from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
@@ -55,6 +57,7 @@ from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
 from geokb.read.reader import Reader, as_int
 from geokb.read.validity import valid_view
 from geokb.shacl.engines import ValidatorChoice
+from geokb.shacl.reach import reach_of
 from geokb.shacl.shapes import load_shapes
 from geokb.sparql.guard import guard
 from geokb.times import span
@@ -540,6 +543,24 @@ class KnowledgeBase:
         with self._apply_lock:
             return catalogue.sources(self.reader)
 
+    def latest_claims(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The live claims recorded last, newest first, each as :meth:`claim` gives it."""
+        with self._apply_lock:
+            r = self.reader
+            return [{**claims.claim_json(r, iri), **belief_json(r, iri)}
+                    for iri in catalogue.latest_claims(r, limit)]
+
+    def mentions(self, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The sources whose text holds ``text`` (normalised), with the passages
+        (:func:`geokb.read.catalogue.mentions`)."""
+        with self._apply_lock:
+            return catalogue.mentions(self.reader, self.texts, text, limit=limit)
+
+    def described(self, text: str) -> list[dict[str, Any]]:
+        """The entities whose description holds ``text`` (normalised)."""
+        with self._apply_lock:
+            return catalogue.described(self.reader, text)
+
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
         return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
 
@@ -613,13 +634,29 @@ class KnowledgeBase:
         SERVICE, ``TooLarge``), ``BadTime`` for an unreadable ``as_of`` or ``valid_at``, and
         ``OSError`` for evaluation errors.
         """
+        return self.prepare(sparql, as_of=as_of, valid_at=valid_at,
+                            allow_service=allow_service, **options)()
+
+    def prepare(self, sparql: str, *, as_of: str | int | None = None,
+                valid_at: str | None = None, allow_service: bool = False,
+                **options: Any) -> Callable[[], Any]:
+        """:meth:`query` up to the evaluation: the guard runs and the dataset is chosen now
+        (raising as :meth:`query` does); calling the result evaluates the query — in this
+        process, or in a worker forked under :meth:`holding_still`."""
         guard(sparql, allow=frozenset({"SERVICE"}) if allow_service else frozenset())
         pos = self.resolve_as_of(as_of)
         store = self.projection if pos is None else self.snapshot(pos)
         if valid_at is not None:
             store = self._valid_view(store, valid_at)
         options.setdefault("prefixes", PREFIXES)
-        return store.query(sparql, **options)
+        return partial(store.query, sparql, **options)
+
+    @contextlib.contextmanager
+    def holding_still(self) -> Iterator[None]:
+        """No event is applied to the projection while inside (held briefly: for a fork,
+        so that no writer holds a lock of the store in the copy)."""
+        with self._apply_lock:
+            yield
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
         self._time(None, valid_at)  # a bad date is refused as everywhere else
@@ -661,23 +698,50 @@ class KnowledgeBase:
             progress("hashing the projection", 1, 1)
         return digest
 
-    def validate(self, *, progress: Progress | None = None) -> Report:
+    def validate(self, *, progress: Progress | None = None, since: str | None = None) -> Report:
         """Check the whole KB: the hash chain, a replay with every rule, SHACL (by the
         choice's whole-KB engine) and every quote, in a projection of its own.
 
-        Raises :class:`~geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
+        With ``since`` (an anchor as :meth:`verify_against` takes it), the log must extend
+        it unchanged and only what the events after it add or change is checked
+        (``geokb validate --since``, see :mod:`geokb.ops.validate`).
+
+        Raises :class:`~geokb.errors.OntologyError` (or ``OSError``) when it cannot run,
+        :class:`~geokb.errors.SettingsError` for a ``since`` that names no head.
         """
         return validate_log(self.log, texts=self.texts, ontology=self.ontology,
                             shapes=self.shapes,
                             validator=self.shacl.for_whole_kb(self.shapes, self.ontology),
-                            progress=progress)
+                            progress=progress,
+                            since=None if since is None else anchor.resolve(since,
+                                                                            self.directory))
 
-    def check(self, directory: Path) -> list[CheckResult]:
-        """Run the KB's assertions (``*.rq`` ASK files in ``directory``) on the projection.
+    def check(self, directory: Path, *, budget: float | None = None,
+              since: str | None = None) -> list[CheckResult]:
+        """Run the KB's assertions (``*.rq`` ASK files in ``directory``) on the projection,
+        each within ``budget`` seconds (default 60). With ``since`` (an anchor as
+        :meth:`verify_against` takes it) a check that declares ``# concerns: ?var`` is
+        asked only about what the events after the anchor changed (see
+        :mod:`geokb.ops.checks`).
 
-        Raises :class:`~geokb.errors.QueryError` for a bad file.
+        Raises :class:`~geokb.errors.QueryError` for a bad file, :class:`CorruptLog` if the
+        log does not extend ``since`` unchanged.
         """
-        return run_checks(self.query, directory)
+        concerning = None
+        if since is not None:
+            trusted = anchor.resolve(since, self.directory)
+            broken = anchor.check_extends(self.log, trusted)
+            if broken:
+                raise CorruptLog(broken[0].message)
+            after = trusted.position if trusted.position is not None else next(
+                e.position for e in self.log.read() if e.hash == trusted.hash)
+            changed = list(self.log.read(after=after))
+            if not any(e.type == GRAPH_UPDATED for e in changed):  # an update: check all
+                with self._apply_lock:
+                    concerning = affected_bases(self.projection, changed,
+                                                reach_of(self.shapes).deep)
+        return run_checks(self.query, directory, concerning=concerning,
+                          budget=DEFAULT_BUDGET if budget is None else budget)
 
     def create_snapshot(self, target: str | os.PathLike[str]) -> dict[str, Any]:
         """Copy the on-disk projection, as it stands, to the new directory ``target`` with
