@@ -267,7 +267,7 @@ def test_the_source_text_is_what_the_fixture_says() -> None:
     assert "remains unclear" in TEXT
 
 
-# -- recorded_by (claimed) apart from authenticated_as (vouched for) ----------------------
+# -- recorded_by (claimed) apart from verified_as (vouched for) ----------------------
 
 
 def test_http_writes_record_who_the_token_authenticated(kb: KnowledgeBase,
@@ -280,13 +280,13 @@ def test_http_writes_record_who_the_token_authenticated(kb: KnowledgeBase,
                     headers={"Content-Type": "application/sparql-update", **AUTH})
     assert r.status_code == 200, r.text
     lines = [json.loads(x) for x in (kb.directory / "events.jsonl").read_text().splitlines()]
-    assert [(e["recorded_by"], e["authenticated_as"]) for e in lines[before:]] == [
+    assert [(e["recorded_by"], e["verified_as"]) for e in lines[before:]] == [
         ("http:default", "default"), ("http:default", "default")]
-    assert all("authenticated_as" not in e for e in lines[:before])  # old lines: as they were
+    assert all("verified_as" not in e for e in lines[:before])  # old lines: as they were
     page = client.get("/api/events", params={"after": before - 1}).json()["events"]
-    assert [e.get("authenticated_as") for e in page] == [None, "default", "default"]
+    assert [e.get("verified_as") for e in page] == [None, "default", "default"]
     reopened = KnowledgeBase(kb.directory)  # the new lines decode, hash and replay
-    assert [e.authenticated_as for e in reopened.history(after=before)] == ["default"] * 2
+    assert [e.verified_as for e in reopened.history(after=before)] == ["default"] * 2
     assert reopened.validate().ok
 
 
@@ -296,16 +296,16 @@ def test_local_writes_claim_an_identity_and_authenticate_none(kb: KnowledgeBase)
                                 "hmeimim-status", "--reason", "misread"])
     assert r.exit_code == 0, r.output
     last = json.loads((kb.directory / "events.jsonl").read_text().splitlines()[-1])
-    assert last["recorded_by"] == "curator:ana" and "authenticated_as" not in last
+    assert last["recorded_by"] == "curator:ana" and "verified_as" not in last
     kb.catch_up()
     kb.retract("tartus-status", "misread", recorded_by="curator:ana",
-               authenticated_as="ana-token")
+               verified_as="ana-token")
     shown = runner.invoke(cli_app, ["--kb", str(kb.directory), "log", "--type",
                                     "ClaimRetracted"]).output.splitlines()
     assert "curator:ana" in shown[0] and "authenticated" not in shown[0]
-    assert "curator:ana" in shown[1] and shown[1].endswith("(authenticated as ana-token)")
+    assert "curator:ana" in shown[1] and shown[1].endswith("(verified as ana-token)")
 
 
 def test_an_authenticated_name_no_line_should_carry_is_refused(kb: KnowledgeBase) -> None:
-    with pytest.raises(InvalidEvent, match="authenticated_as"):
-        kb.retract("tartus-status", "x", authenticated_as="a\nb")
+    with pytest.raises(InvalidEvent, match="verified_as"):
+        kb.retract("tartus-status", "x", verified_as="a\nb")

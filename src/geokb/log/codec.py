@@ -25,7 +25,7 @@ __all__ = ["SUPPORTED", "current_payload", "decode", "encode", "upcast_payload"]
 
 ENVELOPE_KEYS = frozenset(
     {"id", "type", "schema", "seq", "recorded_at", "recorded_by", "payload", "prev", "hash", "idem",
-     "authenticated_as"}
+     "verified_as"}
 )
 MAX_LINE_BYTES = 1_048_576
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z\Z", re.ASCII)
@@ -73,8 +73,8 @@ def envelope_of(event: RecordedEvent) -> dict[str, Any]:
     }
     if event.idempotency_key is not None:
         env["idem"] = event.idempotency_key
-    if event.authenticated_as is not None:  # optional: older lines have none, unchanged
-        env["authenticated_as"] = event.authenticated_as
+    if event.verified_as is not None:  # optional: older lines have none, unchanged
+        env["verified_as"] = event.verified_as
     return env
 
 
@@ -98,9 +98,9 @@ def _dumps(value: Any) -> str:
                       allow_nan=False)
 
 
-#: ``"hash"`` sorts before every other envelope key but the optional
-#: ``"authenticated_as"``, so a canonical line without it starts with
-#: ``{"hash":"<64 hex>",`` and the hashed body is ``{`` + the rest of the line.
+#: ``"hash"`` sorts before every other envelope key (the optional ``"verified_as"`` was
+#: named to sort after it), so a canonical line starts with ``{"hash":"<64 hex>",`` and
+#: the hashed body is ``{`` + the rest of the line.
 _HASH_PREFIX = len('{"hash":"') + 64 + len('",')
 
 
@@ -147,9 +147,7 @@ def decode(line: bytes) -> RecordedEvent:
         raise InvalidEvent("'prev' and 'hash' must be 64 lower-case hex digits")
     if _dumps(env) != text:
         raise InvalidEvent("line is not in canonical form (edited by hand?)")
-    body = ("{" + text[_HASH_PREFIX:]) if text.startswith('{"hash":') else \
-        _dumps({k: v for k, v in env.items() if k != "hash"})  # "authenticated_as" sorts first
-    if sha256_hex(body.encode("utf-8")) != env["hash"]:
+    if sha256_hex(("{" + text[_HASH_PREFIX:]).encode("utf-8")) != env["hash"]:
         raise InvalidEvent(f"event {env['id']} does not match its hash (edited after it was "
                            "recorded)")
     if not _TIMESTAMP.match(env["recorded_at"]):
@@ -159,13 +157,13 @@ def decode(line: bytes) -> RecordedEvent:
     check_payload(env["type"], env["payload"], schema=env["schema"])
     if "idem" in env and not isinstance(env["idem"], str):
         raise InvalidEvent("'idem' must be a string")
-    if "authenticated_as" in env:
-        check_agent(env["authenticated_as"], "authenticated_as")
+    if "verified_as" in env:
+        check_agent(env["verified_as"], "verified_as")
     return RecordedEvent(
         id=env["id"], type=env["type"], schema=env["schema"], position=env["seq"],
         recorded_at=env["recorded_at"], recorded_by=env["recorded_by"], payload=env["payload"],
         prev=env["prev"], hash=env["hash"], idempotency_key=env.get("idem"),
-        authenticated_as=env.get("authenticated_as"),
+        verified_as=env.get("verified_as"),
     )
 
 

@@ -108,8 +108,8 @@ def seal(events: Sequence[Event], head: Head, recorded_by: str,
     for event in events:
         if event.idempotency_key is not None:
             check_idempotency_key(event.idempotency_key)
-        if event.authenticated_as is not None:
-            check_agent(event.authenticated_as, "authenticated_as")
+        if event.verified_as is not None:
+            check_agent(event.verified_as, "verified_as")
     stamp = max(now or utc_now(), head.recorded_at)
     prev = head.hash
     out: list[RecordedEvent] = []
@@ -118,7 +118,7 @@ def seal(events: Sequence[Event], head: Head, recorded_by: str,
             id=uuid.uuid4().hex, type=event.type, schema=SCHEMA_VERSION,
             position=head.position + offset, recorded_at=stamp, recorded_by=recorded_by,
             payload=event.payload, prev=prev, hash="", idempotency_key=event.idempotency_key,
-            authenticated_as=event.authenticated_as,
+            verified_as=event.verified_as,
         )
         digest = content_hash(envelope_of(draft))
         sealed = RecordedEvent(**{**draft.__dict__, "hash": digest})

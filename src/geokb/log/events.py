@@ -3,7 +3,7 @@
 An :class:`Event` is what a command wants to record (its type and payload). Once the
 log has accepted it, it becomes a :class:`RecordedEvent`: it then has a position, a
 transaction time, the agent who recorded it (as the writer claims: ``recorded_by``), who
-the server authenticated for it if anyone (``authenticated_as``), and its place in the
+the server authenticated for it if anyone (``verified_as``), and its place in the
 hash chain.
 
 Payloads are plain JSON-ready dictionaries whose shape is fixed per event type (see
@@ -56,7 +56,7 @@ class Event:
     idempotency_key: str | None = None
     #: who the server authenticated for this write (a bearer token's name), apart from
     #: ``recorded_by`` (who the writer says it is); ``None``: nobody was (a local write)
-    authenticated_as: str | None = None
+    verified_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,6 @@ class RecordedEvent:
     hash: str
     idempotency_key: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    #: the envelope's optional ``authenticated_as`` (see :class:`Event`); absent from every
+    #: the envelope's optional ``verified_as`` (see :class:`Event`); absent from every
     #: line written before geokb knew it, which stay valid as they are
-    authenticated_as: str | None = None
+    verified_as: str | None = None

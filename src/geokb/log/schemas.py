@@ -53,7 +53,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def check_agent(value: object, key: str = "recorded_by") -> str:
     """Return ``value`` if it can name who records events (``recorded_by``, or the
-    ``authenticated_as`` the server vouches for).
+    ``verified_as`` the server vouches for).
 
     Raises :class:`InvalidEvent` for an empty or over-long name or control characters: an
     agent of megabytes would make a line no reader accepts.
