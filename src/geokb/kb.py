@@ -32,6 +32,8 @@ from geokb.errors import (
     InvalidRequest,
     NotFound,
     ShapeViolation,
+    StorageFull,
+    StorageReadOnly,
 )
 from geokb.log.contract import EventStore
 from geokb.log.events import GRAPH_UPDATED, Event, RecordedEvent
@@ -95,7 +97,13 @@ class KnowledgeBase:
         self.log: EventStore = log if log is not None else FileEventStore(self.directory)
         self.texts: SourceTexts = texts if texts is not None else FileSourceTexts(self.directory)
         self.projection_path = Path(projection_path) if projection_path is not None else None
-        self.projection = open_projection(self.projection_path)
+        try:
+            self.projection = open_projection(self.projection_path)
+        except (StorageFull, StorageReadOnly) as exc:  # reads still go on, from memory
+            print(f"geokb: note: cannot keep the projection in {self.projection_path} "
+                  f"({exc}): replaying the log in memory", file=sys.stderr)
+            self.projection_path = None
+            self.projection = ProjectionStore()
         # which log an on-disk projection holds (see geokb.projection.logmark)
         self._mark = (LogMark(self.projection_path, self.log, log_file_of(self.log))
                       if self.projection_path is not None else None)
