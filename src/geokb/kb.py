@@ -35,6 +35,7 @@ from geokb.errors import (
 from geokb.log.contract import EventStore
 from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import FileEventStore
+from geokb.log.retry import Backoff
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.ops import anchor
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
 
 DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
-RETRIES = 5
 
 
 
@@ -101,6 +101,8 @@ class KnowledgeBase:
         self._apply_lock = threading.RLock()
         self._snapshots: OrderedDict[int, ProjectionStore] = OrderedDict()
         self._snapshot_lock = threading.Lock()
+        # how an append without an expected position retries a lost race (GEOKB_APPEND_DEADLINE)
+        self.append_backoff = Backoff.from_env()
         if catch_up:
             self._check_projection_matches_log()
             self.catch_up(progress=progress)
@@ -173,8 +175,9 @@ class KnowledgeBase:
         concurrent writer's append makes this one catch up, re-check and retry.
         """
         texts = dict(pending_texts or {})
+        retry = self.append_backoff.start()
         with self._write_lock:
-            for attempt in range(RETRIES):
+            while True:
                 self.catch_up()
                 if expected_position is not None and expected_position != self.position:
                     raise AppendConflict(expected_position, self.position)
@@ -193,9 +196,12 @@ class KnowledgeBase:
                 try:
                     recorded = self.log.append(events, expected_position=self.position,
                                                recorded_by=recorded_by)
-                except AppendConflict:
-                    if expected_position is not None or attempt == RETRIES - 1:
+                except AppendConflict as exc:
+                    if expected_position is not None:
                         raise
+                    if not retry.wait():  # full-jitter backoff, to a deadline
+                        raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
+                                             seconds=retry.seconds) from exc
                     continue
                 if recorded and recorded[0].position > self.position + 1:
                     self.catch_up()  # the log answered a key with events we had not seen
@@ -204,7 +210,6 @@ class KnowledgeBase:
                         self.projection.apply(recorded if progress is None else _reporting(
                             recorded, progress, "applying", len(recorded)))
                 return recorded
-        raise AssertionError("unreachable")
 
     def _recorded_under_keys(self, events: Sequence[Event]) -> list[RecordedEvent]:
         """The events the log already holds under the idempotency keys of ``events``."""
@@ -380,8 +385,9 @@ class KnowledgeBase:
         """
         from geokb.write.updates import update_event
 
+        retry = self.append_backoff.start()
         with self._write_lock:
-            for attempt in range(RETRIES):
+            while True:
                 self.catch_up()
                 event = update_event(self.projection, sparql, base_iri=base_iri,
                                      using_graphs=using_graphs,
@@ -392,10 +398,10 @@ class KnowledgeBase:
                 try:
                     return self.append([event], recorded_by=recorded_by,
                                        expected_position=self.position)
-                except AppendConflict:
-                    if attempt == RETRIES - 1:
-                        raise
-        raise AssertionError("unreachable")
+                except AppendConflict as exc:
+                    if not retry.wait():
+                        raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
+                                             seconds=retry.seconds) from exc
 
     def source(self, source: str) -> dict[str, Any]:
         """A source's metadata, its text, and the evidence spans that claims cite."""

@@ -20,8 +20,8 @@ from typing import BinaryIO
 
 from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotDurable
 from geokb.log.chain import ChainWalker
-from geokb.log.codec import MAX_LINE_BYTES, decode, encode, sha256_hex
-from geokb.log.contract import EMPTY_HEAD, Head, seal, utc_now
+from geokb.log.codec import MAX_LINE_BYTES, decode, sha256_hex
+from geokb.log.contract import EMPTY_HEAD, Head, seal_lines, utc_now
 from geokb.log.events import GENESIS_HASH, Event, RecordedEvent
 from geokb.log.lines import HASH_FIELD, IDEM_FIELD, find_back, hash_of, lines_back
 
@@ -413,8 +413,8 @@ class FileEventStore:
             head = self.head()
             if expected_position is not None and expected_position != head.position:
                 raise AppendConflict(expected_position, head.position)
-            sealed = seal(events, head, recorded_by)
-            lines = [encode(e) for e in sealed]
+            pairs = seal_lines(events, head, recorded_by)  # one encoding: hash and line
+            sealed, lines = [e for e, _ in pairs], [line for _, line in pairs]
             for event, line in zip(sealed, lines, strict=True):
                 if len(line) > MAX_LINE_BYTES:  # no reader would accept it: refuse it here
                     raise InvalidEvent(f"{event.type} is {len(line)} bytes as a log line, over "
