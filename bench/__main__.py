@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import httpbench, report
+from . import httpbench, report, writes
 from .common import ROOT, dir_size, machine, mem_available, run_worker
 from .generate import default_cache, ensure_kb
 
@@ -133,6 +133,11 @@ def run_size(size: int, cfg: dict[str, Any], seed: int, cache: Path,
     log(f"{size:,}: validated writes …")
     r["writes"] = phase(r, "writes", lambda: run_worker(
         "writes", {**common, "scratch": str(work / "scratch")}, timeout_for(size, 0.002)))
+    log(f"{size:,}: writes at scale (remembered lookups, group commit) …")
+    r["writes_scale"] = phase(r, "writes_scale", lambda: run_worker(
+        "writes_scale", {**common, "scratch": str(work / "scratch-scale"),
+                         "batches": cfg["batches"], "batch_size": cfg["batch_size"],
+                         "posts_per_client": cfg["post_max"] // 4}, timeout_for(size, 0.004)))
     log(f"{size:,}: HTTP …")
     r["http"] = phase(r, "http", lambda: http(size, kb_dir, proj, nq, raw_py, raw_cli, entities,
                                               manifest, cfg, logs, work))
@@ -308,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     biggest = max(all_sizes)
     for size in all_sizes:
         figs += report.figures_for(size, results[str(size)], size == biggest)
+        figs += writes.figures(size, results[str(size)])
     figs += report.cross_size(results)
     print()
     print(header)
