@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import httpbench, report, writes
+from . import httpbench, report, timetravel, writes
 from .common import ROOT, dir_size, machine, mem_available, run_worker
 from .generate import default_cache, ensure_kb
 
@@ -138,6 +138,9 @@ def run_size(size: int, cfg: dict[str, Any], seed: int, cache: Path,
         "writes_scale", {**common, "scratch": str(work / "scratch-scale"),
                          "batches": cfg["batches"], "batch_size": cfg["batch_size"],
                          "posts_per_client": cfg["post_max"] // 4}, timeout_for(size, 0.004)))
+    log(f"{size:,}: SPARQL time travel …")
+    r["timetravel"] = phase(r, "timetravel", lambda: timetravel.scenario(
+        kb_dir, cfg, timeout_for(size, 0.05)))
     log(f"{size:,}: HTTP …")
     r["http"] = phase(r, "http", lambda: http(size, kb_dir, proj, nq, raw_py, raw_cli, entities,
                                               manifest, cfg, logs, work))
@@ -314,10 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     for size in all_sizes:
         figs += report.figures_for(size, results[str(size)], size == biggest)
         figs += writes.figures(size, results[str(size)])
+        figs += timetravel.figures(size, results[str(size)].get("timetravel"))
     figs += report.cross_size(results)
     print()
     print(header)
-    for scenario in ("rebuild", "restart", "writes", "queries", "http", "memory"):
+    for scenario in ("rebuild", "restart", "writes", "queries", "timetravel", "http", "memory"):
         text = report.table(figs, scenario)
         if text:
             print(f"\n== {scenario} ==\n{text}")

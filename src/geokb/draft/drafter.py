@@ -40,11 +40,11 @@ _TEMPORAL = re.compile(r"\s+(?:since|after|before|when|until)\s+(?P<sub>[^,;]+)"
 _BEGIN = re.compile(r"\b(?:entered|began|begun|started|launched|joined|since|opened|"
                     r"took office|came to power|from(?=\s+\d))\b", re.IGNORECASE)
 _BASIS: tuple[tuple[str, str], ...] = (
-    (r"satellite (?:images?|imagery|photos?|pictures?)", "satellite-imagery"),
+    (r"satellite (?:images?|imagery|photos?|pictures?)", "satelliteImagery"),
     (r"documents?|records?|papers|files|leaked", "documents"),
     (r"witness(?:es)?|residents?|eyewitness(?:es)?|footage|videos?", "eyewitness"),
     (r"officials?|ministry|government|spokes(?:person|man|woman)", "officials"),
-    (r"data|figures|statistics", "data"),
+    (r"data|figures|statistics", "documents"),
 )
 _VIA = re.compile(r"\b(?:reviewed|seen|obtained|published|verified|analysed|analyzed|"
                   r"reported) by\s+(?P<via>.+)$", re.IGNORECASE)

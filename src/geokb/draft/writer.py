@@ -85,8 +85,8 @@ def _claim(c: ClaimProposal, source_id: str) -> list[str]:
     if c.speech_act:
         out.append(f"    speech_act: {c.speech_act}")
     if c.said_on is not None and c.said_on.value:
-        out.append(f"    said_on: {{date: {c.said_on.value}, precision: {c.said_on.precision}}}"
-                   f"  # {c.said_on.why}")
+        # the claim-file grammar: the date's form is its precision (YYYY, YYYY-MM, YYYY-MM-DD)
+        out.append(f'    said_on: "{c.said_on.value}"  # {c.said_on.precision}: {c.said_on.why}')
     if c.basis:
         out.append(f"    basis: {c.basis}")
     if c.reported_via:

@@ -1,12 +1,13 @@
 """The projection seen at a time: which log position (transaction time) and which world
-date (valid time) an answer stands at, and the views those give.
+date (valid time) an answer stands at.
 
 *As of* a log position is what the KB held then: the event at each position carries its
 transaction time (``gk:recordedAt``), which never decreases along the log, so a time maps
 to a position by binary search. *Valid at* a world date of day, month or year precision is
 what was true then: a claim is valid unless its valid time (``gk:validStart`` …
 ``gk:validEnd``, the bounds of its dates) lies wholly before or after that date; a claim
-whose valid time is unknown is taken to hold at any date.
+whose valid time is unknown is taken to hold at any date (:func:`valid_during`, the claim
+lists' filter; the SPARQL view at a date is stricter: :mod:`geokb.read.validity`).
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from geokb.errors import BadTime, InvalidEvent
 from geokb.log.schemas import date_bounds
-from geokb.projection.quads import DEFAULT, SYSTEM_GRAPH, SYSTEM_NODE
+from geokb.projection.quads import SYSTEM_GRAPH
 from geokb.projection.store import ProjectionStore
-from geokb.vocab import FACTUAL_MODALITIES, GK, RDF, XSD, term_value
+from geokb.vocab import GK, XSD
 
 _VALID_START, _VALID_END = GK.validStart, GK.validEnd
-_KNOWN_UNTIL, _MODALITY, _POSITION = GK.knownUntilPosition, GK.modality, GK.position
+_POSITION = GK.position
 
 
 @dataclass(frozen=True)
@@ -59,37 +60,6 @@ def valid_during(store: ProjectionStore, claim: NamedNode, when: TimeFilter) -> 
     if start is not None and date.fromisoformat(start.value) > when.valid_until:
         return False
     return not (end is not None and date.fromisoformat(end.value) < when.valid_from)
-
-
-def valid_view(store: ProjectionStore, when: TimeFilter) -> ProjectionStore:
-    """A copy of ``store`` whose default graph holds only statements valid ``when``.
-
-    A statement stays if a live claim reported as fact states it and is valid ``when``, or
-    if no claim states it (what SPARQL updates wrote); the named graphs are kept whole.
-    """
-    statements: set[tuple[str, str, str]] = set()
-    keep: set[tuple[str, str, str]] = set()
-    for q in store.quads(None, RDF.type, GK.Claim, DEFAULT):
-        claim = q.subject
-        if not isinstance(claim, NamedNode):
-            continue
-        live = store.one(claim, _KNOWN_UNTIL) is None
-        modality = store.one(claim, _MODALITY)
-        factual = modality is not None and term_value(modality) in FACTUAL_MODALITIES
-        for s in store.quads(None, None, None, claim):
-            key = (str(s.subject), str(s.predicate), str(s.object))
-            statements.add(key)
-            if live and factual and valid_during(store, claim, when):
-                keep.add(key)
-    quads = []
-    for q in store.quads():
-        if isinstance(q.graph_name, DefaultGraph):
-            key = (str(q.subject), str(q.predicate), str(q.object))
-            if key in statements and key not in keep:
-                continue
-        quads.append(q)
-    quads += [q for q in store.quads(graph=SYSTEM_GRAPH) if q.subject != SYSTEM_NODE]  # events
-    return ProjectionStore.of(quads, position=store.position, head_hash=store.head_hash)
 
 
 # -- transaction time ----------------------------------------------------------------------
