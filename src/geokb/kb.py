@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,8 +108,11 @@ class KnowledgeBase:
         # how an append without an expected position retries a lost race (GEOKB_APPEND_DEADLINE)
         self.append_backoff = Backoff.from_env()
         self._context: ContextCache | None = None  # see context_cache
-        #: merges appends of concurrent callers (HTTP posts) into one (see append_group)
-        self.committer: GroupCommitter[list[RecordedEvent]] = GroupCommitter(self.append_group)
+        # merges appends of concurrent callers (HTTP posts) into one (see append_group); it
+        # holds the KB weakly: a cycle would keep an on-disk projection (and its lock) open
+        # until the garbage collector ran
+        self.committer: GroupCommitter[list[RecordedEvent]] = GroupCommitter(
+            _weak_commit(weakref.ref(self)))
         if catch_up:
             self._check_projection_matches_log()
             self.catch_up(progress=progress)
@@ -754,6 +758,18 @@ class KnowledgeBase:
         ``sign_with`` (an SSH private key) followed by its signature (``ssh-keygen -Y``)."""
         text = anchor.head_text(self.log)
         return anchor.sign(text, sign_with) if sign_with is not None else text + "\n"
+
+
+def _weak_commit(ref: weakref.ref[KnowledgeBase]) -> Callable[
+        [Sequence[Request[list[RecordedEvent]]]], list[list[RecordedEvent] | BaseException]]:
+    """``append_group`` of the KB ``ref`` points to, without a reference to it."""
+    def commit(group: Sequence[Request[list[RecordedEvent]]]
+               ) -> list[list[RecordedEvent] | BaseException]:
+        kb = ref()
+        if kb is None:
+            raise RuntimeError("the KnowledgeBase of this committer is gone")
+        return kb.append_group(group)
+    return commit
 
 
 def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,
