@@ -10,15 +10,17 @@ would give the doors two objects to call.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import rdflib
 from pyoxigraph import NamedNode
@@ -37,7 +39,7 @@ from geokb.errors import (
 from geokb.log.contract import EventStore
 from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import FileEventStore
-from geokb.log.retry import Backoff
+from geokb.log.retry import Attempt, Backoff
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.ops import anchor
@@ -206,36 +208,53 @@ class KnowledgeBase:
         retry = self.append_backoff.start()
         with self._write_lock:
             while True:
-                self.catch_up()
-                if expected_position is not None and expected_position != self.position:
-                    raise AppendConflict(expected_position, self.position)
-                earlier = self._recorded_under_keys(events)
-                if earlier:  # a retried request: answer with what it recorded the first time
-                    return earlier
-                if progress is not None:
-                    progress("checking rules and shapes", 0, 0)
-                admission = self._admission()
-                admission.check(events, pending_texts=texts, recorded_by=recorded_by)
-                if progress is not None:
-                    progress("checking rules and shapes", len(events), len(events))
-                for text in texts.values():
-                    self.texts.put(text)
                 try:
-                    recorded = self.log.append(events, expected_position=self.position,
-                                               recorded_by=recorded_by)
+                    with self._exclusive(retry):
+                        return self._append_once(events, recorded_by, expected_position,
+                                                 texts, progress)
                 except AppendConflict as exc:
                     if expected_position is not None:
                         raise
                     if not retry.wait():  # full-jitter backoff, to a deadline
                         raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
                                              seconds=retry.seconds) from exc
-                    continue
-                if recorded and recorded[0].position > self.position + 1:
-                    self.catch_up()  # the log answered a key with events we had not seen
-                else:
-                    self._apply(recorded if progress is None else _reporting(
-                        recorded, progress, "applying", len(recorded)))
-                return recorded
+
+    def _exclusive(self, retry: Attempt) -> contextlib.AbstractContextManager[object]:
+        """Nothing on a first try; on a retry, the log's writer lock (if it has one) held
+        across catch-up, admission and append, so a writer that lost a race once cannot
+        lose it again and again to faster writers (bounded by the retry's deadline)."""
+        exclusive = getattr(self.log, "exclusive", None)
+        if retry.tries == 1 or exclusive is None:
+            return contextlib.nullcontext()
+        return cast(contextlib.AbstractContextManager[object],
+                    exclusive(timeout=max(retry.until - time.monotonic(), 0.5)))
+
+    def _append_once(self, events: Sequence[Event], recorded_by: str,
+                     expected_position: int | None, texts: Mapping[str, str],
+                     progress: Progress | None) -> list[RecordedEvent]:
+        """One try of :meth:`append`; raises :class:`AppendConflict` if it lost a race."""
+        self.catch_up()
+        if expected_position is not None and expected_position != self.position:
+            raise AppendConflict(expected_position, self.position)
+        earlier = self._recorded_under_keys(events)
+        if earlier:  # a retried request: answer with what it recorded the first time
+            return earlier
+        if progress is not None:
+            progress("checking rules and shapes", 0, 0)
+        admission = self._admission()
+        admission.check(events, pending_texts=texts, recorded_by=recorded_by)
+        if progress is not None:
+            progress("checking rules and shapes", len(events), len(events))
+        for text in texts.values():
+            self.texts.put(text)
+        recorded = self.log.append(events, expected_position=self.position,
+                                   recorded_by=recorded_by)
+        if recorded and recorded[0].position > self.position + 1:
+            self.catch_up()  # the log answered a key with events we had not seen
+        else:
+            self._apply(recorded if progress is None else _reporting(
+                recorded, progress, "applying", len(recorded)))
+        return recorded
 
     def append_group(self, group: Sequence[Request[list[RecordedEvent]]]
                      ) -> list[list[RecordedEvent] | BaseException]:
@@ -256,26 +275,28 @@ class KnowledgeBase:
         retry = self.append_backoff.start()
         with self._write_lock:
             while True:
-                self.catch_up()
                 try:
-                    self._admission().check(merged, pending_texts={}, recorded_by=agent)
-                except (InvalidEvent, ShapeViolation):  # whose fault? ask each on its own
-                    return self._append_each(group)
-                try:
-                    recorded = self.log.append(merged, expected_position=self.position,
-                                               recorded_by=agent)
+                    with self._exclusive(retry):
+                        self.catch_up()
+                        try:
+                            self._admission().check(merged, pending_texts={},
+                                                    recorded_by=agent)
+                        except (InvalidEvent, ShapeViolation):  # whose fault? ask each
+                            return self._append_each(group)
+                        recorded = self.log.append(merged, expected_position=self.position,
+                                                   recorded_by=agent)
+                        self._apply(recorded)
+                        break
                 except AppendConflict as exc:
                     if not retry.wait():
                         raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
                                              seconds=retry.seconds) from exc
-                    continue
-                self._apply(recorded)
-                out: list[list[RecordedEvent] | BaseException] = []
-                start = 0
-                for r in group:
-                    out.append(recorded[start:start + len(r.events)])
-                    start += len(r.events)
-                return out
+            out: list[list[RecordedEvent] | BaseException] = []
+            start = 0
+            for r in group:
+                out.append(recorded[start:start + len(r.events)])
+                start += len(r.events)
+            return out
 
     def _append_each(self, group: Sequence[Request[list[RecordedEvent]]]
                      ) -> list[list[RecordedEvent] | BaseException]:
@@ -470,16 +491,17 @@ class KnowledgeBase:
         retry = self.append_backoff.start()
         with self._write_lock:
             while True:
-                self.catch_up()
-                event = update_event(self.projection, sparql, base_iri=base_iri,
-                                     using_graphs=using_graphs,
-                                     using_named_graphs=using_named_graphs)
-                if event is None:
-                    return []
-                event = Event(event.type, event.payload, idempotency_key)
                 try:
-                    return self.append([event], recorded_by=recorded_by,
-                                       expected_position=self.position)
+                    with self._exclusive(retry):
+                        self.catch_up()
+                        event = update_event(self.projection, sparql, base_iri=base_iri,
+                                             using_graphs=using_graphs,
+                                             using_named_graphs=using_named_graphs)
+                        if event is None:
+                            return []
+                        event = Event(event.type, event.payload, idempotency_key)
+                        return self.append([event], recorded_by=recorded_by,
+                                           expected_position=self.position)
                 except AppendConflict as exc:
                     if not retry.wait():
                         raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,

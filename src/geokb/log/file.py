@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -59,6 +60,7 @@ class FileEventStore:
         self._marks: dict[int, _Mark] = {}
         self._latest: _Mark | None = None
         self._idem_mark: _Mark | None = None  # the last line the key index has seen
+        self._holder: int | None = None  # the thread inside exclusive(), if any
 
     @property
     def display_path(self) -> str:
@@ -313,7 +315,22 @@ class FileEventStore:
     # -- writing ----------------------------------------------------------------------
 
     @contextlib.contextmanager
+    def exclusive(self, *, timeout: float = 30.0) -> Iterator[None]:
+        """Hold the writers' lock across several steps of this thread (a retry's catch-up,
+        admission and append): no other writer, in any process, appends meanwhile; this
+        thread's appends inside it take the lock it holds. Raises ``TimeoutError``."""
+        with self._locked(timeout):
+            self._holder = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._holder = None
+
+    @contextlib.contextmanager
     def _locked(self, timeout: float = 30.0) -> Iterator[None]:
+        if getattr(self, "_holder", None) == threading.get_ident():
+            yield  # inside exclusive(): this thread holds the lock already
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
