@@ -41,6 +41,16 @@ class InvalidClaimFile(InvalidEvent):
         self.problems = problems
 
 
+class ModelViolation(InvalidEvent):
+    """A write would break the evidence model: a statement with no claim behind it, a
+    claim's graph or record changed outside its events, a supersession across entities
+    with no reason given for it."""
+
+
+class StillAsserted(ModelViolation):
+    """A write would remove what a live claim still asserts: retract or supersede it."""
+
+
 class ShapeViolation(GeoKBError):
     """An event's graph does not conform to the SHACL shapes."""
 
@@ -97,6 +107,16 @@ class QueryRefused(QueryError):
     """A query or update asks for something this KB does not allow (SERVICE, LOAD, …)."""
 
 
+class QueryBudgetExceeded(GeoKBError):
+    """A query ran past its time budget or its memory budget and was stopped (its worker
+    killed). ``budget`` is ``"time"`` (``limit`` in seconds) or ``"memory"`` (bytes)."""
+
+    def __init__(self, message: str, *, budget: str, limit: float) -> None:
+        super().__init__(message)
+        self.budget = budget
+        self.limit = limit
+
+
 class OntologyError(GeoKBError):
     """The ontology or shapes files cannot be read (exit code 2: could not run)."""
 
@@ -122,3 +142,16 @@ class NotDurable(Unavailable):
         super().__init__(message)
         self.first = first
         self.last = last
+
+
+class StorageFull(Unavailable):
+    """The disk (or quota) holding the KB is full (ENOSPC, EDQUOT): nothing was written."""
+
+
+class StorageReadOnly(Unavailable):
+    """The KB's files cannot be written (EROFS, EACCES, EPERM): nothing was written."""
+
+
+class DatabaseUnavailable(Unavailable, ConnectionError):
+    """The database cannot be reached, or went away while it was used. Also a
+    ``ConnectionError``, which is what code that waits for it to come back catches."""

@@ -19,12 +19,13 @@ from typing import Any
 
 from geokb.errors import InvalidEvent
 from geokb.log.events import CLAIM_ASSERTED, RecordedEvent
-from geokb.log.schemas import HEX64, SUPPORTED, check_payload, check_schema
+from geokb.log.schemas import HEX64, SUPPORTED, check_agent, check_payload, check_schema
 
 __all__ = ["SUPPORTED", "current_payload", "decode", "encode", "upcast_payload"]
 
 ENVELOPE_KEYS = frozenset(
-    {"id", "type", "schema", "seq", "recorded_at", "recorded_by", "payload", "prev", "hash", "idem"}
+    {"id", "type", "schema", "seq", "recorded_at", "recorded_by", "payload", "prev", "hash", "idem",
+     "verified_as"}
 )
 MAX_LINE_BYTES = 1_048_576
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z\Z", re.ASCII)
@@ -76,6 +77,8 @@ def envelope_of(event: RecordedEvent) -> dict[str, Any]:
     }
     if event.idempotency_key is not None:
         env["idem"] = event.idempotency_key
+    if event.verified_as is not None:  # optional: older lines have none, unchanged
+        env["verified_as"] = event.verified_as
     return env
 
 
@@ -120,8 +123,9 @@ def _dumps(value: Any) -> str:
                       allow_nan=False)
 
 
-#: ``"hash"`` sorts before every other envelope key, so a canonical line starts with
-#: ``{"hash":"<64 hex>",`` and the hashed body is ``{`` + the rest of the line.
+#: ``"hash"`` sorts before every other envelope key (the optional ``"verified_as"`` was
+#: named to sort after it), so a canonical line starts with ``{"hash":"<64 hex>",`` and
+#: the hashed body is ``{`` + the rest of the line.
 _HASH_PREFIX = len('{"hash":"') + 64 + len('",')
 
 
@@ -178,10 +182,13 @@ def decode(line: bytes) -> RecordedEvent:
     check_payload(env["type"], env["payload"], schema=env["schema"])
     if "idem" in env and not isinstance(env["idem"], str):
         raise InvalidEvent("'idem' must be a string")
+    if "verified_as" in env:
+        check_agent(env["verified_as"], "verified_as")
     return RecordedEvent(
         id=env["id"], type=env["type"], schema=env["schema"], position=env["seq"],
         recorded_at=env["recorded_at"], recorded_by=env["recorded_by"], payload=env["payload"],
         prev=env["prev"], hash=env["hash"], idempotency_key=env.get("idem"),
+        verified_as=env.get("verified_as"),
     )
 
 

@@ -20,13 +20,14 @@ Errors a backend raises (all from :mod:`geokb.errors`, except ``ConnectionError`
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from geokb.log.codec import hash_and_line
+from geokb.log.codec import envelope_of, hash_and_line
 from geokb.log.events import GENESIS_HASH, SCHEMA_VERSION, Event, RecordedEvent
 from geokb.log.schemas import check_agent, check_idempotency_key
 
@@ -118,21 +119,22 @@ def seal_lines(events: Sequence[Event], head: Head, recorded_by: str,
     for event in events:
         if event.idempotency_key is not None:
             check_idempotency_key(event.idempotency_key)
+        if event.verified_as is not None:
+            check_agent(event.verified_as, "verified_as")
     stamp = max(now or utc_now(), head.recorded_at)
     prev = head.hash
     out: list[tuple[RecordedEvent, bytes]] = []
     for offset, event in enumerate(events, start=1):
-        ident, position = uuid.uuid4().hex, head.position + offset
-        body: dict[str, object] = {
-            "id": ident, "type": event.type, "schema": SCHEMA_VERSION, "seq": position,
-            "recorded_at": stamp, "recorded_by": recorded_by, "payload": event.payload,
-            "prev": prev}
-        if event.idempotency_key is not None:
-            body["idem"] = event.idempotency_key
+        draft = RecordedEvent(
+            id=uuid.uuid4().hex, type=event.type, schema=SCHEMA_VERSION,
+            position=head.position + offset, recorded_at=stamp, recorded_by=recorded_by,
+            payload=event.payload, prev=prev, hash="", idempotency_key=event.idempotency_key,
+            verified_as=event.verified_as,
+        )
+        # one serialization gives the hash and the line (the envelope's own keys, so a
+        # field added to it is hashed and stored alike)
+        body = {k: v for k, v in envelope_of(draft).items() if k != "hash"}
         digest, line = hash_and_line(body)
-        out.append((RecordedEvent(
-            id=ident, type=event.type, schema=SCHEMA_VERSION, position=position,
-            recorded_at=stamp, recorded_by=recorded_by, payload=event.payload, prev=prev,
-            hash=digest, idempotency_key=event.idempotency_key), line))
+        out.append((dataclasses.replace(draft, hash=digest), line))
         prev = digest
     return out

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import rdflib
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
-from geokb.errors import InvalidEvent, ShapeViolation
+from geokb.errors import InvalidEvent, ModelViolation, ShapeViolation
 from geokb.log.contract import Head, seal
 from geokb.log.events import (
     CLAIM_ASSERTED,
@@ -50,6 +50,7 @@ from geokb.write.references import (
     did_you_mean,
     unknown_entity,
 )
+from geokb.write.update_rules import check_operation
 
 CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
 
@@ -82,8 +83,9 @@ class Admission:
             try:
                 check_payload(event.type, event.payload)
                 self._rules(event, overlay, pending_texts)
-            except InvalidEvent as exc:
-                raise InvalidEvent(f"{self._name(event, index, len(events))}: {exc}") from exc
+            except InvalidEvent as exc:  # the evidence model's refusals keep their class
+                cls = type(exc) if isinstance(exc, ModelViolation) else InvalidEvent
+                raise cls(f"{self._name(event, index, len(events))}: {exc}") from exc
         overlay.check_source_retractions()
         drafts = seal(events, Head(self.store.position, self.store.head_hash, ""), recorded_by)
         report = self.shacl(drafts)
@@ -237,12 +239,16 @@ class Admission:
                     raise InvalidEvent(f"the superseding claim {p['by']} does not exist: "
                                        "assert it first")
                 if by != "live":
-                    raise InvalidEvent(f"the superseding claim {p['by']} is not live")
+                    raise InvalidEvent(f"the superseding claim {p['by']} is not live: it is "
+                                       "itself retracted or superseded")
+                supersession_rules(p, overlay)
             overlay.claims[p["claim"]] = "ended"
         elif event.type in (CLAIMS_LINKED, ENTITY_AMENDED, SOURCE_RETRACTED):
             check_new_event(event.type, p, overlay, onto)
-        elif event.type == GRAPH_UPDATED:
-            pass  # checked by the SPARQL update path, which builds it
+        elif event.type == GRAPH_UPDATED:  # built by the SPARQL update path, checked per
+            # operation there; here whole, so no GraphUpdated bypasses the evidence model
+            check_operation(self.store, "GraphUpdated", parse_lines(p["delete"]),
+                            parse_lines(p["insert"]))
 
     def _claim_rules(self, p: Mapping[str, object], overlay: Overlay,
                      pending_texts: Mapping[str, str]) -> None:
@@ -287,6 +293,31 @@ class Admission:
         check_evidence(text, evidence)
         for outlet in p.get("reported_via") or []:  # type: ignore[attr-defined]
             self._entity(overlay, str(outlet), "reported_via")
+
+
+def supersession_rules(p: Mapping[str, object], overlay: Overlay) -> None:
+    """Raise :class:`ModelViolation` unless ``p['by']`` may replace ``p['claim']``: it was
+    recorded later, and it is about the same subject, or ``cross_entity`` says why not.
+    (The one rule of the CLI, HTTP and claim-file supersessions: all are this event.)"""
+    claim, by = str(p["claim"]), str(p["by"])
+    if _recorded(overlay, by) < _recorded(overlay, claim):
+        raise ModelViolation(f"the superseding claim {by} was recorded before {claim}: a "
+                             "claim is replaced by a later one; assert what is so now as a "
+                             "new claim and supersede by that")
+    old, new = overlay.claim_statement(claim), overlay.claim_statement(by)
+    if old is not None and new is not None and old[0] != new[0] and not p.get("cross_entity"):
+        raise ModelViolation(f"claim {claim} is about {old[0]} but {by} is about {new[0]}: a "
+                             "supersession replaces a claim about the same subject; if this one "
+                             "must cross entities, say why (--cross-entity REASON, or a "
+                             "'cross_entity' key), which the log keeps")
+
+
+def _recorded(overlay: Overlay, claim: str) -> tuple[int, int]:
+    """When ``claim`` was recorded: ``(0, position)`` in the log, ``(1, index)`` in the batch."""
+    if claim in overlay.statements:
+        return 1, list(overlay.statements).index(claim)
+    node = overlay.store.one(NamedNode(claim), GK.knownFromPosition)
+    return 0, int(node.value) if node is not None else 0
 
 
 def check_evidence(text: str, evidence: Mapping[str, object]) -> None:
