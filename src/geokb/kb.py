@@ -14,11 +14,13 @@ import contextlib
 import os
 import sys
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import rdflib
 from pyoxigraph import NamedNode
@@ -27,6 +29,7 @@ from geokb.errors import (
     AppendConflict,
     BadTime,
     CorruptLog,
+    GeoKBError,
     InvalidClaimFile,
     InvalidEvent,
     InvalidRequest,
@@ -38,6 +41,7 @@ from geokb.errors import (
 from geokb.log.contract import EventStore
 from geokb.log.events import GRAPH_UPDATED, Event, RecordedEvent
 from geokb.log.file import FileEventStore
+from geokb.log.retry import Attempt, Backoff
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.ops import anchor
@@ -67,13 +71,14 @@ from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write import document as document_
 from geokb.write.admission import Admission
+from geokb.write.committer import GroupCommitter, Request
+from geokb.write.context import ContextCache
 
 if TYPE_CHECKING:
     from geokb.ops.verify import Report
 
 DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
-RETRIES = 5
 
 
 
@@ -118,6 +123,14 @@ class KnowledgeBase:
         self._apply_lock = threading.RLock()
         self._snapshots: OrderedDict[int, ProjectionStore] = OrderedDict()
         self._snapshot_lock = threading.Lock()
+        # how an append without an expected position retries a lost race (GEOKB_APPEND_DEADLINE)
+        self.append_backoff = Backoff.from_env()
+        self._context: ContextCache | None = None  # see context_cache
+        # merges appends of concurrent callers (HTTP posts) into one (see append_group); it
+        # holds the KB weakly: a cycle would keep an on-disk projection (and its lock) open
+        # until the garbage collector ran
+        self.committer: GroupCommitter[list[RecordedEvent]] = GroupCommitter(
+            _weak_commit(weakref.ref(self)))
         if catch_up:
             self._check_projection_matches_log()
             self.catch_up(progress=progress)
@@ -177,9 +190,27 @@ class KnowledgeBase:
             if progress is not None:
                 total = max(self.log.head().position - self.projection.position, 0)
                 events = _reporting(events, progress, "catching up with the log", total)
-            applied = self.projection.apply(events)
+            return self._apply(events)
+
+    def _apply(self, events: Iterable[RecordedEvent]) -> int:
+        """Apply ``events`` to the projection, telling admission's context cache."""
+        context = self.context_cache
+        start = (self.projection.position, self.projection.head_hash)
+        with self._apply_lock:
+            try:
+                applied = self.projection.apply(context.follow(events))
+            finally:
+                context.settle(start)
             self._record_mark()
             return applied
+
+    @property
+    def context_cache(self) -> ContextCache:
+        """Admission's remembered projection lookups (a new one for a new projection)."""
+        cache = self._context
+        if cache is None or cache.store is not self.projection:
+            cache = self._context = ContextCache(self.projection)
+        return cache
 
     def _record_mark(self) -> None:
         if self._mark is not None and not self.projection.read_only:
@@ -233,42 +264,114 @@ class KnowledgeBase:
         if verified_as is not None:
             events = [Event(e.type, e.payload, e.idempotency_key, verified_as)
                       for e in events]
+        retry = self.append_backoff.start()
         with self._write_lock:
             if self.projection.read_only:
                 with self._apply_lock:
                     self._in_memory("cannot take writes")
-            for attempt in range(RETRIES):
-                self.catch_up()
-                if expected_position is not None and expected_position != self.position:
-                    raise AppendConflict(expected_position, self.position)
-                earlier = self._recorded_under_keys(events)
-                if earlier:  # a retried request: answer with what it recorded the first time
-                    return earlier
-                if progress is not None:
-                    progress("checking rules and shapes", 0, 0)
-                admission = Admission(self.projection, self.ontology, self.shapes, self.texts,
-                                      engine=self.shacl.for_writes(self.shapes, self.ontology))
-                admission.check(events, pending_texts=texts, recorded_by=recorded_by)
-                if progress is not None:
-                    progress("checking rules and shapes", len(events), len(events))
-                for text in texts.values():
-                    self.texts.put(text)
+            while True:
                 try:
-                    recorded = self.log.append(events, expected_position=self.position,
-                                               recorded_by=recorded_by)
-                except AppendConflict:
-                    if expected_position is not None or attempt == RETRIES - 1:
+                    with self._exclusive(retry):
+                        return self._append_once(events, recorded_by, expected_position,
+                                                 texts, progress)
+                except AppendConflict as exc:
+                    if expected_position is not None:
                         raise
-                    continue
-                if recorded and recorded[0].position > self.position + 1:
-                    self.catch_up()  # the log answered a key with events we had not seen
-                else:
-                    with self._apply_lock:
-                        self.projection.apply(recorded if progress is None else _reporting(
-                            recorded, progress, "applying", len(recorded)))
-                        self._record_mark()
-                return recorded
-        raise AssertionError("unreachable")
+                    if not retry.wait():  # full-jitter backoff, to a deadline
+                        raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
+                                             seconds=retry.seconds) from exc
+
+    def _exclusive(self, retry: Attempt) -> contextlib.AbstractContextManager[object]:
+        """Nothing on a first try; on a retry, the log's writer lock (if it has one) held
+        across catch-up, admission and append, so a writer that lost a race once cannot
+        lose it again and again to faster writers (bounded by the retry's deadline)."""
+        exclusive = getattr(self.log, "exclusive", None)
+        if retry.tries == 1 or exclusive is None:
+            return contextlib.nullcontext()
+        return cast(contextlib.AbstractContextManager[object],
+                    exclusive(timeout=max(retry.until - time.monotonic(), 0.5)))
+
+    def _append_once(self, events: Sequence[Event], recorded_by: str,
+                     expected_position: int | None, texts: Mapping[str, str],
+                     progress: Progress | None) -> list[RecordedEvent]:
+        """One try of :meth:`append`; raises :class:`AppendConflict` if it lost a race."""
+        self.catch_up()
+        if expected_position is not None and expected_position != self.position:
+            raise AppendConflict(expected_position, self.position)
+        earlier = self._recorded_under_keys(events)
+        if earlier:  # a retried request: answer with what it recorded the first time
+            return earlier
+        if progress is not None:
+            progress("checking rules and shapes", 0, 0)
+        admission = self._admission()
+        admission.check(events, pending_texts=texts, recorded_by=recorded_by)
+        if progress is not None:
+            progress("checking rules and shapes", len(events), len(events))
+        for text in texts.values():
+            self.texts.put(text)
+        recorded = self.log.append(events, expected_position=self.position,
+                                   recorded_by=recorded_by)
+        if recorded and recorded[0].position > self.position + 1:
+            self.catch_up()  # the log answered a key with events we had not seen
+        else:
+            self._apply(recorded if progress is None else _reporting(
+                recorded, progress, "applying", len(recorded)))
+        return recorded
+
+    def append_group(self, group: Sequence[Request[list[RecordedEvent]]]
+                     ) -> list[list[RecordedEvent] | BaseException]:
+        """Append the requests of a group commit (:mod:`geokb.write.committer`) as one
+        batch: one admission, one append and ``fsync``, one projection batch. Each gets
+        its own events back.
+
+        When the merged batch is refused, or the requests cannot share one (different
+        agents, idempotency keys), each is appended on its own instead and answered with
+        its own events or its own domain error: one refused event sinks no other request.
+        """
+        merged = [e for r in group for e in r.events]
+        agents = {r.recorded_by for r in group}
+        if len(group) == 1 or len(agents) != 1 or any(
+                e.idempotency_key is not None for e in merged):
+            return self._append_each(group)
+        [agent] = agents
+        retry = self.append_backoff.start()
+        with self._write_lock:
+            if self.projection.read_only:
+                with self._apply_lock:
+                    self._in_memory("cannot take writes")
+            while True:
+                try:
+                    with self._exclusive(retry):
+                        self.catch_up()
+                        try:
+                            self._admission().check(merged, pending_texts={},
+                                                    recorded_by=agent)
+                        except (InvalidEvent, ShapeViolation):  # whose fault? ask each
+                            return self._append_each(group)
+                        recorded = self.log.append(merged, expected_position=self.position,
+                                                   recorded_by=agent)
+                        self._apply(recorded)
+                        break
+                except AppendConflict as exc:
+                    if not retry.wait():
+                        raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
+                                             seconds=retry.seconds) from exc
+            out: list[list[RecordedEvent] | BaseException] = []
+            start = 0
+            for r in group:
+                out.append(recorded[start:start + len(r.events)])
+                start += len(r.events)
+            return out
+
+    def _append_each(self, group: Sequence[Request[list[RecordedEvent]]]
+                     ) -> list[list[RecordedEvent] | BaseException]:
+        out: list[list[RecordedEvent] | BaseException] = []
+        for r in group:
+            try:
+                out.append(self.append(r.events, recorded_by=r.recorded_by))
+            except GeoKBError as exc:  # this request's own answer; a bug still raises
+                out.append(exc)
+        return out
 
     def _recorded_under_keys(self, events: Sequence[Event]) -> list[RecordedEvent]:
         """The events the log already holds under the idempotency keys of ``events``."""
@@ -300,10 +403,15 @@ class KnowledgeBase:
 
     def assert_claim(self, spec: Mapping[str, Any], *, recorded_by: str = DEFAULT_AGENT,
                      idempotency_key: str | None = None,
-                     verified_as: str | None = None) -> RecordedEvent:
+                     verified_as: str | None = None, grouped: bool = False) -> RecordedEvent:
+        """Assert one claim. ``grouped``: commit it together with the claims other threads
+        assert at the same time (one append and ``fsync`` for all; see :attr:`committer`)."""
         event = claimfile.claim_event(spec, self.source_text(str(spec.get("source", ""))))
         if idempotency_key is not None:
             event = Event(event.type, event.payload, idempotency_key)
+        if grouped:
+            event = Event(event.type, event.payload, event.idempotency_key, verified_as)
+            return self.committer.submit([event], recorded_by=recorded_by)[0]
         return self.append([event], recorded_by=recorded_by,
                            verified_as=verified_as)[0]
 
@@ -405,7 +513,8 @@ class KnowledgeBase:
 
     def _admission(self) -> Admission:
         return Admission(self.projection, self.ontology, self.shapes, self.texts,
-                         engine=self.shacl.for_writes(self.shapes, self.ontology))
+                         engine=self.shacl.for_writes(self.shapes, self.ontology),
+                         context=self.context_cache)
 
     def _log_lookup(self) -> document_.LogLookup:
         return document_.projection_lookup(self.projection, self.source_text)
@@ -461,26 +570,28 @@ class KnowledgeBase:
         """
         from geokb.write.updates import update_event
 
+        retry = self.append_backoff.start()
         with self._write_lock:
             if self.projection.read_only:
                 with self._apply_lock:
                     self._in_memory("cannot take writes")
-            for attempt in range(RETRIES):
-                self.catch_up()
-                event = update_event(self.projection, sparql, base_iri=base_iri,
-                                     using_graphs=using_graphs,
-                                     using_named_graphs=using_named_graphs)
-                if event is None:
-                    return []
-                event = Event(event.type, event.payload, idempotency_key)
+            while True:
                 try:
-                    return self.append([event], recorded_by=recorded_by,
-                                       expected_position=self.position,
-                                       verified_as=verified_as)
-                except AppendConflict:
-                    if attempt == RETRIES - 1:
-                        raise
-        raise AssertionError("unreachable")
+                    with self._exclusive(retry):
+                        self.catch_up()
+                        event = update_event(self.projection, sparql, base_iri=base_iri,
+                                             using_graphs=using_graphs,
+                                             using_named_graphs=using_named_graphs)
+                        if event is None:
+                            return []
+                        event = Event(event.type, event.payload, idempotency_key)
+                        return self.append([event], recorded_by=recorded_by,
+                                           expected_position=self.position,
+                                           verified_as=verified_as)
+                except AppendConflict as exc:
+                    if not retry.wait():
+                        raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
+                                             seconds=retry.seconds) from exc
 
     def source(self, source: str) -> dict[str, Any]:
         """A source's metadata, its text, and the evidence spans that claims cite."""
@@ -840,6 +951,18 @@ def restore_snapshot(source: str | os.PathLike[str], projection_path: str | os.P
     mark = projection_snapshot.restore(Path(source), Path(projection_path),
                                        log if log is not None else FileEventStore(directory))
     return mark.to_json()
+
+
+def _weak_commit(ref: weakref.ref[KnowledgeBase]) -> Callable[
+        [Sequence[Request[list[RecordedEvent]]]], list[list[RecordedEvent] | BaseException]]:
+    """``append_group`` of the KB ``ref`` points to, without a reference to it."""
+    def commit(group: Sequence[Request[list[RecordedEvent]]]
+               ) -> list[list[RecordedEvent] | BaseException]:
+        kb = ref()
+        if kb is None:
+            raise RuntimeError("the KnowledgeBase of this committer is gone")
+        return kb.append_group(group)
+    return commit
 
 
 def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,

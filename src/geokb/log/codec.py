@@ -44,14 +44,18 @@ def _reject_floats(value: object) -> None:
 
 def canonical_json(value: Any) -> str:
     """Serialize ``value`` canonically. Raises :class:`InvalidEvent` for floats or bad text."""
+    return _canonical_bytes(value).decode("utf-8")
+
+
+def _canonical_bytes(value: Any) -> bytes:
+    """The UTF-8 bytes of :func:`canonical_json` (serialized and encoded once)."""
     _reject_floats(value)
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False)
     try:
-        text.encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidEvent(f"text is not valid Unicode: {exc.reason}") from exc
-    return text
 
 
 def sha256_hex(data: bytes) -> str:
@@ -81,12 +85,33 @@ def envelope_of(event: RecordedEvent) -> dict[str, Any]:
 def content_hash(envelope: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of ``envelope`` without its ``hash`` field."""
     body = {k: v for k, v in envelope.items() if k != "hash"}
-    return sha256_hex(canonical_json(body).encode("utf-8"))
+    return sha256_hex(_canonical_bytes(body))
+
+
+def hash_and_line(body: dict[str, Any]) -> tuple[str, bytes]:
+    """The hash of an envelope without its ``hash`` field, and the envelope's canonical
+    line with it: one serialization for both (``"hash"`` sorts before every other key,
+    so the line is ``{"hash":"<hash>",`` followed by the body's text after its ``{``).
+
+    >>> digest, line = hash_and_line({"id": "x", "seq": 1})
+    >>> line == encode_envelope({"hash": digest, "id": "x", "seq": 1})
+    True
+    """
+    data = _canonical_bytes(body)
+    digest = sha256_hex(data)
+    if len(data) <= 2:  # an empty body: no comma after the hash
+        return digest, b'{"hash":"%s"}\n' % digest.encode()
+    return digest, b'{"hash":"%s",%s\n' % (digest.encode(), data[1:])
+
+
+def encode_envelope(envelope: dict[str, Any]) -> bytes:
+    """The canonical line (with its newline) of a stored dictionary."""
+    return _canonical_bytes(envelope) + b"\n"
 
 
 def encode(event: RecordedEvent) -> bytes:
     """One canonical JSON line (with its newline) for ``event``."""
-    return (canonical_json(envelope_of(event)) + "\n").encode("utf-8")
+    return encode_envelope(envelope_of(event))
 
 
 def _refuse_float(text: str) -> Any:

@@ -7,10 +7,10 @@ the cost of one write does not grow with the size of the KB.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import rdflib
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
 from geokb.errors import InvalidEvent, ModelViolation, ShapeViolation
 from geokb.log.contract import Head, seal
@@ -42,6 +42,7 @@ from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator, ValidatorChoice
 from geokb.shacl.results import ShapeReport
 from geokb.vocab import GK, MODALITIES, MODALITY, RDF, STATUS, STATUSES
+from geokb.write.context import ContextCache
 from geokb.write.references import (
     Overlay,
     check_claim_references,
@@ -58,8 +59,11 @@ class Admission:
     """Checks batches of events against the rules, the ontology and the shapes."""
 
     def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: rdflib.Graph,
-                 texts: SourceTexts, *, engine: Validator | None = None) -> None:
+                 texts: SourceTexts, *, engine: Validator | None = None,
+                 context: ContextCache | None = None) -> None:
         self.store = store
+        # the projection's lookups remembered between writes (the KB keeps one per store)
+        self.context = context if context is not None and context.store is store else None
         self.ontology = ontology
         self.shapes = shapes
         self.texts = texts
@@ -74,7 +78,7 @@ class Admission:
         Returns the batch sealed as drafts after the projection's position (the log seals
         it again when it appends).
         """
-        overlay = Overlay(self.store)
+        overlay = Overlay(self.store, cache=self.context)
         for index, event in enumerate(events, start=1):
             try:
                 check_payload(event.type, event.payload)
@@ -98,7 +102,7 @@ class Admission:
         """Every problem of the batch, instead of the first: ``(index of the event or None,
         message)`` for each rule an event breaks, or else for each SHACL violation (located
         at the event that states its focus node); and the batch sealed as drafts."""
-        overlay = Overlay(self.store)
+        overlay = Overlay(self.store, cache=self.context)
         found: list[tuple[int | None, str]] = []
         for index, event in enumerate(events):
             try:
@@ -177,10 +181,17 @@ class Admission:
         for iri in sorted(mentioned | focus):
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
-                context.extend(self.store.quads(node, pred, None, DEFAULT))
+                context.extend(self._lookup(node, pred, DEFAULT))
             # log events are described in the system graph (projection layout 2)
-            context.extend(shacl_input(self.store.quads(node, RDF.type, None, SYSTEM_GRAPH)))
+            context.extend(shacl_input(self._lookup(node, RDF.type, SYSTEM_GRAPH)))
         return self.engine.validate(own + context, focus=focus)
+
+    def _lookup(self, node: NamedNode, pred: NamedNode,
+                graph: NamedNode | DefaultGraph) -> Iterable[Quad]:
+        """``store.quads(node, pred, None, graph)``, from the context cache if there is one."""
+        if self.context is not None:
+            return self.context.quads(node, pred, graph)
+        return self.store.quads(node, pred, None, graph)
 
     # -- domain rules ---------------------------------------------------------------
 

@@ -42,9 +42,10 @@ def claim(svc: ServiceDep, claim_id: str,
 def post_claim(svc: ServiceDep, spec: ClaimIn, name: Writer,
                idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Response:
     try:
+        # grouped: posts in flight together share one append and one fsync
         event = svc.kb.assert_claim(spec.model_dump(exclude_none=True),
                                     recorded_by=f"http:{name}", verified_as=name,
-                                    idempotency_key=idempotency_key)
+                                    idempotency_key=idempotency_key, grouped=True)
     except NotFound as exc:  # a source named in the body, not in the path
         raise InvalidEvent(str(exc)) from exc
     return JSONResponse(svc.kb.claim(event.payload["claim"]), status_code=201)
