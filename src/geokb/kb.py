@@ -44,13 +44,14 @@ from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
 from geokb.ops.verify import Problem, Report
 from geokb.ops.verify import verify as verify_log
+from geokb.projection.history import History
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at
 from geokb.read import catalogue, claims, conflicts, entities, status
 from geokb.read.beliefs import belief_json, world_time
 from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
 from geokb.read.reader import Reader, as_int
-from geokb.read.validity import valid_view
+from geokb.read.validity import dropped, valid_view
 from geokb.shacl.engines import ValidatorChoice
 from geokb.shacl.shapes import load_shapes
 from geokb.sparql.guard import guard
@@ -101,6 +102,9 @@ class KnowledgeBase:
         self._apply_lock = threading.RLock()
         self._snapshots: OrderedDict[int, ProjectionStore] = OrderedDict()
         self._snapshot_lock = threading.Lock()
+        # on disk: checkpoints and past stores for time travel (in memory: a replay each)
+        self.past = History(self.projection_path, self.log) \
+            if self.projection_path is not None else None
         if catch_up:
             self._check_projection_matches_log()
             self.catch_up(progress=progress)
@@ -144,7 +148,7 @@ class KnowledgeBase:
             if progress is not None:
                 total = max(self.log.head().position - self.projection.position, 0)
                 events = _reporting(events, progress, "catching up with the log", total)
-            return self.projection.apply(events)
+            return self._apply(events)
 
     def follow(self, stop: threading.Event, *, poll: float = 1.0) -> None:
         """Keep the projection caught up with the log until ``stop`` is set (a read node).
@@ -201,10 +205,21 @@ class KnowledgeBase:
                     self.catch_up()  # the log answered a key with events we had not seen
                 else:
                     with self._apply_lock:
-                        self.projection.apply(recorded if progress is None else _reporting(
+                        self._apply(recorded if progress is None else _reporting(
                             recorded, progress, "applying", len(recorded)))
                 return recorded
         raise AssertionError("unreachable")
+
+    def _apply(self, events: Iterable[RecordedEvent]) -> int:
+        """Apply ``events`` to the projection (taking the history's checkpoints on disk)."""
+        if self.past is not None:
+            return self.past.apply(self.projection, events)
+        return self.projection.apply(events)
+
+    def close(self) -> None:
+        """Remove the past stores time travel made (their scratch directory)."""
+        if self.past is not None:
+            self.past.close()
 
     def _recorded_under_keys(self, events: Sequence[Event]) -> list[RecordedEvent]:
         """The events the log already holds under the idempotency keys of ``events``."""
@@ -409,6 +424,8 @@ class KnowledgeBase:
         """A projection of the log up to ``position`` (cached): what the KB held then."""
         if position >= self.position:
             return self.projection
+        if self.past is not None:  # a checkpoint and a short tail
+            return self.past.at(position)
         with self._snapshot_lock:
             if position in self._snapshots:
                 self._snapshots.move_to_end(position)
@@ -566,11 +583,25 @@ class KnowledgeBase:
         """
         guard(sparql, allow=frozenset({"SERVICE"}) if allow_service else frozenset())
         pos = self.resolve_as_of(as_of)
-        store = self.projection if pos is None else self.snapshot(pos)
-        if valid_at is not None:
-            store = self._valid_view(store, valid_at)
+        if valid_at is not None and self.past is not None:
+            store = self._valid_on_disk(self.position if pos is None else pos, valid_at)
+        else:
+            store = self.projection if pos is None else self.snapshot(pos)
+            if valid_at is not None:
+                store = self._valid_view(store, valid_at)
         options.setdefault("prefixes", PREFIXES)
         return store.query(sparql, **options)
+
+    def _valid_on_disk(self, position: int, valid_at: str) -> ProjectionStore:
+        """The valid view at ``position``: a hard-link copy with the dropped quads removed,
+        kept (by position and date) among the history's past stores."""
+        assert self.past is not None
+        self._time(None, valid_at)  # a bad date is refused as everywhere else
+        t = span(valid_at)
+        head = self.projection if position >= self.position else None
+        return self.past.at(min(position, self.position), valid_at,
+                               lambda store: dropped(Reader(store, self.ontology.labels), t),
+                               head=head, head_lock=self._apply_lock)
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
         self._time(None, valid_at)  # a bad date is refused as everywhere else
