@@ -132,3 +132,22 @@ def test_a_checkpoint_that_does_not_match_the_log_is_never_used(generated: Path,
     remade = reopened.past.checkpoints()[:2]  # made again on the way, from the log
     assert [(p, h) for p, h, _ in remade] == [(pos1, hash1), (pos2, hash2)]
     reopened.close()
+
+
+def test_old_checkpoints_thin_out_and_answers_stay_exact(generated: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "EVERY", 10)
+    monkeypatch.setattr(history, "DENSE", 4)
+    kb = open_kb(generated, tmp_path / "proj")
+    assert kb.past is not None
+    head = kb.position
+    made = [pos for pos, _, _ in kb.past.checkpoints()]
+    last = head - head % 10  # thinned when the last one was taken
+    assert made == [p for p in range(10, last + 1, 10) if history.kept(p, last, 10, 4)]
+    assert len(made) < head // 10 // 2  # geometric: far fewer than one per 10 events
+    oldest = made[0]
+    for k in (oldest - 1, oldest, oldest + 13, head - 45):
+        copy_prefix(generated, tmp_path / f"prefix-{k}", k)
+        assert bag(kb, DUMP, as_of=k) == bag(KnowledgeBase(tmp_path / f"prefix-{k}"), DUMP), k
+        assert kb.past.tail <= max(10, 2 * (head - k) // (4 - 2))  # see history.kept
+    kb.close()

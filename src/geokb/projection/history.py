@@ -39,10 +39,37 @@ from geokb.projection.store import ProjectionStore
 #: events to an on-disk store takes ~0.2–0.5 s here; each checkpoint costs its new SST
 #: files only (the older ones are shared by hard links): docs/benchmarks.md, *Time travel*.
 EVERY = 1_000
+#: Checkpoints kept at every multiple of :data:`EVERY`: those of the last ``DENSE * EVERY``
+#: events. Older ones thin out geometrically (:func:`kept`): each checkpoint holds SST files
+#: the store has since compacted away, so keeping every one would cost the disk ~0.2 × the
+#: projection's size per checkpoint.
+DENSE = 16
 #: Past stores (``as_of`` positions and ``valid_at`` views) kept open at once.
 KEEP = 4
 
 Key = tuple[int, str | None]  # (position, valid_at date or None)
+
+
+def kept(position: int, head: int, every: int, dense: int) -> bool:
+    """Whether the checkpoint at ``position`` is kept when the log is at ``head``.
+
+    Within ``dense * every`` events of the head, every multiple of ``every``; beyond, the
+    multiples of ``every * 2**k`` for an age in ``(2**(k-1), 2**k] * dense * every``: at most
+    ``dense / 2`` checkpoints per doubling of the age, so a position ``a`` events before the
+    head replays at most ``max(every, 2 * a / (dense - 2))`` events (at most ``every`` for
+    the last ``dense * every``), and the number of checkpoints grows with the logarithm of
+    the log's length.
+
+    >>> [p for p in range(0, 100, 5) if kept(p, 100, 5, 4)]
+    [0, 20, 40, 60, 70, 80, 85, 90, 95]
+    """
+    if position % every:
+        return False
+    age = head - position
+    if age <= dense * every:
+        return True
+    level = (age - 1) // (dense * every)  # 1 within the first band beyond the dense one
+    return position % (every << level.bit_length()) == 0
 
 
 class History:
@@ -54,6 +81,7 @@ class History:
         self.log = log
         self.every = every or EVERY
         self.keep = keep or KEEP
+        self.dense = DENSE
         self._scratch: Path | None = None
         self._past: OrderedDict[Key, ProjectionStore] = OrderedDict()
         self._lock = threading.RLock()
@@ -77,6 +105,7 @@ class History:
             count += projection.apply(chunk)
             if projection.position == boundary:
                 self._checkpoint(projection)
+                self._thin(boundary)
             if not pending:
                 return count
             stream = _chain(pending, stream)
@@ -90,6 +119,12 @@ class History:
         shutil.rmtree(partial, ignore_errors=True)
         store.backup(partial)
         partial.rename(target)  # whole, or not there
+
+    def _thin(self, head: int) -> None:
+        """Remove the checkpoints :func:`kept` no longer keeps at ``head``."""
+        for pos, _, path in self.checkpoints():
+            if pos < head and not kept(pos, head, self.every, self.dense):
+                shutil.rmtree(path, ignore_errors=True)
 
     def checkpoints(self) -> list[tuple[int, str, Path]]:
         """The checkpoints on disk as ``(position, hash, path)``, oldest first (unchecked)."""
