@@ -81,8 +81,9 @@ def test_past_stores_are_bounded_and_removed(generated: Path, tmp_path: Path) ->
         assert len(kb.past.open_stores()) <= history.KEEP
         assert len(list(scratch.iterdir())) <= history.KEEP  # evicted ones are removed
     assert kb.past.open_stores()[-1] == (3 + 3 * history.KEEP - 1, "2025")
+    used = kb.past.scratch
     kb.close()
-    assert not scratch.exists()
+    assert used is not None and not used.exists()
     assert kb.past.checkpoints()  # they stay
 
 
