@@ -508,6 +508,24 @@ class KnowledgeBase:
         with self._apply_lock:
             return catalogue.sources(self.reader)
 
+    def latest_claims(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The live claims recorded last, newest first, each as :meth:`claim` gives it."""
+        with self._apply_lock:
+            r = self.reader
+            return [{**claims.claim_json(r, iri), **belief_json(r, iri)}
+                    for iri in catalogue.latest_claims(r, limit)]
+
+    def mentions(self, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The sources whose text holds ``text`` (normalised), with the passages
+        (:func:`geokb.read.catalogue.mentions`)."""
+        with self._apply_lock:
+            return catalogue.mentions(self.reader, self.texts, text, limit=limit)
+
+    def described(self, text: str) -> list[dict[str, Any]]:
+        """The entities whose description holds ``text`` (normalised)."""
+        with self._apply_lock:
+            return catalogue.described(self.reader, text)
+
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
         return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
 

@@ -167,7 +167,7 @@ def test_example_query_leads_to_highlighted_evidence(server: str, browser: Any,
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
 
-    browser.get(server + "/")
+    browser.get(server + "/#/query")
     browser.execute_script("window.localStorage.clear()")
     wait = _wait(browser)
     wait.until(ec.element_to_be_clickable(
@@ -201,7 +201,7 @@ def test_example_query_leads_to_highlighted_evidence(server: str, browser: Any,
     shot = tmp_path / "claim-evidence.png"
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000  # a real rendering, not a blank page
-    if os.environ.get("GEOKB_UPDATE_SCREENSHOTS"):  # refresh the one in docs/ on purpose
+    if os.environ.get("GEOKB_SCREENSHOTS"):  # refresh the one in docs/ on purpose
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(SCREENSHOT))
     assert _page_errors(browser) == []

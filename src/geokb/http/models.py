@@ -41,6 +41,70 @@ class EntityMatches(_Open):
     matches: list[EntityMatch]
 
 
+class EntityRow(EntityMatch):
+    claims: int = Field(description="Live claims about it", examples=[5])
+
+
+class EntityList(_Open):
+    """Without ``q``: ``entities`` and ``types`` (how many of each); with ``q``:
+    ``matches``."""
+
+    entities: list[EntityRow] | None = None
+    types: dict[str, int] | None = Field(None, examples=[{"gk:Person": 4}])
+    matches: list[EntityMatch] | None = None
+
+
+class SourceRow(_Open):
+    iri: str = Field(examples=["https://w3id.org/geokb/source/article-syria-russia"])
+    id: str = Field(examples=["article-syria-russia"])
+    title: str | None = None
+    publisher: str | None = Field(None, description="The publisher's label")
+    published: str | None = Field(None, examples=["2025-09-16"])
+    reliability: str | None = Field(None, description="Admiralty grade A–F",
+                                    examples=["B"])
+    credibility: str | None = Field(None, description="Admiralty grade 1–6", examples=["2"])
+    claims: int = Field(description="Live claims citing it")
+    retracted: bool
+
+
+class SourceList(_Open):
+    sources: list[SourceRow]
+
+
+class RecentEvent(_Open):
+    position: int
+    type: str = Field(examples=["ClaimAsserted"])
+    recorded_at: str
+    recorded_by: str
+    summary: str = Field(examples=["claim tartus-withdrawn-per-syrian-officials"])
+    link: str | None = Field(None, description="The page route of what it is about",
+                             examples=["#/claim/tartus-withdrawn-per-syrian-officials"])
+
+
+class RecentEvents(_Open):
+    events: list[RecentEvent] = Field(description="Newest first")
+    head: int
+
+
+class SearchOut(_Open):
+    """Entities by name, and the passages of source texts that hold the words."""
+
+    q: str
+    entities: list[EntityRow]
+    sources: list[dict[str, Any]] = Field(description="{iri, id, title, count, passages: "
+                                          "[{start, end, before, match, after}]}")
+
+
+class DeskOut(_Open):
+    """What the home page opens on."""
+
+    position: int
+    counts: dict[str, int]
+    contested: list[dict[str, Any]] = Field(description="As /api/conflicts gives them")
+    latest_claims: list[dict[str, Any]] = Field(description="As /api/claims/{id} gives "
+                                                "them, newest first")
+
+
 class TermOut(_Open):
     iri: str | None = None
     label: str | None = None

@@ -6,18 +6,21 @@ superseded), for the entity it is about (its subject) and for the source it deri
 
 >>> normalise("Ḥmeimim’s  Air-Base")
 "hmeimim's air base"
+>>> normalise("al‑Assad") == normalise("AL ASSAD")
+True
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from typing import Any
 
 from pyoxigraph import NamedNode
 
+from geokb.log.sources import SourceTexts
 from geokb.projection.quads import DEFAULT
+from geokb.read.namekey import name_key
 from geokb.read.reader import (
     ALT_LABEL,
     DECLARED_IN,
@@ -26,18 +29,55 @@ from geokb.read.reader import (
     SUBJECT,
     TYPE,
     Reader,
+    as_int,
     label_of,
 )
 from geokb.vocab import CONFLICTS_GRAPH, DCTERMS, GK, PROV, RDF, compact, expand
 
+_SEPARATORS = re.compile(r"[-_.]+")
+
 
 def normalise(name: str) -> str:
-    """A name folded for matching: case, diacritics, curly apostrophes, hyphens, spaces."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = plain.replace("’", "'").replace("‘", "'").replace("`", "'").casefold()
-    plain = re.sub(r"[-‐‑–—_.]+", " ", plain)
-    return re.sub(r"\s+", " ", plain).strip()
+    """A name folded for matching: its :func:`~geokb.read.namekey.name_key` (case,
+    diacritics, apostrophe and dash styles, spacing), with dashes, underscores and dots as
+    spaces, so "al Assad" finds "al-Assad"."""
+    return " ".join(_SEPARATORS.sub(" ", name_key(name)).split())
+
+
+def _fold_char(ch: str) -> str:
+    return _SEPARATORS.sub(" ", name_key(ch)) if not ch.isspace() else " "
+
+
+def passages(text: str, needle: str, *, context: int = 60,
+             limit: int = 20) -> list[dict[str, Any]]:
+    """Where ``needle`` occurs in ``text``, compared :func:`normalised <normalise>`: each
+    ``{start, end, before, match, after}`` with code point offsets into ``text``.
+
+    >>> [p["match"] for p in passages("Damascus; in DAMASCUS, Ḍamascus.", "damascus")]
+    ['Damascus', 'DAMASCUS', 'Ḍamascus']
+    """
+    want = normalise(needle)
+    if not want:
+        return []
+    folded: list[str] = []
+    origin: list[int] = []  # the index in ``text`` of each folded character
+    for i, ch in enumerate(text):
+        piece = _fold_char(ch)
+        if piece == " " and folded and folded[-1] == " ":
+            continue  # runs of spaces fold to one, as in normalise()
+        for f in piece:
+            folded.append(f)
+            origin.append(i)
+    flat = "".join(folded)
+    found: list[dict[str, Any]] = []
+    at = flat.find(want)
+    while at != -1 and len(found) < limit:
+        start, end = origin[at], origin[at + len(want) - 1] + 1
+        found.append({"start": start, "end": end, "match": text[start:end],
+                      "before": text[max(0, start - context):start],
+                      "after": text[end:end + context]})
+        at = flat.find(want, at + len(want))
+    return found
 
 
 def _live_counts(r: Reader, link: NamedNode) -> Counter[str]:
@@ -90,12 +130,14 @@ def entities(r: Reader, *, type: str | None = None) -> list[dict[str, Any]]:
 def find_entities(r: Reader, text: str) -> list[dict[str, Any]]:
     """The declared entities whose slug, label or an alias contains ``text``, compared
     normalised (case, diacritics, apostrophes, hyphens): exact names first, then names
-    that start with it, then names with a word that does, then any other match — within
+    that start with it, then names with a word that does, then any other match, then
+    names that hold every word of ``text`` apart ("Tartus base") — within
     each, the shorter matching name first; each row as :func:`entities` gives it, with
     ``matched`` (the name that matched)."""
     needle = normalise(text)
     if not needle:
         return []
+    words = needle.split()
     counts = _live_counts(r, SUBJECT)
     found: list[tuple[int, int, str, dict[str, Any]]] = []
     for entity in _declared(r):
@@ -103,10 +145,14 @@ def find_entities(r: Reader, text: str) -> list[dict[str, Any]]:
         best: tuple[int, int, str] | None = None
         for name in [str(row["label"]), *row["aliases"], row["id"]]:
             folded = normalise(name)
-            if needle not in folded:
+            if needle in folded:
+                rank = (0 if folded == needle else 1 if folded.startswith(needle)
+                        else 2 if re.search(r"(?<![a-z0-9])" + re.escape(needle), folded)
+                        else 3)
+            elif all(w in folded for w in words):
+                rank = 4
+            else:
                 continue
-            rank = (0 if folded == needle else 1 if folded.startswith(needle)
-                    else 2 if re.search(r"(?<![a-z0-9])" + re.escape(needle), folded) else 3)
             if best is None or (rank, len(folded)) < best[:2]:
                 best = (rank, len(folded), name)
         if best is not None:
@@ -174,4 +220,49 @@ def conflicts(r: Reader) -> dict[str, dict[str, Any]]:
             "rules": [v.rsplit("/", 1)[-1] for v in values(GK.conflictRule)],
             "claims": sorted(c for s in sides for c in values(GK.sideClaim, s)),
         }
+    return out
+
+
+def latest_claims(r: Reader, limit: int) -> list[NamedNode]:
+    """The ``limit`` live claims recorded last, newest first."""
+    store = r.store
+    live = []
+    for q in store.quads(None, GK.knownFromPosition, None, DEFAULT):
+        claim = q.subject
+        if isinstance(claim, NamedNode) and store.one(claim, KNOWN_UNTIL) is None \
+                and store.one(claim, SUBJECT) is not None:
+            live.append((as_int(q.object) or 0, claim.value, claim))
+    live.sort(reverse=True)
+    return [claim for *_, claim in live[:limit]]
+
+
+def mentions(r: Reader, texts: SourceTexts, needle: str, *,
+             limit: int = 20) -> list[dict[str, Any]]:
+    """The sources whose text holds ``needle`` (:func:`passages`), by title: ``{iri, id,
+    title, count, passages}`` (``count`` of all, ``passages`` the first ``limit``)."""
+    out = []
+    for row in sources(r):
+        sha = r.store.one(NamedNode(row["iri"]), SHA256)
+        if sha is None or not texts.has(str(sha.value)):
+            continue
+        found = passages(texts.get(str(sha.value)), needle, limit=10_000)
+        if found:
+            out.append({"iri": row["iri"], "id": row["id"], "title": row["title"],
+                        "count": len(found), "passages": found[:limit]})
+    return out
+
+
+def described(r: Reader, text: str) -> list[dict[str, Any]]:
+    """The declared entities whose description holds ``text`` (normalised), as
+    :func:`entities` gives them, each with its ``description``."""
+    needle = normalise(text)
+    if not needle:
+        return []
+    counts = _live_counts(r, SUBJECT)
+    out = []
+    for entity in _declared(r):
+        note = r.store.one(entity, DCTERMS.description)
+        if note is not None and needle in normalise(str(note.value)):
+            out.append({**_entity_row(r, entity, counts[entity.value]),
+                        "description": str(note.value)})
     return out

@@ -1,23 +1,20 @@
-"""``/api/entities``: find entities by name; an entity's status and timeline, paged;
-``/api/conflicts``: the disputes between claims, on an entity or all of them."""
+"""``/api/entities``: the entities (by type, with claim counts), or those found by name;
+an entity's status and timeline, paged; ``/api/conflicts``: the disputes between claims,
+on an entity or all of them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
-from pyoxigraph import NamedNode, Variable
 
-from geokb.http.models import ConflictsOut, EntityMatches, StatusOut, TimelineOut, docs
+from geokb.http.models import ConflictsOut, EntityList, StatusOut, TimelineOut, docs
 from geokb.http.service import ServiceDep
 from geokb.kb import PAGE_SIZE
-from geokb.vocab import compact
-
-if TYPE_CHECKING:
-    from geokb.kb import KnowledgeBase
 
 router = APIRouter(tags=["entities"])
 
@@ -27,19 +24,29 @@ OFFSET_DOC = "Claims to skip: the next page is in page.next (and the Link header
 AS_OF_DOC = "Log position or UTC time"
 VALID_AT_DOC = "YYYY, YYYY-MM or YYYY-MM-DD"
 
-ENTITY_NAMES = """SELECT ?e ?label ?name WHERE {
-  ?e gk:declaredIn ?ev ; rdfs:label ?label .
-  { ?e rdfs:label ?name } UNION { ?e skos:altLabel ?name }
-}"""
-ENTITY_DETAILS = "SELECT ?e ?p ?v WHERE { VALUES ?p { rdf:type skos:altLabel } ?e ?p ?v }"
+MATCH_FIELDS = ("iri", "id", "label", "types", "aliases")
 
 
-@router.get("/api/entities", responses=docs(EntityMatches), response_class=JSONResponse,
-            summary="Find entities by label or alias (case-insensitive, every word)")
-def entities(svc: ServiceDep, q: str = Query(..., min_length=1, examples=["Tartus"]),
-             limit: int = Query(20, ge=1, le=100)) -> Response:
+@router.get("/api/entities", responses=docs(EntityList, 400), response_class=JSONResponse,
+            summary="Every entity (or those of a type) with its claim count; with q, "
+                    "those whose label, alias or slug holds q (normalised: case, "
+                    "diacritics, apostrophes, dashes), best first")
+def entities(svc: ServiceDep,
+             q: str | None = Query(None, min_length=1, examples=["Tartus"],
+                                   description="A name or part of one; every word counts"),
+             type: str | None = Query(None, examples=["gk:Person"],
+                                      description="Only entities of this type (gk:… or "
+                                                  "an IRI)"),
+             limit: int = Query(20, ge=1, le=100, description="Matches of q (at most 100)")
+             ) -> Response:
     svc.refresh()
-    return JSONResponse({"matches": find_entities(svc.kb, q, limit)})
+    listed = svc.kb.entities(type=type)
+    if q is None:
+        by_type = Counter(t for e in listed for t in e["types"])
+        return JSONResponse({"entities": listed, "types": dict(sorted(by_type.items()))})
+    wanted = {e["iri"] for e in listed}
+    found = [m for m in svc.kb.find_entities(q) if m["iri"] in wanted][:limit]
+    return JSONResponse({"matches": [{k: m[k] for k in MATCH_FIELDS} for m in found]})
 
 
 @router.get("/api/entities/{slug}/status", responses=docs(StatusOut, 400, 404, 409),
@@ -102,30 +109,3 @@ def next_link(request: Request, answer: dict[str, Any],
     params = {**kept, **{k: str(v) for k, v in following.items() if v is not None}}
     url = request.url.replace(query=urlencode(params))
     return {"Link": f'<{url.path}?{url.query}>; rel="next"'}
-
-
-def find_entities(kb: KnowledgeBase, q: str, limit: int) -> list[dict[str, Any]]:
-    """Entities whose label, alias or slug holds every word of ``q``, best first."""
-    words = q.casefold().split()
-    whole = " ".join(words)
-    ranked: dict[str, tuple[int, str]] = {}
-    for row in kb.query(ENTITY_NAMES):
-        iri, label, name = row["e"].value, row["label"].value, row["name"].value
-        for candidate in (name.casefold(), iri.rsplit("/", 1)[-1].casefold()):
-            if not all(w in candidate for w in words):
-                continue
-            rank = 0 if candidate == whole else 1 if candidate.startswith(whole) else 2
-            if iri not in ranked or rank < ranked[iri][0]:
-                ranked[iri] = (rank, label)
-    out = []
-    for iri, (_, label) in sorted(ranked.items(), key=lambda kv: (kv[1], kv[0]))[:limit]:
-        types: list[str] = []
-        aliases: list[str] = []
-        for row in kb.query(ENTITY_DETAILS, substitutions={Variable("e"): NamedNode(iri)}):
-            if row["p"].value.endswith("#type"):
-                types.append(compact(row["v"].value))
-            else:
-                aliases.append(row["v"].value)
-        out.append({"iri": iri, "id": iri.rsplit("/", 1)[-1], "label": label,
-                    "types": sorted(types), "aliases": sorted(aliases)})
-    return out

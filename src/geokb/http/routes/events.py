@@ -1,5 +1,5 @@
-"""``/api/events``: the log as a feed (pages) and as a live stream (server-sent events,
-resumable with ``Last-Event-ID``), and ``/api/health``.
+"""``/api/events``: the log as a feed (pages), its latest events (``/recent``) and a live
+stream (server-sent events, resumable with ``Last-Event-ID``), and ``/api/health``.
 
 The stream is an :class:`sse_starlette.EventSourceResponse`: it ends when the client
 goes away, sends keep-alive comments, and ends at once when the server is told to stop
@@ -20,7 +20,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from geokb.errors import InvalidRequest
-from geokb.http.models import PROBLEM, EventsPage, Health, docs
+from geokb.http.models import PROBLEM, EventsPage, Health, RecentEvents, docs
 from geokb.http.service import Service, ServiceDep
 from geokb.log.codec import envelope_of
 from geokb.log.events import RecordedEvent
@@ -46,6 +46,40 @@ def events(svc: ServiceDep, after: int = Query(0, ge=0),
     more = last is not None and len(page) == limit and last < head
     return JSONResponse({"events": [envelope_of(e) for e in page],
                          "next": last if more else None, "head": head})
+
+
+@router.get("/api/events/recent", responses=docs(RecentEvents), response_class=JSONResponse,
+            summary="The last events of the log, newest first, each with a one-line summary")
+def recent(svc: ServiceDep, limit: int = Query(20, ge=1, le=200)) -> Response:
+    head = svc.head()
+    page = list(svc.kb.history(after=max(0, head - limit), limit=limit))
+    return JSONResponse({"events": [recent_json(e) for e in reversed(page)], "head": head})
+
+
+#: The payload keys that name what an event is about, the first present one wins.
+ABOUT_KEYS = ("claim", "entity", "source")
+
+
+def recent_json(event: RecordedEvent) -> dict[str, object]:
+    """An event as the recent list shows it: where, what, when, by whom, about what."""
+    envelope = envelope_of(event)
+    payload = envelope.get("payload") or {}
+    about = next((str(payload[k]) for k in ABOUT_KEYS if isinstance(payload.get(k), str)),
+                 None)
+    kind = next((k for k in ABOUT_KEYS if isinstance(payload.get(k), str)), None)
+    slug = about.rsplit("/", 1)[-1] if about else None
+    summary = " ".join(x for x in (kind, slug) if x) or event.type
+    if isinstance(payload.get("label"), str):
+        summary += f" ({payload['label']})"
+    elif isinstance(payload.get("title"), str):
+        summary += f" ({payload['title']})"
+    if isinstance(payload.get("by"), str):
+        summary += f" by {payload['by'].rsplit('/', 1)[-1]}"
+    route = {"claim": "claim", "entity": "entity", "source": "source"}.get(kind or "")
+    return {"position": event.position, "type": event.type,
+            "recorded_at": envelope.get("recorded_at"),
+            "recorded_by": envelope.get("recorded_by"), "summary": summary,
+            "link": f"#/{route}/{slug}" if route and slug else None}
 
 
 @router.get("/api/events/stream", response_class=EventSourceResponse,

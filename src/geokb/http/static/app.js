@@ -1,8 +1,11 @@
-/* geokb web page: SPARQL editor, entity, claim and source views over the HTTP API.
+/* geokb web page, the core: helpers, entity, claim and source views, the SPARQL editor,
+ * search and routing, over the HTTP API. desk.js adds the home page and the lists,
+ * chart.js the timeline chart; both register views in window.geokb.views.
  *
  * Plain JavaScript, no framework, no external assets. Every piece of server text goes
  * into the page through textContent / createTextNode (the h() helper), never innerHTML.
- * Routes: #/query, #/entity/<slug>, #/entity/<slug>/timeline, #/claim/<id>, #/source/<slug>.
+ * Routes: #/ (home), #/entities, #/sources, #/events, #/search/<text>, #/query,
+ * #/entity/<slug>, #/entity/<slug>/timeline, #/claim/<id>, #/source/<slug>[/<start>-<end>].
  */
 "use strict";
 
@@ -43,137 +46,6 @@
   };
   const MAX_ROWS = 2000;
   const LONG_QUERY = 6000;
-
-  // ---------------------------------------------------------------- examples
-  const P = (...names) => names.map((n) => `PREFIX ${(n + ":").padEnd(9)}<${PREFIXES[n]}>`).join("\n");
-  const EXAMPLES = [
-    {
-      id: "tartus-status",
-      title: "status of Tartus base",
-      note: "Live status claims about the facility named “Tartus”, with their evidence.",
-      query: `${P("gk", "rdf", "rdfs", "skos", "prov", "oa")}
-
-# The status claims about the entity labelled or also known as "Tartus",
-# with modality, quote and source. Live claims only (not retracted or superseded).
-SELECT DISTINCT ?base ?status ?modality ?claim ?quote ?source WHERE {
-  ?base rdfs:label|skos:altLabel ?name .
-  FILTER(LCASE(STR(?name)) = "tartus")
-  ?claim a gk:Claim ;
-         rdf:subject ?base ;
-         rdf:predicate gk:status ;
-         rdf:object ?status ;
-         gk:modality ?modality ;
-         prov:wasDerivedFrom ?source ;
-         gk:evidence ?ev .
-  ?ev oa:hasSelector ?sel .
-  ?sel oa:exact ?quote .
-  FILTER NOT EXISTS { ?claim gk:knownUntilPosition ?until }
-}
-ORDER BY ?claim`,
-    },
-    {
-      id: "assad-timeline",
-      title: "timeline of Bashar al-Assad",
-      note: "Claims with Bashar al-Assad as subject or object, in world-time order.",
-      query: `${P("gk", "id", "rdf", "oa")}
-
-# Claims about Bashar al-Assad (as subject or object) in world-time order;
-# claims whose valid time is not stated come last.
-SELECT ?from ?precision ?subject ?predicate ?object ?modality ?quote ?claim WHERE {
-  VALUES ?person { id:bashar-al-assad }
-  { ?claim rdf:subject ?person } UNION { ?claim rdf:object ?person }
-  ?claim a gk:Claim ;
-         rdf:subject ?subject ;
-         rdf:predicate ?predicate ;
-         rdf:object ?object ;
-         gk:modality ?modality ;
-         gk:evidence ?ev .
-  ?ev oa:hasSelector ?sel .
-  ?sel oa:exact ?quote .
-  OPTIONAL { ?claim gk:validFrom ?from ; gk:validFromPrecision ?precision ; gk:validStart ?start }
-  FILTER NOT EXISTS { ?claim gk:knownUntilPosition ?until }
-}
-ORDER BY (!BOUND(?start)) ?start ?claim`,
-    },
-    {
-      id: "via-digi24",
-      title: "everything reported via Digi24",
-      note: "Claims whose attribution chain passes through the outlet Digi24.",
-      query: `${P("gk", "id", "rdf", "prov", "oa")}
-
-# Every claim whose reporting chain passes through Digi24, with the speaker
-# (who said it) and the source (where we read it).
-SELECT ?speaker ?subject ?predicate ?object ?modality ?quote ?claim ?source WHERE {
-  ?claim a gk:Claim ;
-         gk:reportedVia id:digi24 ;
-         rdf:subject ?subject ;
-         rdf:predicate ?predicate ;
-         rdf:object ?object ;
-         gk:modality ?modality ;
-         prov:wasDerivedFrom ?source ;
-         gk:evidence ?ev .
-  ?ev oa:hasSelector ?sel .
-  ?sel oa:exact ?quote .
-  OPTIONAL { ?claim gk:speaker ?speaker }
-}
-ORDER BY ?claim`,
-    },
-    {
-      id: "unclear",
-      title: "claims whose status is unclear",
-      note: "Claims of the status “uncertain”, and claims the source itself reports as uncertain.",
-      query: `${P("gk", "rdf", "prov", "oa", "status", "modality")}
-
-# Claims stating the status "uncertain", and claims reported with uncertain modality.
-SELECT ?subject ?predicate ?object ?modality ?quote ?claim ?source WHERE {
-  ?claim a gk:Claim ;
-         rdf:subject ?subject ;
-         rdf:predicate ?predicate ;
-         rdf:object ?object ;
-         gk:modality ?modality ;
-         prov:wasDerivedFrom ?source ;
-         gk:evidence ?ev .
-  ?ev oa:hasSelector ?sel .
-  ?sel oa:exact ?quote .
-  FILTER((?predicate = gk:status && ?object = status:uncertain)
-         || ?modality = modality:uncertain)
-}
-ORDER BY ?subject ?claim`,
-    },
-    {
-      id: "ended",
-      title: "retracted or superseded claims",
-      note: "The claims the log has withdrawn or replaced, with the reason.",
-      query: `${P("gk", "rdf")}
-
-# Claims that a later event retracted or superseded, with the log position and reason.
-SELECT ?claim ?subject ?predicate ?object ?until ?reason ?replacedBy WHERE {
-  ?claim a gk:Claim ;
-         rdf:subject ?subject ;
-         rdf:predicate ?predicate ;
-         rdf:object ?object ;
-         gk:knownUntilPosition ?until .
-  OPTIONAL { ?claim gk:retractionReason ?reason }
-  OPTIONAL { ?claim gk:supersessionReason ?reason ; gk:supersededBy ?replacedBy }
-}
-ORDER BY ?until`,
-    },
-    {
-      id: "hmeimim-graph",
-      title: "Hmeimim airfield as a graph",
-      note: "A CONSTRUCT query: the current view of the facility, as Turtle.",
-      query: `${P("gk", "id", "rdfs", "skos")}
-
-# Everything the current view holds about Hmeimim airfield, as RDF (Turtle).
-CONSTRUCT {
-  id:hmeimim-airfield ?p ?o .
-  ?o rdfs:label ?label .
-} WHERE {
-  id:hmeimim-airfield ?p ?o .
-  OPTIONAL { ?o rdfs:label ?label }
-}`,
-    },
-  ];
 
   // ---------------------------------------------------------------- DOM helpers
   /** Build an element. Children: strings (as text), nodes, arrays, null/false (skipped). */
@@ -442,13 +314,26 @@ CONSTRUCT {
   /** Who said it, who passed it on, where we read it: speaker → outlets → source. */
   function attributionChain(claim, vertical) {
     const steps = [];
-    if (claim.speaker) steps.push(h("li", {}, h("span", { class: "chain-role" }, "said by"), termView(claim.speaker)));
+    const speakers = claim.speakers || [];
+    if (!speakers.length && claim.speaker) steps.push(h("li", {}, h("span", { class: "chain-role" }, "said by"), termView(claim.speaker)));
+    else {
+      for (const sp of speakers) {
+        const body = sp.spokesperson_for || sp.affiliation;
+        steps.push(h("li", {}, h("span", { class: "chain-role" }, "said by"),
+          sp.iri ? iriLink(sp.iri, sp.label, "term speaker-link")
+            : h("span", { class: "chain-who" }, h("span", { class: "term" }, `${sp.anonymous}, unnamed`),
+              body ? [h("span", { class: "muted" }, sp.spokesperson_for ? " speaking for " : " of "),
+                iriLink(body.iri, body.label, "term speaker-link")] : null)));
+      }
+    }
     for (const outlet of claim.reported_via || []) {
       steps.push(h("li", {}, h("span", { class: "chain-role" }, "reported via"), termView(outlet)));
     }
     const src = claim.source;
     steps.push(h("li", {}, h("span", { class: "chain-role" }, "in source"),
-      iriLink(src.iri, src.title || compact(src.iri), "term")));
+      h("span", { class: "chain-who" }, iriLink(src.iri, src.title || compact(src.iri), "term"),
+        src.publisher ? [h("span", { class: "muted" }, " published by "),
+          iriLink(src.publisher.iri, src.publisher.label, "term outlet-link")] : null)));
     return h("ol", { class: vertical ? "chain chain-vertical" : "chain", "aria-label": "Attribution chain" }, steps);
   }
 
@@ -532,7 +417,7 @@ CONSTRUCT {
       }
       if (focus && a >= focus.start && b <= focus.end) {
         if (!mark) {
-          mark = h("mark", { id: "evidence", title: `evidence of claim:${focus.id}` });
+          mark = h("mark", { id: "evidence", title: focus.title || `evidence of claim:${focus.id}` });
           body.appendChild(mark);
         }
         mark.appendChild(node);
@@ -584,8 +469,16 @@ CONSTRUCT {
     $("view-query").hidden = false;
     detail().hidden = true;
     if (returning) window.scrollTo(0, queryScrollY);
-    $("nav-query").setAttribute("aria-current", "page");
+    markNav("query");
     document.title = "Query — geokb";
+  }
+
+  /** Mark the main navigation's link of the view `kind` as the current page. */
+  function markNav(kind) {
+    for (const a of document.querySelectorAll(".mainnav a")) {
+      if (a.dataset.view === kind) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    }
   }
 
   /** Switch to the detail pane; returns a function that renders only if still current. */
@@ -594,7 +487,7 @@ CONSTRUCT {
     currentView = kind;
     window.scrollTo(0, 0);
     $("view-query").hidden = true;
-    $("nav-query").removeAttribute("aria-current");
+    markNav(kind);
     const pane = detail();
     pane.hidden = false;
     clear(pane).appendChild(h("p", { class: "loading" }, loadingText));
@@ -650,7 +543,7 @@ CONSTRUCT {
         "Timeline", tab === "timeline" ? h("span", { class: "count" }, total) : null));
     if (tab === "timeline") {
       const list = timelineList(claims, ent.iri);
-      render(head, timeBanner(), tabs, list, moreButton(path, data.page, list, (more) => timelineItems(more, ent.iri, list)));
+      render(head, timeBanner(), tabs, window.geokb.chart ? window.geokb.chart(slug, ent) : null, list, moreButton(path, data.page, list, (more) => timelineItems(more, ent.iri, list)));
     } else {
       const list = claims.length
         ? h("div", { class: "claim-list" }, claims.map((c) => claimCard(c, { current: ent.iri })))
@@ -901,7 +794,7 @@ CONSTRUCT {
     scrollToMark(pane, rendered.mark);
   }
 
-  async function sourceView(slug) {
+  async function sourceView(slug, passage) {
     const render = beginDetail("source", "Loading source…");
     let src;
     try {
@@ -913,8 +806,8 @@ CONSTRUCT {
     document.title = `${src.title || slug} — geokb`;
     const spans = src.spans || [];
     const text = typeof src.text === "string"
-      ? sourceText(src.text, spans, null).body
-      : h("p", { class: "warning" }, "The text of this source is not stored on this server.");
+      ? sourceText(src.text, spans, passage || null)
+      : null;
     const list = h("ol", { class: "span-list" }, spans.map((s) => h("li", { class: s.live === false ? "ended" : "" },
       h("a", { href: `#/claim/${s.id}` }, `“${s.quote}”`), " ", modalityBadge(s.modality),
       s.live === false ? h("span", { class: "badge state state-retracted" }, "ended") : null,
@@ -931,9 +824,10 @@ CONSTRUCT {
           h("div", { class: "pane-head" }, h("h2", {}, "Text"),
             h("span", { class: "legend small" }, h("span", { class: "span depth-1" }, "cited by a claim"),
               " ", h("span", { class: "span depth-3" }, "cited by several"))),
-          text),
+          text ? text.body : h("p", { class: "warning" }, "The text of this source is not stored on this server.")),
         h("section", { class: "claim-facts", "aria-labelledby": "spans-title" },
           h("h2", { id: "spans-title" }, `Claims citing this source (${spans.length})`), list)));
+    if (text && text.mark) scrollToMark(detail().querySelector(".source-pane"), text.mark);
   }
 
   // ---------------------------------------------------------------- SPARQL
@@ -974,7 +868,7 @@ CONSTRUCT {
       case "uri":
         if (t.value.startsWith(PREFIXES.modality)) return h("span", { title: t.value }, modalityBadge(t.value));
         if (t.value.startsWith(PREFIXES.status)) return h("span", { title: t.value }, statusBadge({ iri: t.value, label: localName(t.value) }));
-        return iriLink(t.value);
+        return iriLink(t.value, labels.get(t.value));
       case "bnode": return h("span", { class: "bnode" }, `_:${t.value}`);
       case "triple": {
         const v = t.value || {};
@@ -990,20 +884,36 @@ CONSTRUCT {
     }
   }
 
+  /** Labels of entities and titles of sources, to show in results instead of slugs. */
+  const labels = new Map();
+  let labelsLoaded = null;
+  function loadLabels() {
+    if (!labelsLoaded) {
+      labelsLoaded = Promise.all([apiJson("/api/entities"), apiJson("/api/sources")])
+        .then(([ents, srcs]) => {
+          for (const e of ents.entities || []) labels.set(e.iri, e.label);
+          for (const s of srcs.sources || []) if (s.title) labels.set(s.iri, s.title);
+        })
+        .catch(() => { labelsLoaded = null; });
+    }
+    return labelsLoaded;
+  }
+
   function resultsTable(json) {
     const vars = (json.head && json.head.vars) || [];
     const rows = (json.results && json.results.bindings) || [];
     const shown = rows.slice(0, MAX_ROWS);
     const table = h("table", { id: "results-table", class: "results" },
       h("caption", { class: "visually-hidden" }, "Query results"),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "rownum" }, "#"), vars.map((v) => h("th", { scope: "col" }, `?${v}`)))),
-      h("tbody", {}, shown.map((b, i) => h("tr", {},
-        h("td", { class: "rownum" }, String(i + 1)),
-        vars.map((v) => h("td", { class: b[v] && b[v].type === "literal" && b[v].value.length > 40 ? "wide" : null },
-          termCell(b[v])))))));
+      h("thead", {}, h("tr", {}, vars.map((v) => h("th", { scope: "col" }, `?${v}`)))),
+      h("tbody", {}, shown.map((b) => h("tr", {},
+        vars.map((v, j) => h(j ? "td" : "th", {
+          scope: j ? null : "row",
+          class: b[v] && b[v].type === "literal" && b[v].value.length > 40 ? "wide" : null,
+        }, termCell(b[v])))))));
     return {
       count: rows.length,
-      node: h("div", { class: "table-wrap" },
+      node: h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Query results (scrolls sideways when wide)" },
         rows.length ? table : h("p", { class: "empty" }, "No results."),
         rows.length > MAX_ROWS ? h("p", { class: "muted small" }, `Showing the first ${MAX_ROWS} of ${rows.length} rows.`) : null),
     };
@@ -1057,6 +967,7 @@ CONSTRUCT {
     run.textContent = "Running…";
     meta.textContent = "";
     out.setAttribute("aria-busy", "true");
+    await loadLabels();
     const t0 = performance.now();
     try {
       const res = await api("/sparql", params, accept, init);
@@ -1118,8 +1029,15 @@ CONSTRUCT {
     ta.setSelectionRange(offset, Math.min(offset + 1, ta.value.length));
   }
 
-  function setupEditor() {
+  let EXAMPLES = [];
+
+  async function setupEditor() {
     const list = $("example-list");
+    try {
+      EXAMPLES = await (await fetch("/static/examples.json")).json();
+    } catch {
+      list.appendChild(h("li", { class: "muted" }, "The examples could not be loaded."));
+    }
     for (const ex of EXAMPLES) {
       list.appendChild(h("li", {}, h("button", {
         type: "button", class: "example", dataset: { example: ex.id }, title: ex.note,
@@ -1136,7 +1054,7 @@ CONSTRUCT {
     }
     let saved = null;
     try { saved = localStorage.getItem("geokb.query"); } catch { /* private mode */ }
-    $("sparql").value = saved || EXAMPLES[0].query;
+    $("sparql").value = saved || (EXAMPLES[0] ? EXAMPLES[0].query : "");
     fitEditor();
     $("sparql").addEventListener("input", fitEditor);
     $("sparql").addEventListener("keydown", (e) => {
@@ -1163,7 +1081,7 @@ CONSTRUCT {
       const mine = ++seq;
       let body;
       try {
-        body = await apiJson("/api/entities", new URLSearchParams({ q }));
+        body = await apiJson("/api/search", new URLSearchParams({ q }));
       } catch (e) {
         if (mine !== seq) return;
         clear(box).appendChild(h("li", { class: "search-error" }, e.message));
@@ -1171,15 +1089,22 @@ CONSTRUCT {
         return;
       }
       if (mine !== seq) return;
-      const matches = body.matches || [];
+      const matches = (body.entities || []).slice(0, 8);
+      const passages = (body.sources || []).reduce((n, s) => n + s.count, 0);
       clear(box);
-      if (!matches.length) box.appendChild(h("li", { class: "muted" }, `No entity is named “${q}”.`));
+      if (!matches.length && !passages) box.appendChild(h("li", { class: "muted" }, `Nothing is named “${q}”, and no source text holds it.`));
       for (const m of matches) {
         const r = routeOf(m.iri);
-        box.appendChild(h("li", {}, h("a", { href: r || "#/query", onclick: hide },
+        box.appendChild(h("li", {}, h("a", { href: r || "#/", onclick: hide },
           h("span", { class: "match-label" }, m.label || compact(m.iri)),
           h("span", { class: "match-types" }, (m.types || []).map(typeName).join(", ")),
-          m.aliases && m.aliases.length ? h("span", { class: "match-aliases" }, `also ${m.aliases.join(", ")}`) : null)));
+          m.description && !m.matched ? h("span", { class: "match-aliases" }, "named in its description")
+            : m.aliases && m.aliases.length ? h("span", { class: "match-aliases" }, `also ${m.aliases.join(", ")}`) : null)));
+      }
+      if (passages) {
+        box.appendChild(h("li", {}, h("a", { href: `#/search/${encodeURIComponent(q)}`, onclick: hide, class: "match-text" },
+          h("span", { class: "match-label" }, `“${q}” in the sources`),
+          h("span", { class: "match-types" }, `${passages} passage${passages === 1 ? "" : "s"} in ${body.sources.length} source${body.sources.length === 1 ? "" : "s"}`))));
       }
       box.hidden = false;
       input.setAttribute("aria-expanded", "true");
@@ -1209,7 +1134,7 @@ CONSTRUCT {
 
   // ---------------------------------------------------------------- routing
   function route() {
-    const raw = (location.hash || "#/query").slice(1).split("?")[0];
+    const raw = (location.hash || "#/").slice(1).split("?")[0];
     let parts;
     try {
       parts = raw.split("/").filter(Boolean).map(decodeURIComponent);
@@ -1218,13 +1143,26 @@ CONSTRUCT {
     }
     $("search-results").hidden = true;
     const [kind, slug, sub] = parts;
-    if (!kind || kind === "query") return showQueryView();
+    if (kind === "query") return showQueryView();
+    const view = views[kind || "home"];
+    if (view) return view(parts.slice(1));
     if (!slug || !SLUG.test(slug)) return notFound(`“${raw}” is not a page of this site.`);
     if (kind === "entity" && (!sub || sub === "timeline")) return entityView(slug, sub);
     if (kind === "claim" && !sub) return claimView(slug);
-    if (kind === "source" && !sub) return sourceView(slug);
+    const span = /^(\d+)-(\d+)$/.exec(sub || "");
+    if (kind === "source" && (!sub || span)) {
+      return sourceView(slug, span ? { id: "search", title: "the passage found", start: Number(span[1]), end: Number(span[2]) } : null);
+    }
     return notFound(`“${raw}” is not a page of this site.`);
   }
+
+  /** Views other scripts add (desk.js: home, lists, search; chart.js: the chart). */
+  const views = {};
+  window.geokb = {
+    h, append, clear, $, apiJson, routeOf, compact, typeName, localName, iriLink,
+    claimCard, statusBadge, modalityBadge, holdingBadge, speakerWords, statusPanel,
+    beginDetail, errorBox, timeParams, timeBanner, timelineItems, PREFIXES, SLUG, views,
+  };
 
   function start() {
     setupEditor();
@@ -1237,6 +1175,7 @@ CONSTRUCT {
     setInterval(() => { if (!document.hidden) refreshHead(); }, 30000);
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // After DOMContentLoaded: the deferred desk.js and chart.js have registered their views.
+  if (document.readyState === "complete") start();
+  else document.addEventListener("DOMContentLoaded", start);
 })();
