@@ -91,6 +91,16 @@ class QueryRefused(QueryError):
     """A query or update asks for something this KB does not allow (SERVICE, LOAD, …)."""
 
 
+class QueryBudgetExceeded(GeoKBError):
+    """A query ran past its time budget or its memory budget and was stopped (its worker
+    killed). ``budget`` is ``"time"`` (``limit`` in seconds) or ``"memory"`` (bytes)."""
+
+    def __init__(self, message: str, *, budget: str, limit: float) -> None:
+        super().__init__(message)
+        self.budget = budget
+        self.limit = limit
+
+
 class OntologyError(GeoKBError):
     """The ontology or shapes files cannot be read (exit code 2: could not run)."""
 
@@ -116,3 +126,16 @@ class NotDurable(Unavailable):
         super().__init__(message)
         self.first = first
         self.last = last
+
+
+class StorageFull(Unavailable):
+    """The disk (or quota) holding the KB is full (ENOSPC, EDQUOT): nothing was written."""
+
+
+class StorageReadOnly(Unavailable):
+    """The KB's files cannot be written (EROFS, EACCES, EPERM): nothing was written."""
+
+
+class DatabaseUnavailable(Unavailable, ConnectionError):
+    """The database cannot be reached, or went away while it was used. Also a
+    ``ConnectionError``, which is what code that waits for it to come back catches."""

@@ -10,12 +10,13 @@ would give the doors two objects to call.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import cached_property
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,18 +34,22 @@ from geokb.errors import (
     ShapeViolation,
 )
 from geokb.log.contract import EventStore
-from geokb.log.events import Event, RecordedEvent
+from geokb.log.events import GRAPH_UPDATED, Event, RecordedEvent
 from geokb.log.file import FileEventStore
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.ops import anchor
-from geokb.ops.checks import CheckResult, run_checks
+from geokb.ops.checks import DEFAULT_BUDGET, CheckResult, run_checks
+from geokb.ops.partitions import affected_bases
 from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
 from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
 from geokb.ops.verify import Problem, Report
 from geokb.ops.verify import verify as verify_log
+from geokb.projection import snapshot as projection_snapshot
 from geokb.projection.history import History
+from geokb.projection.logmark import LogMark
+from geokb.projection.snapshot import log_file_of, open_projection
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at
 from geokb.read import catalogue, claims, conflicts, entities, status
@@ -53,6 +58,7 @@ from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
 from geokb.read.reader import Reader, as_int
 from geokb.read.validity import dropped, valid_view
 from geokb.shacl.engines import ValidatorChoice
+from geokb.shacl.reach import reach_of
 from geokb.shacl.shapes import load_shapes
 from geokb.sparql.guard import guard
 from geokb.times import span
@@ -90,7 +96,10 @@ class KnowledgeBase:
         self.log: EventStore = log if log is not None else FileEventStore(self.directory)
         self.texts: SourceTexts = texts if texts is not None else FileSourceTexts(self.directory)
         self.projection_path = Path(projection_path) if projection_path is not None else None
-        self.projection = ProjectionStore(self.projection_path)
+        self.projection = open_projection(self.projection_path)
+        # which log an on-disk projection holds (see geokb.projection.logmark)
+        self._mark = (LogMark(self.projection_path, self.log, log_file_of(self.log))
+                      if self.projection_path is not None else None)
         self.ontology = ontology or load_ontology()
         # the answers' reader, with their memory (its own: no two KBs share one)
         self._reader = Reader(self.projection, self.ontology.labels)
@@ -131,8 +140,20 @@ class KnowledgeBase:
         return self.projection.position
 
     def _check_projection_matches_log(self) -> None:
-        """An on-disk projection built from another history is rebuilt, not trusted."""
+        """An on-disk projection built from another history (or in another format) is
+        rebuilt, not trusted; one held read-only by another process and not at a whole batch
+        is replaced by an in-memory replay. Raises :class:`CorruptLog` if the log's events
+        up to the projection's position no longer match their hashes (nothing is served)."""
         pos = self.projection.position
+        if self._mark is not None:
+            if self.projection.read_only:
+                if not (self.projection.consistent
+                        and self._mark.check(pos, self.projection.head_hash)):
+                    self._in_memory("it does not stand at this log's events")
+            elif not self._mark.check(pos, self.projection.head_hash):
+                self.projection.reset()
+                self._mark.mark = None
+            return
         if pos == 0:
             return
         at = next(iter(self.log.read(after=pos - 1, limit=1)), None)
@@ -144,11 +165,36 @@ class KnowledgeBase:
     def catch_up(self, *, progress: Progress | None = None) -> int:
         """Apply the events the projection has not seen yet; returns how many."""
         with self._write_lock, self._apply_lock:
+            if self.projection.read_only:
+                if self.log.head().position == self.projection.position:
+                    return 0
+                self._in_memory("it is behind the log")
             events: Iterable[RecordedEvent] = self.log.read(after=self.projection.position)
             if progress is not None:
                 total = max(self.log.head().position - self.projection.position, 0)
                 events = _reporting(events, progress, "catching up with the log", total)
-            return self._apply(events)
+            applied = self._apply(events)
+            self._record_mark()
+            return applied
+
+    def _record_mark(self) -> None:
+        if self._mark is not None and not self.projection.read_only:
+            self._mark.advance(self.projection.position, self.projection.head_hash)
+
+    def _in_memory(self, why: str) -> None:
+        """Answer from an in-memory replay instead of an on-disk projection that another
+        process holds (``geokb serve``) and that cannot serve this run: ``why`` is said
+        on stderr."""
+        print(f"geokb: note: the projection in {self.projection_path} is held by another "
+              f"process and {why}: replaying the log in memory", file=sys.stderr)
+        self.projection = ProjectionStore()
+        self._mark = None
+        self.past = None  # time travel replays in memory too
+
+    @property
+    def projection_read_only(self) -> bool:
+        """Whether answers come from an on-disk projection another process holds."""
+        return self.projection.read_only
 
     def follow(self, stop: threading.Event, *, poll: float = 1.0) -> None:
         """Keep the projection caught up with the log until ``stop`` is set (a read node).
@@ -178,6 +224,9 @@ class KnowledgeBase:
         """
         texts = dict(pending_texts or {})
         with self._write_lock:
+            if self.projection.read_only:
+                with self._apply_lock:
+                    self._in_memory("cannot take writes")
             for attempt in range(RETRIES):
                 self.catch_up()
                 if expected_position is not None and expected_position != self.position:
@@ -207,6 +256,7 @@ class KnowledgeBase:
                     with self._apply_lock:
                         self._apply(recorded if progress is None else _reporting(
                             recorded, progress, "applying", len(recorded)))
+                        self._record_mark()
                 return recorded
         raise AssertionError("unreachable")
 
@@ -396,6 +446,9 @@ class KnowledgeBase:
         from geokb.write.updates import update_event
 
         with self._write_lock:
+            if self.projection.read_only:
+                with self._apply_lock:
+                    self._in_memory("cannot take writes")
             for attempt in range(RETRIES):
                 self.catch_up()
                 event = update_event(self.projection, sparql, base_iri=base_iri,
@@ -599,6 +652,15 @@ class KnowledgeBase:
         SERVICE, ``TooLarge``), ``BadTime`` for an unreadable ``as_of`` or ``valid_at``, and
         ``OSError`` for evaluation errors.
         """
+        return self.prepare(sparql, as_of=as_of, valid_at=valid_at,
+                            allow_service=allow_service, **options)()
+
+    def prepare(self, sparql: str, *, as_of: str | int | None = None,
+                valid_at: str | None = None, allow_service: bool = False,
+                **options: Any) -> Callable[[], Any]:
+        """:meth:`query` up to the evaluation: the guard runs and the dataset is chosen now
+        (raising as :meth:`query` does); calling the result evaluates the query — in this
+        process, or in a worker forked under :meth:`holding_still`."""
         guard(sparql, allow=frozenset({"SERVICE"}) if allow_service else frozenset())
         pos = self.resolve_as_of(as_of)
         if valid_at is not None and self.past is not None:
@@ -608,7 +670,14 @@ class KnowledgeBase:
             if valid_at is not None:
                 store = self._valid_view(store, valid_at)
         options.setdefault("prefixes", PREFIXES)
-        return store.query(sparql, **options)
+        return partial(store.query, sparql, **options)
+
+    @contextlib.contextmanager
+    def holding_still(self) -> Iterator[None]:
+        """No event is applied to the projection while inside (held briefly: for a fork,
+        so that no writer holds a lock of the store in the copy)."""
+        with self._apply_lock:
+            yield
 
     def _valid_on_disk(self, position: int, valid_at: str) -> ProjectionStore:
         """The valid view at ``position``: a hard-link copy with the dropped quads removed,
@@ -661,23 +730,59 @@ class KnowledgeBase:
             progress("hashing the projection", 1, 1)
         return digest
 
-    def validate(self, *, progress: Progress | None = None) -> Report:
+    def validate(self, *, progress: Progress | None = None, since: str | None = None) -> Report:
         """Check the whole KB: the hash chain, a replay with every rule, SHACL (by the
         choice's whole-KB engine) and every quote, in a projection of its own.
 
-        Raises :class:`~geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
+        With ``since`` (an anchor as :meth:`verify_against` takes it), the log must extend
+        it unchanged and only what the events after it add or change is checked
+        (``geokb validate --since``, see :mod:`geokb.ops.validate`).
+
+        Raises :class:`~geokb.errors.OntologyError` (or ``OSError``) when it cannot run,
+        :class:`~geokb.errors.SettingsError` for a ``since`` that names no head.
         """
         return validate_log(self.log, texts=self.texts, ontology=self.ontology,
                             shapes=self.shapes,
                             validator=self.shacl.for_whole_kb(self.shapes, self.ontology),
-                            progress=progress)
+                            progress=progress,
+                            since=None if since is None else anchor.resolve(since,
+                                                                            self.directory))
 
-    def check(self, directory: Path) -> list[CheckResult]:
-        """Run the KB's assertions (``*.rq`` ASK files in ``directory``) on the projection.
+    def check(self, directory: Path, *, budget: float | None = None,
+              since: str | None = None) -> list[CheckResult]:
+        """Run the KB's assertions (``*.rq`` ASK files in ``directory``) on the projection,
+        each within ``budget`` seconds (default 60). With ``since`` (an anchor as
+        :meth:`verify_against` takes it) a check that declares ``# concerns: ?var`` is
+        asked only about what the events after the anchor changed (see
+        :mod:`geokb.ops.checks`).
 
-        Raises :class:`~geokb.errors.QueryError` for a bad file.
+        Raises :class:`~geokb.errors.QueryError` for a bad file, :class:`CorruptLog` if the
+        log does not extend ``since`` unchanged.
         """
-        return run_checks(self.query, directory)
+        concerning = None
+        if since is not None:
+            trusted = anchor.resolve(since, self.directory)
+            broken = anchor.check_extends(self.log, trusted)
+            if broken:
+                raise CorruptLog(broken[0].message)
+            after = trusted.position if trusted.position is not None else next(
+                e.position for e in self.log.read() if e.hash == trusted.hash)
+            changed = list(self.log.read(after=after))
+            if not any(e.type == GRAPH_UPDATED for e in changed):  # an update: check all
+                with self._apply_lock:
+                    concerning = affected_bases(self.projection, changed,
+                                                reach_of(self.shapes).deep)
+        return run_checks(self.query, directory, concerning=concerning,
+                          budget=DEFAULT_BUDGET if budget is None else budget)
+
+    def create_snapshot(self, target: str | os.PathLike[str]) -> dict[str, Any]:
+        """Copy the on-disk projection, as it stands, to the new directory ``target`` with
+        its log position and hash (see :mod:`geokb.projection.snapshot`); its manifest.
+        Raises :class:`InvalidRequest` for an in-memory projection or a non-empty target."""
+        with self._apply_lock:
+            return projection_snapshot.create(
+                self.projection, self._mark.mark if self._mark is not None else None,
+                Path(target))
 
     def head_check(self) -> None:
         """Raise :class:`CorruptLog` if the projection is ahead of the log."""
@@ -719,6 +824,19 @@ class KnowledgeBase:
         ``sign_with`` (an SSH private key) followed by its signature (``ssh-keygen -Y``)."""
         text = anchor.head_text(self.log)
         return anchor.sign(text, sign_with) if sign_with is not None else text + "\n"
+
+
+def restore_snapshot(source: str | os.PathLike[str], projection_path: str | os.PathLike[str],
+                     *, directory: str | os.PathLike[str],
+                     log: EventStore | None = None) -> dict[str, Any]:
+    """Put the snapshot in ``source`` where the projection lives (``projection_path``), if
+    the log (``log``, else the file log in ``directory``) holds its events; open a
+    :class:`KnowledgeBase` on it afterwards to catch up the tail. Raises
+    :class:`InvalidRequest` for a snapshot of another log (or no snapshot) and
+    :class:`~geokb.errors.Unavailable` while another process holds the projection."""
+    mark = projection_snapshot.restore(Path(source), Path(projection_path),
+                                       log if log is not None else FileEventStore(directory))
+    return mark.to_json()
 
 
 def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,

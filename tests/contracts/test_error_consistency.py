@@ -167,6 +167,7 @@ def test_a_bug_stays_a_500(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     with TestClient(app, raise_server_exceptions=False) as c:
         monkeypatch.setattr(kb, "status", broken)
         monkeypatch.setattr(kb, "query", broken)
+        monkeypatch.setattr(kb, "prepare", broken)  # the SPARQL endpoint prepares, then runs
         assert c.get(f"/api/entities/{TARTUS}/status").status_code == 500
         assert c.get("/sparql", params={"query": "ASK {}"}).status_code == 500
         assert c.get("/graph", params={"default": ""}).status_code == 500

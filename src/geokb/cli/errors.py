@@ -26,9 +26,12 @@ from typer.core import TyperGroup
 
 from geokb.errors import (
     AppendConflict,
+    DatabaseUnavailable,
     GeoKBError,
     OntologyError,
     SettingsError,
+    StorageFull,
+    StorageReadOnly,
     Unavailable,
     UnsupportedShapes,
 )
@@ -54,7 +57,11 @@ CONFLICT = ExitCode(4, "conflict", "another writer appended to the log first, mo
 INTERRUPTED = ExitCode(130, "interrupted", "stopped by Ctrl-C (SIGINT); an append is whole "
                        "or absent")
 
-EXIT_CODES: tuple[ExitCode, ...] = (OK, WRONG, CANNOT_RUN, BUG, CONFLICT, INTERRUPTED)
+OVER_BUDGET = ExitCode(5, "over budget", "a check (`check --timeout`) ran past its time "
+                      "budget and was stopped: make it use the indexes, or give it more time")
+
+EXIT_CODES: tuple[ExitCode, ...] = (OK, WRONG, CANNOT_RUN, BUG, CONFLICT, OVER_BUDGET,
+                                    INTERRUPTED)
 
 
 class CheckFailed(GeoKBError):
@@ -71,6 +78,10 @@ TABLE: Mapping[type[BaseException], ExitCode] = {
     UnsupportedShapes: CANNOT_RUN,
     SettingsError: CANNOT_RUN,
     Unavailable: CANNOT_RUN,
+    # as Unavailable, named so the table says it: nothing was written; fix the environment
+    StorageFull: CANNOT_RUN,  # "the disk holding kb/ is full (...); nothing was appended"
+    StorageReadOnly: CANNOT_RUN,  # "kb/ is read-only (...)"
+    DatabaseUnavailable: CANNOT_RUN,  # "cannot connect to postgresql://..."
     # pyoxigraph's parse errors; until the KB turns them into QueryError, here they are
     SyntaxError: WRONG,
     OSError: CANNOT_RUN,  # a file of the KB that cannot be read or written

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import typer
 
 from geokb.cli.context import postgres_module, session
-from geokb.cli.errors import OK, WRONG, CheckFailed
+from geokb.cli.errors import OK, OVER_BUDGET, WRONG, CheckFailed
 from geokb.cli.render import emit_json
 from geokb.errors import InvalidRequest, SettingsError, Unavailable
 
@@ -105,16 +105,23 @@ def head(ctx: typer.Context,
 @app.command(rich_help_panel=PANEL)
 def validate(ctx: typer.Context,
              format: ValidateFmt = typer.Option(ValidateFmt.text, "--format",
-                                                help="annotations: file:line: message.")
+                                                help="annotations: file:line: message."),
+             since: str = typer.Option(None, "--since", metavar="ANCHOR",
+                                       help="Check only what the events after this trusted "
+                                       "head add or change (as verify --base takes it: "
+                                       "'<position> <hash>', a bare hash, a file or a git "
+                                       "ref); the log must extend it unchanged.")
              ) -> None:
     """Check the whole KB: hash chain, replay, rules, SHACL and every quote.
 
-    Exit 0 conforms, 1 violations, 2 could not run.
+    SHACL runs in partitions of the KB. With --since, the events up to the anchor are
+    trusted (validated when it was) and only the later ones are replayed with every rule
+    and checked. Exit 0 conforms, 1 violations, 2 could not run.
     """
     s = session(ctx)
     kb = s.open_kb_for_check()
     with s.bars() as progress:
-        report = kb.validate(progress=progress)
+        report = kb.validate(progress=progress, since=since)
     if format is ValidateFmt.json:
         emit_json(report.to_json())
     elif format is ValidateFmt.annotations:
@@ -131,15 +138,33 @@ def validate(ctx: typer.Context,
 
 @app.command(rich_help_panel=PANEL)
 def check(ctx: typer.Context,
-          directory: Path = typer.Option(None, "--dir", help="Default: <kb>/checks.")) -> None:
-    """Run the KB's assertions (SPARQL ASK files); exit 1 naming each that fails."""
+          directory: Path = typer.Option(None, "--dir", help="Default: <kb>/checks."),
+          timeout: float = typer.Option(None, "--timeout", metavar="SECONDS", min=0.001,
+                                        help="The time budget of each check (default 60): "
+                                        "one that runs longer is stopped and fails (exit 5)."),
+          since: str = typer.Option(None, "--since", metavar="ANCHOR",
+                                    help="Ask the checks that declare '# concerns: ?var' "
+                                    "only about what changed after this trusted head (as "
+                                    "verify --base takes it).")) -> None:
+    """Run the KB's assertions (SPARQL ASK files); exit 1 naming each that fails.
+
+    Each check runs within --timeout seconds (exit 5 if one overran it); a check that
+    took more than half of it is named with its time.
+    """
     s = session(ctx)
-    results = s.open_kb().check(directory or s.kb_dir / "checks")
+    results = s.open_kb().check(directory or s.kb_dir / "checks", budget=timeout,
+                                since=since)
     failed = [r for r in results if not r.passed]
     for r in results:
         mark = "ok  " if r.passed else "FAIL"
-        typer.echo(f"{mark} {r.path}: {r.title}")
+        scope = " (changed nodes only)" if r.restricted else ""
+        typer.echo(f"{mark} {r.path}: {r.title}{scope}")
+        if r.slow:
+            typer.echo(f"{'FAIL' if r.timed_out else 'slow'} {r.timing()}",
+                       err=not r.timed_out)
     typer.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if any(r.timed_out for r in results):
+        raise typer.Exit(OVER_BUDGET.code)
     raise verdict(not failed)
 
 

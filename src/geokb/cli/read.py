@@ -151,11 +151,40 @@ def query(
                               "0: no limit). Longer cells end in '…'."),
     wrap: bool = typer.Option(False, "--wrap", help="Table: wrap long cells over several "
                               "lines instead of cutting them."),
+    timeout: float = typer.Option(None, "--timeout", min=0.001, show_default=False,
+                                  help="Time budget in seconds: evaluate in a worker process "
+                                  "that is killed past it (exit 1)."),
+    memory_mb: int = typer.Option(None, "--memory-mb", min=1, show_default=False,
+                                  help="Memory budget of that worker in MiB (exit 1 past "
+                                  "it); implies a worker."),
 ) -> None:
     """Run a SPARQL query (our prefixes gk:, id:, claim:, status:, … are predeclared)."""
     text = _query_text(sparql, file)
-    result = session(ctx).open_kb().query(text, as_of=as_of, valid_at=valid_at,
-                                          allow_service=allow_service)
+    run = session(ctx).open_kb().prepare(text, as_of=as_of, valid_at=valid_at,
+                                         allow_service=allow_service)
+    if timeout is None and memory_mb is None:
+        _print_result(run(), format, width, wrap)
+        return
+    import io
+    import time
+    from contextlib import redirect_stdout
+
+    from geokb.sparql import workers
+
+    width = _table_width(width) or 0  # the terminal's, read here: the worker writes to a buffer
+
+    def rendered() -> str:
+        out = io.StringIO()
+        with redirect_stdout(out):
+            _print_result(run(), format, width, wrap)
+        return out.getvalue()
+
+    deadline = time.monotonic() + (timeout if timeout is not None else 10**9)
+    sys.stdout.write(workers.run(rendered, deadline=deadline, seconds=timeout,
+                                 memory=memory_mb * 2**20 if memory_mb else None))
+
+
+def _print_result(result: Any, format: QueryFmt, width: int | None, wrap: bool) -> None:
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
         if format in (QueryFmt.json, QueryFmt.xml, QueryFmt.csv, QueryFmt.tsv):

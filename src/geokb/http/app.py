@@ -21,7 +21,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from geokb.http import problems
-from geokb.http.middleware import SPARQL_PATHS, BodyLimit, SparqlQueries
+from geokb.http.middleware import (
+    SPARQL_PATHS,
+    BodyLimit,
+    HeaderLimit,
+    HostAllowlist,
+    SparqlQueries,
+)
 from geokb.http.routes import claims, curation, entities, events, graph, sources, sparql, web
 from geokb.http.service import LogWatch, Service
 from geokb.http.settings import Settings
@@ -49,6 +55,7 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             svc.runner.close()  # drop queued queries, stop running ones at their next row
+            svc.workers.close()  # and kill the workers of those running in one
 
     app = FastAPIOffline(
         title="geokb",
@@ -73,6 +80,9 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Accept", "Idempotency-Key",
                            "Last-Event-ID"])
+    # added last, so outermost: a foreign Host or too many headers is refused first
+    app.add_middleware(HeaderLimit, limit=settings.max_headers)
+    app.add_middleware(HostAllowlist, allowed=settings.allowed_hosts)
     problems.install(app)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False),
               name="static")

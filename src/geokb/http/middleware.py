@@ -1,6 +1,7 @@
-"""ASGI middleware: the request-body limit, and SPARQL queries answered ahead of routing.
+"""ASGI middleware: the Host allowlist, the header-count and request-body limits, and
+SPARQL queries answered ahead of routing.
 
-Both answer errors through :mod:`geokb.http.problems`, as the routes do, so a 413 from
+All answer errors through :mod:`geokb.http.problems`, as the routes do, so a 413 from
 the body limit or a 400 from the fast path has the same problem body as anywhere else.
 """
 
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from starlette._utils import parse_host_header
 from starlette.datastructures import URL, Headers
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +19,72 @@ from geokb.errors import InvalidRequest, TooLarge
 from geokb.http import problems
 from geokb.http.protocol import ProtocolError, SparqlRequest, parse_request
 from geokb.http.results import Answer
+
+#: The Host header that in-process test clients send (Starlette's TestClient, httpx's
+#: ASGITransport, schemathesis): answered only when the scope's ``server`` says the same,
+#: which a server over a socket never does (it gives its own address there, which no
+#: request header changes).
+TEST_CLIENT_HOST = "testserver"
+
+
+class HostAllowlist(TrustedHostMiddleware):
+    """Starlette's TrustedHostMiddleware, answering a foreign ``Host`` with a 400 problem.
+
+    A web page can point a name it owns at 127.0.0.1 (DNS rebinding) and then read this
+    server as its own origin; its requests carry that name in ``Host``, so only the names
+    of ``allowed`` are answered (``*`` answers any). Requests from in-process test clients
+    (``Host: testserver``, no socket) are answered too.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        super().__init__(app, allowed_hosts=list(allowed), www_redirect=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.allow_any or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        raw = Headers(scope=scope).get("host")
+        parsed = parse_host_header(raw)
+        host = parsed.host.lower() if parsed is not None else None
+        if host is not None and (self._allowed(host) or (
+                host == TEST_CLIENT_HOST and _served_in_process(scope))):
+            await self.app(scope, receive, send)
+            return
+        said = "no Host header" if raw is None else f"Host {raw!r}"
+        await _refuse(scope, receive, send, InvalidRequest(
+            f"{said} is not a name this server answers to (it answers to "
+            f"{', '.join(self.allowed_hosts)}); set GEOKB_ALLOWED_HOSTS or --allowed-host "
+            "to add one"))
+
+    def _allowed(self, host: str) -> bool:
+        return any(host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+                   for pattern in self.allowed_hosts)
+
+
+def _served_in_process(scope: Scope) -> bool:
+    """Whether the request came from an in-process test client, not over a socket."""
+    server = scope.get("server")
+    return server is not None and len(server) > 0 and server[0] == TEST_CLIENT_HOST
+
+
+class HeaderLimit:
+    """Refuse a request of more than ``limit`` header fields with 431 (h11 bounds only
+    their total size), and close its connection."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        count = len(scope.get("headers") or ()) if scope["type"] == "http" else 0
+        if count <= self.limit:
+            await self.app(scope, receive, send)
+            return
+        kind = problems.protocol_kind(431)
+        detail = (f"the request has {count} header fields, over this server's limit of "
+                  f"{self.limit} (GEOKB_MAX_HEADERS)")
+        await problems.response(problems.body_of(kind, detail),
+                                {"Connection": "close"})(scope, receive, send)
 
 
 class BodyLimit:

@@ -39,6 +39,7 @@ from geokb.errors import (
     AppendConflict,
     BadTime,
     CorruptLog,
+    DatabaseUnavailable,
     GeoKBError,
     InvalidClaimFile,
     InvalidEvent,
@@ -46,10 +47,13 @@ from geokb.errors import (
     NotDurable,
     NotFound,
     OntologyError,
+    QueryBudgetExceeded,
     QueryError,
     QueryRefused,
     SettingsError,
     ShapeViolation,
+    StorageFull,
+    StorageReadOnly,
     TooLarge,
     Unavailable,
     UnsupportedShapes,
@@ -89,7 +93,12 @@ TABLE: dict[type[GeoKBError], Kind] = {
     QueryRefused: Kind(400, "query-refused", "Query refused"),
     QueryError: Kind(400, "query-error", "Invalid SPARQL"),
     Unavailable: Kind(503, "unavailable", "Backend unavailable"),
+    # the service answers it as a 503 ProtocolError with Retry-After; this row is its status
+    QueryBudgetExceeded: Kind(503, "query-budget", "The query went past its budget"),
     NotDurable: Kind(503, "not-durable", "Written, but the disk did not confirm it"),
+    DatabaseUnavailable: Kind(503, "database-unavailable", "The database cannot be reached"),
+    StorageFull: Kind(507, "storage-full", "The disk holding the KB is full"),
+    StorageReadOnly: Kind(503, "storage-read-only", "The KB cannot be written"),
     # the server's own state, not the client's fault: a 500, but one that says what broke
     CorruptLog: Kind(500, "corrupt-log", "The event log is corrupt"),
     OntologyError: Kind(500, "ontology-error", "The ontology cannot be read"),
@@ -156,9 +165,16 @@ def response(body: Mapping[str, Any], headers: Mapping[str, str] | None = None) 
                     headers=dict(headers or {}))
 
 
+#: Seconds a client is asked to wait (``Retry-After``) when the database is unreachable.
+RETRY_AFTER_SECONDS = 5
+
+
 def problem_response(exc: BaseException) -> Response:
-    """The response to a domain error; a :class:`ProtocolError` adds its headers."""
+    """The response to a domain error; a :class:`ProtocolError` adds its headers, and an
+    unreachable database asks the client to retry (``Retry-After``)."""
     headers = exc.headers if isinstance(exc, ProtocolError) else None
+    if isinstance(exc, DatabaseUnavailable):
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return response(problem(exc), headers)
 
 

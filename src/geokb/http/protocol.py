@@ -53,9 +53,9 @@ class QueryTimeout(ProtocolError):
     """The query ran past the server's time limit (503)."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(503, f"the query ran longer than the server's limit of {seconds:g} s "
-                              "(GEOKB_QUERY_TIMEOUT) and was abandoned; narrow it, add LIMIT, "
-                              "or ask the operator for a longer limit")
+        super().__init__(503, f"the query exceeded its {seconds:g} s time budget "
+                              "(GEOKB_QUERY_TIMEOUT) and was stopped; add a LIMIT or narrow "
+                              "the pattern", {"Retry-After": "5"})
 
 
 class ServerBusy(ProtocolError):

@@ -1,6 +1,9 @@
 """Where the server's queries run: :class:`QueryRunner` runs them on a
 :class:`concurrent.futures.ThreadPoolExecutor` (at most ``slots`` at once) under a deadline.
-The uvicorn server behind ``geokb serve`` is in :mod:`geokb.http.server`.
+The service has two: one whose threads evaluate cheap queries in-process, and one whose
+threads each wait on a worker process (:mod:`geokb.sparql.workers`) evaluating a query that
+is not cheap by construction, killed at the deadline. The uvicorn server behind
+``geokb serve`` is in :mod:`geokb.http.server`.
 """
 
 from __future__ import annotations
@@ -82,9 +85,12 @@ class QueryRunner:
                 self._lock.wait(remaining)
         return True
 
-    async def run(self, work: Callable[[Limits], T], limits: Limits) -> T:
+    async def run(self, work: Callable[[Limits], T], limits: Limits, *,
+                  grace: float = 0.0) -> T:
         """``work(limits)`` in a query thread. Raises :class:`QueryTimeout` past the
-        deadline, :class:`ServerBusy` if no thread came free before it."""
+        deadline, :class:`ServerBusy` if no thread came free before it. ``grace``: wait
+        that much longer for ``work``, which stops itself at the deadline (a worker that
+        kills its process there) and says so better."""
         started = threading.Event()
         key = object()  # the same limits may serve several runs
 
@@ -108,7 +114,7 @@ class QueryRunner:
         except RuntimeError:  # the pool is shut down: the server is stopping
             raise ProtocolError(503, "the server is shutting down", {"Retry-After": "5"}) \
                 from None
-        remaining = max(0.0, limits.deadline - time.monotonic())
+        remaining = max(0.0, limits.deadline - time.monotonic()) + grace
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), remaining)
         except TimeoutError:

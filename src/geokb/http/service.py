@@ -18,13 +18,17 @@ from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
+from geokb.errors import QueryBudgetExceeded
 from geokb.http.cache import ResultCache
-from geokb.http.protocol import ProtocolError
+from geokb.http.protocol import ProtocolError, QueryTimeout
 from geokb.http.results import Answer, Limits, answer
 from geokb.http.runner import QueryRunner
 from geokb.http.settings import Settings
 from geokb.log.contract import EventStore
 from geokb.log.file import PENDING_NAME, FileEventStore
+from geokb.sparql import workers
+from geokb.sparql.cost import cheap
+from geokb.vocab import PREFIXES
 
 if TYPE_CHECKING:
     from geokb.kb import KnowledgeBase
@@ -85,6 +89,9 @@ class Service:
         self.kb = kb
         self.settings = settings
         self.runner = QueryRunner(settings.query_slots)
+        # one thread per worker process: each waits on the worker it forked, never on the
+        # threads that answer cheap queries
+        self.workers = QueryRunner(settings.query_workers)
         self.watch = LogWatch(kb.log)
         # answers keyed by request and log head: correct for as long as the head stands
         self.answers: ResultCache[Answer] = ResultCache(max_entries=settings.cache_entries)
@@ -146,29 +153,62 @@ class Service:
     def query(self, text: str, *, accept: str | None, limits: Limits,
               as_of: str | None = None, valid_at: str | None = None, fresh: bool = False,
               **options: Any) -> Answer:
-        """Run a query (in a query thread) and serialize its answer; ``fresh``: the
-        caller has just caught up with the log.
+        """Run a query in this thread and serialize its answer: for the server's own
+        queries, bounded by the data (the Graph Store's); ``fresh``: the caller has just
+        caught up with the log. Clients' queries go through :meth:`prepared`,
+        :meth:`isolated` and :meth:`in_worker`.
 
         Raises the KB's domain errors (:class:`~geokb.errors.QueryError` for bad SPARQL,
         :class:`~geokb.errors.BadTime`), :class:`QueryRefused` for SERVICE unless
         allowed, and the limits' errors; an evaluation error (``OSError``) is a 502 only
         where SERVICE may have fetched a URL, else a bug.
         """
+        run = self.prepared(text, as_of=as_of, valid_at=valid_at, fresh=fresh, **options)
+        limits.check()
+        return self.evaluate(run, accept, limits)
+
+    def prepared(self, text: str, *, as_of: str | None = None, valid_at: str | None = None,
+                 fresh: bool = False, **options: Any) -> Callable[[], Any]:
+        """The query checked and bound to its dataset, not yet run (raises as :meth:`query`)."""
         options["allow_service"] = self.settings.allow_service  # the KB's guard decides
         if not self.settings.sparql_prefixes:
             options["prefixes"] = {}
         if not fresh:
             self.refresh()
-        limits.check()
+        return self.kb.prepare(text, as_of=as_of, valid_at=valid_at, **options)
+
+    def evaluate(self, run: Callable[[], Any], accept: str | None, limits: Limits) -> Answer:
+        """Evaluate a prepared query here and serialize its answer (see :meth:`query`)."""
         try:
-            result = self.kb.query(text, as_of=as_of, valid_at=valid_at, **options)
-            return answer(result, accept, limits, again=lambda: self.kb.query(
-                text, as_of=as_of, valid_at=valid_at, **options))
-        except OSError as exc:
+            return answer(run(), accept, limits, again=run)
+        except (OSError, RuntimeError) as exc:  # a SERVICE unreachable, or its answer unreadable
             if self.settings.allow_service:
                 raise ProtocolError(502, f"query evaluation failed: {exc}") from exc
             raise
 
+    def isolated(self, text: str) -> bool:
+        """Whether a client's query must run in a worker: isolation is on and the query is
+        not cheap by construction (:func:`geokb.sparql.cost.cheap`)."""
+        if not self.settings.query_isolation:
+            return False
+        return not cheap(text, PREFIXES if self.settings.sparql_prefixes else {})
+
+    def in_worker(self, run: Callable[[], Any], accept: str | None, limits: Limits) -> Answer:
+        """:meth:`evaluate` in a forked worker under the time and memory budgets.
+
+        Raises :class:`QueryTimeout` (503) past the time budget, a 503
+        :class:`ProtocolError` past the memory budget (each with ``Retry-After``), or
+        what the evaluation raised.
+        """
+        try:
+            return workers.run(lambda: self.evaluate(run, accept, limits),
+                               deadline=limits.deadline, stop=limits.cancel,
+                               memory=self.settings.query_memory_mb * 2**20,
+                               hold=self.kb.holding_still(), seconds=limits.timeout)
+        except QueryBudgetExceeded as exc:
+            if exc.budget == "time":
+                raise QueryTimeout(limits.timeout) from None
+            raise ProtocolError(503, str(exc), {"Retry-After": "5"}) from None
 
 async def service(request: Request) -> Service:
     """The app's :class:`Service`, from ``app.state`` (``async``: FastAPI calls it on the

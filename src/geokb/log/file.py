@@ -24,6 +24,7 @@ from geokb.log.codec import MAX_LINE_BYTES, decode, encode, sha256_hex
 from geokb.log.contract import EMPTY_HEAD, Head, seal, utc_now
 from geokb.log.events import GENESIS_HASH, Event, RecordedEvent
 from geokb.log.lines import HASH_FIELD, IDEM_FIELD, find_back, hash_of, lines_back
+from geokb.log.storage import writing
 
 LOG_NAME = "events.jsonl"
 #: While a batch of several events is being written, ``kb/.pending`` holds the log's size
@@ -403,7 +404,8 @@ class FileEventStore:
         """
         if not events:
             return []
-        with self._locked():
+        # a full disk or read-only kb/ is StorageFull / StorageReadOnly, the log unchanged
+        with writing(str(self.directory), "nothing was appended"), self._locked():
             self._recover_torn_tail()
             keys = {e.idempotency_key for e in events if e.idempotency_key is not None}
             if keys:
@@ -437,6 +439,10 @@ class FileEventStore:
                     os.fsync(fd)
                 except OSError as exc:  # written, so readers see it: say so, below
                     unconfirmed = exc
+            except OSError:  # a write the disk did not take (ENOSPC): none of it stays
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, start)
+                raise
             finally:
                 os.close(fd)
             if batch:

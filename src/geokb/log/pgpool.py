@@ -19,7 +19,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from geokb.errors import SettingsError
+from geokb.errors import DatabaseUnavailable, SettingsError
 
 POOL_SIZE = 4  # connections per store, unless GEOKB_PG_POOL_SIZE or pool_size= says otherwise
 POOL_SIZE_ENV = "GEOKB_PG_POOL_SIZE"
@@ -129,7 +129,7 @@ class Database:
         try:
             return psycopg.connect(self._conninfo, autocommit=True)
         except psycopg.OperationalError as exc:
-            raise ConnectionError(f"cannot connect to {self.url}: {first_line(exc)}") from None
+            raise DatabaseUnavailable(f"cannot connect to {self.url}: {first_line(exc)}") from None
 
     def pool(self) -> ConnectionPool[Connection]:
         """This process's pool, opened (and the tables made) on first use."""
@@ -166,13 +166,13 @@ class Database:
                 raise self._no_connection() from None
             except PoolClosed:  # closed by another thread since: take the next pool
                 if attempt == 2:
-                    raise ConnectionError(f"{self.url}: the connection pool was closed "
+                    raise DatabaseUnavailable(f"{self.url}: the connection pool was closed "
                                           "while waiting for it") from None
         try:
             yield conn
         except psycopg.OperationalError as exc:
             self._discard(pool)  # the server went away or restarted: all of them are stale
-            raise ConnectionError(f"{self.url}: {first_line(exc)}") from exc
+            raise DatabaseUnavailable(f"{self.url}: {first_line(exc)}") from exc
         finally:
             pool.putconn(conn)
 
@@ -183,7 +183,7 @@ class Database:
             self.connect().close()
         except ConnectionError as exc:
             return exc
-        return ConnectionError(f"{self.url}: all {self.pool_size} pooled connections stayed "
+        return DatabaseUnavailable(f"{self.url}: all {self.pool_size} pooled connections stayed "
                                f"busy for {POOL_TIMEOUT} s (raise {POOL_SIZE_ENV})")
 
     def _create_tables(self, conn: Connection) -> None:

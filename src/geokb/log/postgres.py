@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg
 from psycopg import errors as pg_errors
 
-from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotFound
+from geokb.errors import AppendConflict, CorruptLog, DatabaseUnavailable, InvalidEvent, NotFound
 from geokb.log.chain import ChainWalker
 from geokb.log.codec import decode, encode, sha256_hex
 from geokb.log.contract import EMPTY_HEAD, Head, seal
@@ -190,7 +190,7 @@ class PostgresEventStore:
             except psycopg.OperationalError as exc:
                 listener.close()
                 self._listener = None
-                raise ConnectionError(f"{self.db.url}: {first_line(exc)}") from exc
+                raise DatabaseUnavailable(f"{self.db.url}: {first_line(exc)}") from exc
 
     # -- writing ----------------------------------------------------------------------
 

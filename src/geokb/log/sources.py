@@ -1,10 +1,14 @@
 """Source texts, stored by their SHA-256 so every quote can be checked against them.
 
-Texts live in ``kb/sources/<sha256>.txt`` as the UTF-8 bytes whose hash names them.
+Texts live in ``kb/sources/<sha256>.txt`` as the UTF-8 bytes whose hash names them. A
+text is written to ``<sha256>.tmp<pid>`` first and renamed into place; the temporary file
+is removed on any failure, and one left by a killed process is removed by the next store
+that opens the directory (once its process is gone).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -12,10 +16,12 @@ from typing import Protocol
 
 from geokb.errors import InvalidEvent, NotFound
 from geokb.log.codec import sha256_hex
+from geokb.log.storage import writing
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TEMP = re.compile(r"^[0-9a-f]{64}\.tmp(\d+)\Z")
 
 
 def normalise_text(data: bytes) -> str:
@@ -61,6 +67,7 @@ class FileSourceTexts:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory) / "sources"
+        self._swept = False
 
     def path_for(self, sha256: str) -> Path:
         if not _HEX64.match(sha256):
@@ -74,14 +81,39 @@ class FileSourceTexts:
         target = self.path_for(digest)
         if target.exists() and sha256_hex(target.read_bytes()) == digest:
             return digest
-        self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        with writing(str(self.directory.parent), "the source text was not stored"):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.sweep()
+            tmp = target.with_suffix(f".tmp{os.getpid()}")
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)  # gone once replaced; else what failed wrote
         return digest
+
+    def sweep(self) -> list[Path]:
+        """Remove temporary files of writers that are gone (killed while writing); once
+        per store. Returns what was removed. A live process's file is left alone."""
+        if self._swept:
+            return []
+        self._swept = True
+        removed: list[Path] = []
+        try:
+            names = list(self.directory.iterdir())
+        except FileNotFoundError:
+            return removed
+        for path in names:
+            found = _TEMP.match(path.name)
+            if found is None or _alive(int(found.group(1))):
+                continue
+            with contextlib.suppress(OSError):  # read-only, or another sweeper was first
+                path.unlink()
+                removed.append(path)
+        return removed
 
     def get(self, sha256: str) -> str:
         """The text whose hash is ``sha256``; raises NotFound, or InvalidEvent if altered."""
@@ -95,3 +127,16 @@ class FileSourceTexts:
 
     def has(self, sha256: str) -> bool:
         return self.path_for(sha256).exists()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (here, or as another user's)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,6 +1,14 @@
 """``geokb validate``: the hash chain, a replay with every rule, SHACL over the whole KB
 and every quote against its stored source, each problem located at ``kb/<file>:<line>``.
 
+SHACL runs partition by partition (:mod:`geokb.ops.partitions`): a few thousand focus
+nodes at a time with the context their shapes need, so its memory follows the partition,
+not the KB. With ``since`` (an :class:`~geokb.ops.anchor.Anchor`, as ``verify --base``
+takes it) the log must first extend the anchor unchanged; the events up to the anchor
+are then applied without their rules (they were validated when the anchor was), and only
+the events after it are replayed with every rule and quote check, and SHACL checks only
+the nodes they add or change and those whose validity depends on them.
+
 It sits below the :class:`~geokb.kb.KnowledgeBase` facade: it is handed the log, the
 source texts, the ontology, the shapes and the SHACL engine, and builds its own
 projection (``new_store``), so the KB's own projection is never touched.
@@ -16,13 +24,23 @@ from pyoxigraph import DefaultGraph, NamedNode
 from geokb.errors import GeoKBError
 from geokb.log.codec import current_payload
 from geokb.log.contract import EventStore
-from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, Event, RecordedEvent
+from geokb.log.events import (
+    CLAIM_RETRACTED,
+    CLAIM_SUPERSEDED,
+    GRAPH_UPDATED,
+    Event,
+    RecordedEvent,
+)
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
+from geokb.ops.anchor import Anchor, check_extends
+from geokb.ops.partitions import PartitionedShacl
 from geokb.ops.verify import Problem, Report, scan_chain
 from geokb.projection.quads import SYSTEM_GRAPH, shacl_input
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator
+from geokb.shacl.reach import reach_of
+from geokb.shacl.results import ShapeReport
 from geokb.vocab import GK
 from geokb.write.admission import Admission
 from geokb.write.references import Overlay
@@ -43,9 +61,12 @@ PROGRESS_EVERY = 64
 def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes: rdflib.Graph,
              validator: Validator,
              new_store: Callable[[], ProjectionStore] = ProjectionStore,
-             progress: Progress | None = None) -> Report:
-    """Chain, replay with every rule, SHACL (by ``validator``) over the whole KB, quotes in
-    their sources. ``progress`` hears of the replay and of SHACL.
+             progress: Progress | None = None, since: Anchor | None = None,
+             partition_size: int | None = None) -> Report:
+    """Chain, replay with every rule, SHACL (by ``validator``, in partitions) over the
+    whole KB, quotes in their sources; with ``since``, only what the events after that
+    anchor add or change (see the module's text). ``progress`` hears of the replay and
+    of SHACL.
 
     Raises :class:`geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
     """
@@ -55,13 +76,25 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
     if progress is not None:
         progress("reading the log", len(events), len(events))
     path = log.display_path
+    trusted = 0
+    if since is not None:
+        broken = check_extends(log, since)
+        if broken:  # the anchor vouches for nothing in a history that does not extend it
+            report.problems.extend(broken)
+            return report
+        trusted = _position_of(since, events)
     store = new_store()
     admission = Admission(store, ontology, shapes, texts, engine=validator)
     introduced: dict[str, tuple[int, str]] = {}
     ended: dict[str, tuple[int, str]] = {}
-    for done, (line, event) in enumerate(events, start=1):
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(events)):
-            progress("replaying with every rule", done, len(events))
+    if trusted:
+        if progress is not None:
+            progress("applying the events up to the anchor", 0, trusted)
+        store.apply(event for _line, event in events if event.position <= trusted)
+    new = [(line, event) for line, event in events if event.position > trusted]
+    for done, (line, event) in enumerate(new, start=1):
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(new)):
+            progress("replaying with every rule", done, len(new))
         try:
             admission._rules(Event(event.type, current_payload(event)), Overlay(store), {})
             shifted = RecordedEvent(**{**event.__dict__, "position": store.position + 1})
@@ -69,6 +102,7 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         except (GeoKBError, KeyError) as exc:
             report.problems.append(Problem(path, line, f"{event.type}: {exc}", "replay", event.id))
             continue
+    for line, event in events:
         key = (event.payload.get("claim") or event.payload.get("entity")
                or event.payload.get("source") or "")
         if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
@@ -76,12 +110,10 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         elif key:
             introduced.setdefault(key, (line, event.id))
         introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
-    if progress is not None:
-        progress("SHACL over the whole KB", 0, 0)
-    shacl = validator.validate(shacl_input([*store.quads(graph=DefaultGraph()),
-                                            *store.quads(graph=SYSTEM_GRAPH)]))
-    if progress is not None:
-        progress("SHACL over the whole KB", 1, 1)
+    shacl = _shacl(store, validator, shapes, report, progress=progress,
+                   bases=list(introduced),
+                   changed=[e for _line, e in new] if since is not None else None,
+                   size=partition_size)
     for r in shacl.results:
         if r.severity != "Violation":
             report.warnings.append(r.describe())
@@ -90,6 +122,66 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         where = ended.get(base) if r.path in LIFECYCLE_PATHS else None
         where = where or introduced.get(base) or ended.get(base) or (0, "")
         report.problems.append(Problem(path, where[0], f"SHACL: {r.describe()}", "shape", where[1]))
+    # -- the whole KB's further checks go here, after SHACL --------------------------
     report.claims = sum(1 for _ in store.quads(None, RDF_TYPE, GK.Claim, DefaultGraph()))
     report.problems.sort(key=lambda p: (p.line, p.message))
     return report
+
+
+def _position_of(anchor: Anchor, events: list[tuple[int, RecordedEvent]]) -> int:
+    """How many events of the log the anchor covers (its position; for a bare hash, the
+    position of the event with that hash, which :func:`check_extends` found)."""
+    if anchor.position is not None:
+        return anchor.position
+    return next(e.position for _line, e in events if e.hash == anchor.hash)
+
+
+def _shacl(store: ProjectionStore, validator: Validator, shapes: rdflib.Graph, report: Report,
+           *, progress: Progress | None, bases: list[str],
+           changed: list[RecordedEvent] | None, size: int | None) -> ShapeReport:
+    """SHACL over the projection in partitions: of every base (``changed`` None) or of
+    what ``changed`` touches. Falls back to one whole-graph run, saying why in the
+    report's warnings, where partitions cannot be trusted to see what the whole graph
+    shows (see :mod:`geokb.shacl.reach`)."""
+    reach = reach_of(shapes)
+    parts = PartitionedShacl(store, validator, reach, **({} if size is None else {"size": size}))
+    why = reach.unbounded
+    if changed is not None and why is None:
+        if any(e.type == GRAPH_UPDATED for e in changed):
+            why = "a SPARQL update since the anchor may have changed any node"
+            report.warnings.append(f"validate --since: {why}; every node was checked")
+            changed = None
+        else:
+            stage = "SHACL over what changed since the anchor"
+            focus = parts.affected(changed)
+            if progress is not None:
+                progress(stage, 0, len(focus))
+            outcome = parts.run(focus, total=len(focus), progress=_stage(progress, stage))
+            report.warnings.append(f"validate --since: {len(changed)} new event(s), "
+                                   f"{len(focus)} node(s) checked by SHACL")
+            return outcome.report
+    if why is None:
+        stage = "SHACL over the KB in partitions"
+        if progress is not None:
+            progress(stage, 0, len(bases))
+        outcome = parts.run(bases, total=len(bases), progress=_stage(progress, stage))
+        expected = parts.input_size()
+        if outcome.owned_triples == expected:
+            return outcome.report
+        why = (f"{expected - outcome.owned_triples} triple(s) belong to no node the log "
+               "introduced")
+    report.warnings.append(f"SHACL over the whole KB as one graph: {why}")
+    if progress is not None:
+        progress("SHACL over the whole KB", 0, 0)
+    shacl = validator.validate(shacl_input([*store.quads(graph=DefaultGraph()),
+                                            *store.quads(graph=SYSTEM_GRAPH)]))
+    if progress is not None:
+        progress("SHACL over the whole KB", 1, 1)
+    return shacl
+
+
+def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    report = progress
+    return lambda done, total: report(stage, done, total)

@@ -104,7 +104,8 @@ class History:
             pending: list[RecordedEvent] = []
             chunk = _until(stream, boundary, pending)
             count += projection.apply(chunk)
-            if projection.position == boundary:
+            if projection.position == boundary and projection.path is not None \
+                    and not projection.read_only:
                 self._checkpoint(projection)
                 self._thin(boundary)
             if not pending:

@@ -8,6 +8,8 @@ the same answers and the same errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -67,22 +69,49 @@ async def answer_query(svc: Service, req: SparqlRequest, accept: str | None,
            tuple(req.named_graphs) if req.has_dataset else None)
     # a repeated query while the log stands still is answered here, on the event loop
     # (a stat of the log, a dictionary lookup); anything else takes one hop to a query
-    # thread, which catches up, looks again, and runs the query
+    # thread, which catches up, looks again, and runs the query if it is cheap by
+    # construction — else a second hop to a worker thread, which forks a worker process
+    # that the deadline or the memory budget can kill
     head = svc.current()
     cached = svc.answers.get((*key, head)) if head is not None else None
     if cached is None:
-        cached = await svc.runner.run(
-            lambda lim: _cached_query(svc, key, head, req, accept, options, lim), svc.limits())
+        limits = svc.limits()
+        step = await svc.runner.run(
+            lambda lim: _cached_query(svc, key, head, req, accept, options, lim), limits)
+        if isinstance(step, Answer):
+            return step
+        found = await svc.workers.run(lambda lim: svc.in_worker(step.run, accept, lim),
+                                      limits, grace=WORKER_GRACE)
+        svc.answers.put(step.key, found, len(found.body))
+        return found
     return cached
 
 
+#: How long past its deadline a worker's thread is awaited: it kills its worker at the
+#: deadline and then answers with the budget it went past.
+WORKER_GRACE = 1.0
+
+
+@dataclass(frozen=True)
+class _ForWorker:
+    """A query to run in a worker: its cache key and the query, prepared."""
+
+    key: tuple[Any, ...]
+    run: Callable[[], Any]
+
+
 def _cached_query(svc: Service, key: tuple[Any, ...], head: int | None, req: SparqlRequest,
-                  accept: str | None, options: dict[str, Any], limits: Limits) -> Answer:
+                  accept: str | None, options: dict[str, Any],
+                  limits: Limits) -> Answer | _ForWorker:
     full = (*key, head if head is not None else svc.refresh())
     found = svc.answers.get(full) if head is None else None
     if found is None:
-        found = svc.query(req.text, accept=accept, limits=limits, as_of=req.as_of,
-                          valid_at=req.valid_at, fresh=True, **options)
+        run = svc.prepared(req.text, as_of=req.as_of, valid_at=req.valid_at, fresh=True,
+                           **options)
+        if svc.isolated(req.text):
+            return _ForWorker(full, run)
+        limits.check()
+        found = svc.evaluate(run, accept, limits)
         svc.answers.put(full, found, len(found.body))
     return found
 

@@ -1,0 +1,98 @@
+"""Which queries are cheap by construction: safe to evaluate in-process, without a worker.
+
+Decided from the parsed algebra (rdflib's parser and SPARQL algebra), never from the text.
+A query is cheap when its work is bounded by the data's size whatever the data holds:
+
+* a ``SELECT`` with a ``LIMIT`` of at most :data:`MAX_LIMIT` (``OFFSET`` at most the same),
+  or an ``ASK`` (it stops at its first solution);
+* whose pattern is one basic graph pattern of one or two triple patterns, no property
+  paths, under nothing but the projection and the slice — no ``FILTER``, ``OPTIONAL``,
+  ``UNION``, ``MINUS``, ``GRAPH``, ``VALUES``, ``BIND``, sub-queries, ``DISTINCT``,
+  ``ORDER BY``, ``GROUP BY``, aggregates or expressions of any kind;
+* and, with two patterns, the two share a variable (no cartesian product) or one has none.
+
+One pattern is a scan of at most the store; two joined patterns are at most one lookup
+per row of the first, and the rows that come out stop at the limit. Anything else — and
+any query the parser cannot read — is *not* cheap, and goes to a worker: when unsure, we
+pay a fork rather than risk the server.
+
+>>> cheap("SELECT ?c WHERE { ?c a gk:Claim ; gk:source ?s } LIMIT 10")
+True
+>>> cheap("ASK { ?c a gk:Claim }")
+True
+>>> cheap("SELECT ?c WHERE { ?c a gk:Claim }")  # no LIMIT
+False
+>>> cheap("SELECT * WHERE { ?a ?p ?x . ?b ?q ?y } LIMIT 5")  # a cartesian product
+False
+>>> cheap("SELECT ?c WHERE { ?c a gk:Claim } ORDER BY ?c LIMIT 10")
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from geokb.vocab import PREFIXES
+
+#: The largest LIMIT (and OFFSET) a cheap query may have.
+MAX_LIMIT = 1000
+
+
+def cheap(text: str, prefixes: Mapping[str, str] | None = None) -> bool:
+    """Whether ``text`` is cheap by construction (see the module); ``False`` when unsure.
+
+    ``prefixes`` are the ones the engine predeclares (default: ours).
+    """
+    known = PREFIXES if prefixes is None else prefixes
+    return _cheap(text, tuple(sorted(known.items())))
+
+
+@lru_cache(maxsize=2048)
+def _cheap(text: str, prefixes: tuple[tuple[str, str], ...]) -> bool:
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        query = translateQuery(parseQuery(text), initNs=dict(prefixes))
+    except Exception:
+        return False
+    return _cheap_algebra(query.algebra)
+
+
+def _cheap_algebra(node: Any) -> bool:
+    name = getattr(node, "name", None)
+    if name not in ("AskQuery", "SelectQuery") or node.get("datasetClause"):
+        return False
+    if name == "AskQuery":
+        return _cheap_pattern(node.p)
+    top = node.p
+    if getattr(top, "name", None) != "Slice":
+        return False
+    length, start = top.get("length"), top.get("start") or 0
+    if length is None or length > MAX_LIMIT or start > MAX_LIMIT:
+        return False
+    return _cheap_pattern(top.p)
+
+
+def _cheap_pattern(node: Any) -> bool:
+    if getattr(node, "name", None) != "Project":
+        return False
+    node = node.p
+    if getattr(node, "name", None) != "BGP":
+        return False
+    triples = list(node.triples)
+    if not 1 <= len(triples) <= 2:
+        return False
+    from rdflib.term import BNode, Literal, URIRef, Variable
+
+    terms = (URIRef, Literal, Variable, BNode)
+    if any(not isinstance(t, terms) for triple in triples for t in triple):
+        return False  # a property path
+    if len(triples) == 2:
+        first, second = ({t for t in triple if isinstance(t, Variable | BNode)}
+                         for triple in triples)
+        if first and second and not first & second:
+            return False
+    return True
