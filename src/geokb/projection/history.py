@@ -219,8 +219,7 @@ class History:
     def _new_dir(self) -> Path:
         if self._scratch is None:
             self._scratch = Path(tempfile.mkdtemp(prefix="geokb-past-"))
-            self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._scratch),
-                                               ignore_errors=True)
+            self._finalizer = weakref.finalize(self, _clean_up, self._past, self._scratch)
         self._count += 1
         return self._scratch / str(self._count)
 
@@ -243,6 +242,13 @@ class History:
             if self._finalizer is not None:
                 self._finalizer()
             self._scratch = None
+
+
+def _clean_up(past: OrderedDict[Key, ProjectionStore], scratch: Path) -> None:
+    """Close the past stores, then remove their directory (a store closed after it would
+    write its last files into a directory made again)."""
+    past.clear()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _remove(store: ProjectionStore) -> None:
