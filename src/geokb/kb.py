@@ -53,6 +53,7 @@ from geokb.ops.validate import validate as validate_log
 from geokb.ops.verify import Problem, Report
 from geokb.ops.verify import verify as verify_log
 from geokb.projection import snapshot as projection_snapshot
+from geokb.projection.history import History
 from geokb.projection.logmark import LogMark
 from geokb.projection.snapshot import log_file_of, open_projection
 from geokb.projection.store import ProjectionStore
@@ -61,7 +62,7 @@ from geokb.read import catalogue, claims, conflicts, entities, status
 from geokb.read.beliefs import belief_json, world_time
 from geokb.read.paging import PAGE_SIZE as PAGE_SIZE
 from geokb.read.reader import Reader, as_int
-from geokb.read.validity import valid_view
+from geokb.read.validity import dropped, valid_view
 from geokb.shacl.engines import ValidatorChoice
 from geokb.shacl.reach import reach_of
 from geokb.shacl.shapes import load_shapes
@@ -131,6 +132,9 @@ class KnowledgeBase:
         # until the garbage collector ran
         self.committer: GroupCommitter[list[RecordedEvent]] = GroupCommitter(
             _weak_commit(weakref.ref(self)))
+        # on disk: checkpoints and past stores for time travel (in memory: a replay each)
+        self.past = History(self.projection_path, self.log) \
+            if self.projection_path is not None else None
         if catch_up:
             self._check_projection_matches_log()
             self.catch_up(progress=progress)
@@ -198,7 +202,9 @@ class KnowledgeBase:
         start = (self.projection.position, self.projection.head_hash)
         with self._apply_lock:
             try:
-                applied = self.projection.apply(context.follow(events))
+                followed = context.follow(events)
+                applied = self.past.apply(self.projection, followed) \
+                    if self.past is not None else self.projection.apply(followed)
             finally:
                 context.settle(start)
             self._record_mark()
@@ -224,6 +230,7 @@ class KnowledgeBase:
               f"process and {why}: replaying the log in memory", file=sys.stderr)
         self.projection = ProjectionStore()
         self._mark = None
+        self.past = None  # time travel replays in memory too
 
     @property
     def projection_read_only(self) -> bool:
@@ -372,6 +379,11 @@ class KnowledgeBase:
             except GeoKBError as exc:  # this request's own answer; a bug still raises
                 out.append(exc)
         return out
+
+    def close(self) -> None:
+        """Remove the past stores time travel made (their scratch directory)."""
+        if self.past is not None:
+            self.past.close()
 
     def _recorded_under_keys(self, events: Sequence[Event]) -> list[RecordedEvent]:
         """The events the log already holds under the idempotency keys of ``events``."""
@@ -605,6 +617,8 @@ class KnowledgeBase:
         """A projection of the log up to ``position`` (cached): what the KB held then."""
         if position >= self.position:
             return self.projection
+        if self.past is not None:  # a checkpoint and a short tail
+            return self.past.at(position)
         with self._snapshot_lock:
             if position in self._snapshots:
                 self._snapshots.move_to_end(position)
@@ -789,9 +803,12 @@ class KnowledgeBase:
         process, or in a worker forked under :meth:`holding_still`."""
         guard(sparql, allow=frozenset({"SERVICE"}) if allow_service else frozenset())
         pos = self.resolve_as_of(as_of)
-        store = self.projection if pos is None else self.snapshot(pos)
-        if valid_at is not None:
-            store = self._valid_view(store, valid_at)
+        if valid_at is not None and self.past is not None:
+            store = self._valid_on_disk(self.position if pos is None else pos, valid_at)
+        else:
+            store = self.projection if pos is None else self.snapshot(pos)
+            if valid_at is not None:
+                store = self._valid_view(store, valid_at)
         options.setdefault("prefixes", PREFIXES)
         return partial(store.query, sparql, **options)
 
@@ -801,6 +818,17 @@ class KnowledgeBase:
         so that no writer holds a lock of the store in the copy)."""
         with self._apply_lock:
             yield
+
+    def _valid_on_disk(self, position: int, valid_at: str) -> ProjectionStore:
+        """The valid view at ``position``: a hard-link copy with the dropped quads removed,
+        kept (by position and date) among the history's past stores."""
+        assert self.past is not None
+        self._time(None, valid_at)  # a bad date is refused as everywhere else
+        t = span(valid_at)
+        head = self.projection if position >= self.position else None
+        return self.past.at(min(position, self.position), valid_at,
+                               lambda store: dropped(Reader(store, self.ontology.labels), t),
+                               head=head, head_lock=self._apply_lock)
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
         self._time(None, valid_at)  # a bad date is refused as everywhere else

@@ -422,6 +422,13 @@ class ProjectionStore:
         out.position, out.head_hash = position, head_hash
         return out
 
+    def discard(self, quads: Iterable[Quad]) -> None:
+        """Remove ``quads`` from a derived view (never from the projection: see
+        :mod:`geokb.projection.history`)."""
+        block = _data_block(list(quads))
+        if block:
+            self._store.update(f"DELETE DATA {{ {block} }}")
+
 
 def _system_triple(predicate: NamedNode, value: str) -> str:
     """A triple of the system graph (a marker or a note) for ``GRAPH <system> { … }``."""
