@@ -46,6 +46,9 @@ from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
 from geokb.ops.verify import Problem, Report
 from geokb.ops.verify import verify as verify_log
+from geokb.projection import snapshot as projection_snapshot
+from geokb.projection.logmark import LogMark
+from geokb.projection.snapshot import log_file_of, open_projection
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at
 from geokb.read import catalogue, claims, conflicts, entities, status
@@ -93,7 +96,10 @@ class KnowledgeBase:
         self.log: EventStore = log if log is not None else FileEventStore(self.directory)
         self.texts: SourceTexts = texts if texts is not None else FileSourceTexts(self.directory)
         self.projection_path = Path(projection_path) if projection_path is not None else None
-        self.projection = ProjectionStore(self.projection_path)
+        self.projection = open_projection(self.projection_path)
+        # which log an on-disk projection holds (see geokb.projection.logmark)
+        self._mark = (LogMark(self.projection_path, self.log, log_file_of(self.log))
+                      if self.projection_path is not None else None)
         self.ontology = ontology or load_ontology()
         # the answers' reader, with their memory (its own: no two KBs share one)
         self._reader = Reader(self.projection, self.ontology.labels)
@@ -135,8 +141,20 @@ class KnowledgeBase:
         return self.projection.position
 
     def _check_projection_matches_log(self) -> None:
-        """An on-disk projection built from another history is rebuilt, not trusted."""
+        """An on-disk projection built from another history (or in another format) is
+        rebuilt, not trusted; one held read-only by another process and not at a whole batch
+        is replaced by an in-memory replay. Raises :class:`CorruptLog` if the log's events
+        up to the projection's position no longer match their hashes (nothing is served)."""
         pos = self.projection.position
+        if self._mark is not None:
+            if self.projection.read_only:
+                if not (self.projection.consistent
+                        and self._mark.check(pos, self.projection.head_hash)):
+                    self._in_memory("it does not stand at this log's events")
+            elif not self._mark.check(pos, self.projection.head_hash):
+                self.projection.reset()
+                self._mark.mark = None
+            return
         if pos == 0:
             return
         at = next(iter(self.log.read(after=pos - 1, limit=1)), None)
@@ -148,11 +166,35 @@ class KnowledgeBase:
     def catch_up(self, *, progress: Progress | None = None) -> int:
         """Apply the events the projection has not seen yet; returns how many."""
         with self._write_lock, self._apply_lock:
+            if self.projection.read_only:
+                if self.log.head().position == self.projection.position:
+                    return 0
+                self._in_memory("it is behind the log")
             events: Iterable[RecordedEvent] = self.log.read(after=self.projection.position)
             if progress is not None:
                 total = max(self.log.head().position - self.projection.position, 0)
                 events = _reporting(events, progress, "catching up with the log", total)
-            return self.projection.apply(events)
+            applied = self.projection.apply(events)
+            self._record_mark()
+            return applied
+
+    def _record_mark(self) -> None:
+        if self._mark is not None and not self.projection.read_only:
+            self._mark.advance(self.projection.position, self.projection.head_hash)
+
+    def _in_memory(self, why: str) -> None:
+        """Answer from an in-memory replay instead of an on-disk projection that another
+        process holds (``geokb serve``) and that cannot serve this run: ``why`` is said
+        on stderr."""
+        print(f"geokb: note: the projection in {self.projection_path} is held by another "
+              f"process and {why}: replaying the log in memory", file=sys.stderr)
+        self.projection = ProjectionStore()
+        self._mark = None
+
+    @property
+    def projection_read_only(self) -> bool:
+        """Whether answers come from an on-disk projection another process holds."""
+        return self.projection.read_only
 
     def follow(self, stop: threading.Event, *, poll: float = 1.0) -> None:
         """Keep the projection caught up with the log until ``stop`` is set (a read node).
@@ -182,6 +224,9 @@ class KnowledgeBase:
         """
         texts = dict(pending_texts or {})
         with self._write_lock:
+            if self.projection.read_only:
+                with self._apply_lock:
+                    self._in_memory("cannot take writes")
             for attempt in range(RETRIES):
                 self.catch_up()
                 if expected_position is not None and expected_position != self.position:
@@ -211,6 +256,7 @@ class KnowledgeBase:
                     with self._apply_lock:
                         self.projection.apply(recorded if progress is None else _reporting(
                             recorded, progress, "applying", len(recorded)))
+                        self._record_mark()
                 return recorded
         raise AssertionError("unreachable")
 
@@ -389,6 +435,9 @@ class KnowledgeBase:
         from geokb.write.updates import update_event
 
         with self._write_lock:
+            if self.projection.read_only:
+                with self._apply_lock:
+                    self._in_memory("cannot take writes")
             for attempt in range(RETRIES):
                 self.catch_up()
                 event = update_event(self.projection, sparql, base_iri=base_iri,
@@ -710,6 +759,15 @@ class KnowledgeBase:
         return run_checks(self.query, directory, concerning=concerning,
                           budget=DEFAULT_BUDGET if budget is None else budget)
 
+    def create_snapshot(self, target: str | os.PathLike[str]) -> dict[str, Any]:
+        """Copy the on-disk projection, as it stands, to the new directory ``target`` with
+        its log position and hash (see :mod:`geokb.projection.snapshot`); its manifest.
+        Raises :class:`InvalidRequest` for an in-memory projection or a non-empty target."""
+        with self._apply_lock:
+            return projection_snapshot.create(
+                self.projection, self._mark.mark if self._mark is not None else None,
+                Path(target))
+
     def head_check(self) -> None:
         """Raise :class:`CorruptLog` if the projection is ahead of the log."""
         head = self.log.head()
@@ -750,6 +808,19 @@ class KnowledgeBase:
         ``sign_with`` (an SSH private key) followed by its signature (``ssh-keygen -Y``)."""
         text = anchor.head_text(self.log)
         return anchor.sign(text, sign_with) if sign_with is not None else text + "\n"
+
+
+def restore_snapshot(source: str | os.PathLike[str], projection_path: str | os.PathLike[str],
+                     *, directory: str | os.PathLike[str],
+                     log: EventStore | None = None) -> dict[str, Any]:
+    """Put the snapshot in ``source`` where the projection lives (``projection_path``), if
+    the log (``log``, else the file log in ``directory``) holds its events; open a
+    :class:`KnowledgeBase` on it afterwards to catch up the tail. Raises
+    :class:`InvalidRequest` for a snapshot of another log (or no snapshot) and
+    :class:`~geokb.errors.Unavailable` while another process holds the projection."""
+    mark = projection_snapshot.restore(Path(source), Path(projection_path),
+                                       log if log is not None else FileEventStore(directory))
+    return mark.to_json()
 
 
 def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,

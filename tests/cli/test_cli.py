@@ -17,7 +17,9 @@ runner = CliRunner()
 
 
 def geokb(kb: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--kb", str(kb), "--as", "test:cli", *args])
+    # the repository's own kb/ is read in memory: no projection is left in it
+    memory = ["--in-memory"] if kb == REPO / "kb" else []
+    result = runner.invoke(app, ["--kb", str(kb), *memory, "--as", "test:cli", *args])
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -25,7 +27,8 @@ def geokb(kb: Path, *args: str) -> tuple[int, str, str]:
 def repo_kb(tmp_path: Path) -> Path:
     """A copy of this repository's own kb/, so tests can corrupt it."""
     target = tmp_path / "kb"
-    shutil.copytree(REPO / "kb", target, ignore=shutil.ignore_patterns(".lock", ".torn"))
+    shutil.copytree(REPO / "kb", target, ignore=shutil.ignore_patterns(".lock", ".torn",
+                                                                     ".projection"))
     return target
 
 

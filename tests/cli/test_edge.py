@@ -32,7 +32,7 @@ def test_a_bug_exits_3_with_its_traceback(monkeypatch: pytest.MonkeyPatch) -> No
         raise KeyError("a bug")
 
     monkeypatch.setattr(KnowledgeBase, "status", broken)
-    result = runner.invoke(app, ["--kb", str(REPO / "kb"), "status", "Tartus"])
+    result = runner.invoke(app, ["--kb", str(REPO / "kb"), "--in-memory", "status", "Tartus"])
     assert result.exit_code == 3
     assert "Traceback" in result.stderr and "KeyError" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("geokb: internal error")
@@ -43,14 +43,14 @@ def test_an_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(KnowledgeBase, "status", interrupted)
-    result = runner.invoke(app, ["--kb", str(REPO / "kb"), "status", "Tartus"])
+    result = runner.invoke(app, ["--kb", str(REPO / "kb"), "--in-memory", "status", "Tartus"])
     assert result.exit_code == 130 and result.stderr == "geokb: interrupted\n"
 
 
 def test_usage_errors_stay_click_s_and_exit_2() -> None:
-    result = runner.invoke(app, ["--kb", str(REPO / "kb"), "status"])
+    result = runner.invoke(app, ["--kb", str(REPO / "kb"), "--in-memory", "status"])
     assert result.exit_code == 2 and "Missing argument" in result.stderr
-    result = runner.invoke(app, ["--kb", str(REPO / "kb"), "log", "--limit", "0"])
+    result = runner.invoke(app, ["--kb", str(REPO / "kb"), "--in-memory", "log", "--limit", "0"])
     assert result.exit_code == 2 and "Invalid value" in result.stderr
 
 

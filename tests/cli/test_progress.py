@@ -24,7 +24,7 @@ def claim_file(tmp_path: Path) -> Path:
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--kb", str(REPO / "kb"), *args], env=env)
+    result = runner.invoke(app, ["--kb", str(REPO / "kb"), "--in-memory", *args], env=env)
     return result.exit_code, result.stdout, result.stderr
 
 

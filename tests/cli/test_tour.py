@@ -51,7 +51,8 @@ def test_the_tour_runs_on_a_scratch_copy_and_leaves_the_repository_clean(
         tmp_path: Path) -> None:
     before = _digests(REPO / "kb")
     scratch = tmp_path / "kb-tour"
-    shutil.copytree(REPO / "kb", scratch)  # cp -r kb /tmp/kb-tour
+    shutil.copytree(REPO / "kb", scratch,  # cp -r kb /tmp/kb-tour
+                    ignore=shutil.ignore_patterns(".projection"))
     runner = CliRunner()
     env = {"GEOKB_KB": str(scratch), "GEOKB_AGENT": "analyst:tour", "COLUMNS": "100"}
     outputs = []

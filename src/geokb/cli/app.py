@@ -6,12 +6,11 @@ the global options of a run live on its click context (:mod:`geokb.cli.context`)
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 
 import typer
 
-from geokb.cli import draft, entities, ops, read, serve, sources, write
+from geokb.cli import draft, entities, ops, read, serve, snapshot, sources, write
 from geokb.cli.context import Session, default_agent
 from geokb.cli.errors import GeoKBGroup
 from geokb.cli.progress import wanted
@@ -25,9 +24,12 @@ app.add_typer(sources.app, name="source", rich_help_panel=write.PANEL)
 app.add_typer(entities.app, name="entity", rich_help_panel=write.PANEL)
 app.add_typer(ops.app)
 app.add_typer(serve.app)
+app.add_typer(snapshot.app, name="snapshot", rich_help_panel=ops.PANEL)
 
 
 def version() -> str:
+    from importlib import metadata  # 80 ms of imports: only for --version
+
     try:
         return metadata.version("geokb")
     except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare checkout
@@ -46,8 +48,12 @@ def main_options(
     kb: Path = typer.Option(Path("kb"), "--kb", envvar="GEOKB_KB",
                             help="The KB directory (log, source texts, checks)."),
     projection: str = typer.Option(None, "--projection", envvar="GEOKB_PROJECTION",
-                                   help="Keep the projection on disk here (default: in "
-                                   "memory, replayed at each start)."),
+                                   help="Keep the projection on disk here (default: "
+                                   "KB/.projection for a file log; rebuilt when it does not "
+                                   "match the log, caught up otherwise)."),
+    in_memory: bool = typer.Option(False, "--in-memory", envvar="GEOKB_IN_MEMORY",
+                                   help="Replay the log into an in-memory projection at "
+                                   "each start instead of keeping one on disk."),
     agent: str = typer.Option(None, "--as", envvar="GEOKB_AGENT",
                               help="Who records the events (default: cli:$USER)."),
     log_url: str = typer.Option(None, "--log", envvar="GEOKB_LOG",
@@ -63,7 +69,7 @@ def main_options(
     """geokb: an event-sourced geopolitical knowledge base."""
     ctx.obj = Session(kb_dir=kb, projection=projection or None,
                       agent=agent or default_agent(), log=log_url or None,
-                      progress=wanted(progress))
+                      progress=wanted(progress), in_memory=in_memory)
     ctx.call_on_close(ctx.obj.close)
 
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from geokb.kb import KnowledgeBase, Progress
 
 PG_SCHEMES = ("postgresql://", "postgres://")
+#: The projection's default place in the KB directory (git-ignored).
+PROJECTION_DIR = ".projection"
 
 
 def default_agent() -> str:
@@ -39,6 +41,7 @@ class Session:
     agent: str = field(default_factory=default_agent)
     log: str | None = None
     progress: bool = False
+    in_memory: bool = False
     _frozen: bool = False
 
     @property
@@ -61,7 +64,7 @@ class Session:
             raise Unavailable(f"no knowledge base at {self.kb_dir}/ (run 'geokb init' or "
                               "pass --kb)")
         with self.bars() as progress:
-            kb = KnowledgeBase(self.kb_dir, projection_path=self.projection, log=log,
+            kb = KnowledgeBase(self.kb_dir, projection_path=self.projection_place(), log=log,
                                texts=texts, progress=progress)
         # What is loaded now (ontology, shapes, compiled engine, the replayed log's objects)
         # lives as long as the command: keep it out of every later garbage-collection pass,
@@ -69,6 +72,17 @@ class Session:
         gc.freeze()
         self._frozen = True
         return kb
+
+    def projection_place(self) -> Path | None:
+        """Where the projection lives on disk: ``--projection``, else ``.projection/`` in
+        the KB directory (git-ignored) for a file log; ``None`` (in memory, replayed at
+        each start) with ``--in-memory``, or for a ``--log`` database without
+        ``--projection`` (one directory must not mix the projections of several logs)."""
+        if self.in_memory:
+            return None
+        if self.projection is not None:
+            return Path(self.projection)
+        return self.kb_dir / PROJECTION_DIR if self.log is None else None
 
     def close(self) -> None:
         """At the end of the run: what it froze is collectable again (by the next run in

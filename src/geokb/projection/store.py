@@ -23,7 +23,7 @@ from typing import Any
 import pyoxigraph as ox
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Triple
 
-from geokb.errors import InvalidEvent, QueryError
+from geokb.errors import InvalidEvent, QueryError, Unavailable
 from geokb.log.events import (
     CLAIM_ASSERTED,
     CLAIM_RETRACTED,
@@ -118,9 +118,16 @@ class ProjectionStore:
     ``None`` for every graph but the projection's own system graph.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *,
+                 read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else None
-        self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        #: opened read-only (another process holds the store): it cannot apply events, and
+        #: ``consistent`` says whether it stands at a whole batch
+        self.read_only = read_only and path is not None
+        if path is None:
+            self._store = ox.Store()
+        else:
+            self._store = ox.Store.read_only(str(path)) if self.read_only else ox.Store(str(path))
         # Only here are markers and notes looked for (on disk, removed quads leave
         # tombstones that a scan after every batch would wade through).
         markers = list(self._store.quads_for_pattern(SYSTEM_NODE, APPLIED, None, SYSTEM_GRAPH))
@@ -129,6 +136,12 @@ class ProjectionStore:
         self._batching: tuple[Batch, list[Seen]] | None = None  # see _apply_stateful
         self._unfinished = False  # a batch's second step failed: see _finish_batch
         self._touched: set[str] | None = set()  # claims of bulk batches, conflicts pending
+        self.consistent = True
+        if self.read_only:
+            notes = self._store.quads_for_pattern(SYSTEM_NODE, REDO, None, SYSTEM_GRAPH)
+            self.consistent = len(markers) <= 1 and next(notes, None) is None and (
+                self.position > 0 or next(iter(self._store), None) is None)
+            return
         if not self.position:
             if next(iter(self._store), None) is not None:
                 # an initial bulk build was cut short (no position recorded yet): start over
@@ -181,6 +194,9 @@ class ProjectionStore:
         malformed, or refers to a claim the projection does not hold (a log that skipped
         validation); the projection then holds the events up to its position, no more.
         """
+        if self.read_only:
+            raise Unavailable(f"the projection in {self.path} is open read-only (another "
+                              "process holds it): it cannot apply events")
         if self._unfinished:
             self._finish_batch(list(self._store.quads_for_pattern(SYSTEM_NODE, APPLIED, None,
                                                                  SYSTEM_GRAPH)))
@@ -381,6 +397,11 @@ class ProjectionStore:
         """Write everything the store holds, its system graph included, to ``path`` as
         N-Quads (pyoxigraph's own dump: a raw store loaded from it is this store)."""
         self._store.dump(str(path), format=ox.RdfFormat.N_QUADS)
+
+    def backup(self, target: str | os.PathLike[str]) -> None:
+        """Copy this on-disk store, as it stands, to the new directory ``target``
+        (pyoxigraph's ``Store.backup``: hard links where it can)."""
+        self._store.backup(str(target))
 
     def size(self) -> int:
         """How many quads the store holds, the system graph's included."""

@@ -28,15 +28,11 @@ from collections.abc import Iterable, Set
 from typing import Any, Protocol
 
 import pyoxigraph as ox
-import pyshacl
-import pyshacl_turbo
 import rdflib
 from pyoxigraph import DefaultGraph, Quad
-from pyshacl_turbo.rdf import Input as TurboInput
 
 from geokb.errors import OntologyError, SettingsError, UnsupportedShapes
 from geokb.ontology import Ontology
-from geokb.shacl.compiled import CompiledShapes, compile_shapes
 from geokb.shacl.results import ShapeReport, from_results_graph
 from geokb.shacl.shapes import default_triples, graph_quads, to_rdflib
 
@@ -76,6 +72,8 @@ class PyshaclValidator:
 
 def run_pyshacl(data: rdflib.Graph, ontology: Ontology, shapes: rdflib.Graph) -> ShapeReport:
     """pySHACL over ``data`` (changed: the ontology is added to it) against ``shapes``."""
+    import pyshacl  # the engines are imported when first used: a read needs none of them
+
     for triple in ontology.graph:
         data.add(triple)
     _conforms, results_graph, _text = pyshacl.validate(
@@ -100,6 +98,8 @@ class TurboValidator:
     name = "turbo"
 
     def __init__(self, shapes: rdflib.Graph, ontology: Ontology) -> None:
+        import pyshacl_turbo
+
         compile_turbo: Any = pyshacl_turbo.compile_shapes  # untyped
         try:
             self.program: Any = compile_turbo(shapes)
@@ -109,6 +109,9 @@ class TurboValidator:
                                         format=ox.RdfFormat.N_TRIPLES) or b""
 
     def validate(self, quads: Iterable[Quad], *, focus: Set[str] | None = None) -> ShapeReport:
+        import pyshacl_turbo
+        from pyshacl_turbo.rdf import Input as TurboInput
+
         if isinstance(quads, ox.Store):
             data = quads.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=DefaultGraph()) or b""
         else:
@@ -132,6 +135,8 @@ def build(name: str, shapes: rdflib.Graph, ontology: Ontology) -> Validator:
     """A new engine ``name`` for ``shapes`` and ``ontology``; raises
     :class:`UnsupportedShapes` if the compiled engine cannot compile the shapes."""
     if name == "compiled":
+        from geokb.shacl.compiled import compile_shapes
+
         return compile_shapes(shapes, ontology.graph)
     if name == "turbo":
         return TurboValidator(shapes, ontology)
@@ -203,5 +208,5 @@ class ValidatorChoice:
         return f"ValidatorChoice({self.name!r})"
 
 
-__all__ = ["ENGINES", "SHACL_ENGINE_ENV", "CompiledShapes", "PyshaclValidator", "TurboValidator",
+__all__ = ["ENGINES", "SHACL_ENGINE_ENV", "PyshaclValidator", "TurboValidator",
            "Validator", "ValidatorChoice", "build", "run_pyshacl", "shared"]

@@ -1,0 +1,97 @@
+"""The log mark of an on-disk projection: which log bytes it holds, checked at open."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from geokb.errors import CorruptLog, Unavailable
+from geokb.kb import KnowledgeBase
+from geokb.log.file import FileEventStore
+from geokb.projection import logmark
+from geokb.projection.logmark import MARK_NAME, LogMark
+from geokb.projection.snapshot import open_projection
+from tests.harness.documents import REPO
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "kb"
+    target.mkdir()
+    shutil.copy(REPO / "kb" / "events.jsonl", target / "events.jsonl")
+    shutil.copytree(REPO / "kb" / "sources", target / "sources")
+    return target
+
+
+def built(kb_dir: Path) -> tuple[KnowledgeBase, Path]:
+    place = kb_dir / ".projection"
+    return KnowledgeBase(kb_dir, projection_path=place), place
+
+
+def test_the_mark_records_the_position_and_the_log_bytes(kb_dir: Path) -> None:
+    kb, place = built(kb_dir)
+    mark = json.loads((place / MARK_NAME).read_text())
+    size = (kb_dir / "events.jsonl").stat().st_size
+    assert (mark["position"], mark["hash"], mark["offset"]) == (kb.position,
+                                                                kb.projection.head_hash, size)
+    assert mark["format"] == logmark.FORMAT and len(mark["blocks"]) == 1
+
+
+def test_an_append_passes_and_only_new_blocks_are_hashed(kb_dir: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logmark, "BLOCK", 4096)  # many blocks for this small log
+    kb, place = built(kb_dir)
+    before = LogMark(place, kb.log, kb_dir / "events.jsonl").mark
+    assert before is not None and len(before.blocks) > 10
+    kb.declare_entity({"id": "mark-city", "types": ["gk:City"], "label": "Mark city"})
+    after = LogMark(place, kb.log, kb_dir / "events.jsonl").mark
+    assert after is not None and after.position == before.position + 1
+    whole = before.blocks[:-1]  # the whole blocks are kept, the partial one is hashed again
+    assert after.blocks[:len(whole)] == whole
+    del kb
+    # another process appended: the stat changed, the bytes up to the mark did not
+    other = KnowledgeBase(kb_dir)
+    other.declare_entity({"id": "mark-town", "types": ["gk:City"], "label": "Mark town"})
+    reopened = KnowledgeBase(kb_dir, projection_path=place)
+    assert reopened.position == other.position
+
+
+def test_an_edited_byte_before_the_position_is_refused(kb_dir: Path) -> None:
+    kb, place = built(kb_dir)
+    position = kb.position
+    del kb
+    log = kb_dir / "events.jsonl"
+    data = bytearray(log.read_bytes())
+    at = data.index(b"United States")
+    data[at] = ord("u")
+    log.write_bytes(bytes(data))
+    with pytest.raises(CorruptLog, match=r"events\.jsonl:5"):
+        KnowledgeBase(kb_dir, projection_path=place)
+    store = open_projection(place)
+    assert store.position == position  # kept, not reset
+
+
+def test_a_mark_behind_the_store_walks_the_gap(kb_dir: Path) -> None:
+    kb, place = built(kb_dir)
+    stale = (place / MARK_NAME).read_text()
+    kb.declare_entity({"id": "mark-city", "types": ["gk:City"], "label": "Mark city"})
+    position = kb.position
+    del kb
+    (place / MARK_NAME).write_text(stale)  # a kill between the store's commit and the mark
+    reopened = KnowledgeBase(kb_dir, projection_path=place)
+    assert reopened.position == position
+    assert json.loads((place / MARK_NAME).read_text())["position"] == position
+
+
+def test_a_held_projection_opens_read_only_and_cannot_apply(kb_dir: Path) -> None:
+    kb, place = built(kb_dir)
+    second = open_projection(place)
+    assert second.read_only and second.consistent and second.position == kb.position
+    with pytest.raises(Unavailable, match="read-only"):
+        second.apply(FileEventStore(kb_dir).read())
+    reader = KnowledgeBase(kb_dir, projection_path=place)
+    assert reader.projection_read_only
+    assert reader.status("Tartus")["entity"] == kb.status("Tartus")["entity"]
