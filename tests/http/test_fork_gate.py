@@ -35,9 +35,15 @@ ISOLATED = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 JSON = "application/sparql-results+json"
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    return build_kb(Path(tmp_path_factory.mktemp("forkgate")) / "kb")
+@pytest.fixture(scope="module", params=["memory", "disk"])
+def kb(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+       ) -> KnowledgeBase:
+    """The KB in memory, and on disk as ``geokb serve`` keeps it (``KB/.projection``)."""
+    directory = Path(tmp_path_factory.mktemp("forkgate")) / "kb"
+    build_kb(directory)
+    if request.param == "memory":
+        return KnowledgeBase(directory)
+    return KnowledgeBase(directory, projection_path=directory / ".projection")
 
 
 def stress(svc: Service, forks: int, readers: int) -> tuple[int, int, int]:
