@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import doors_validate, httpbench, report, timetravel
+from . import doors_validate, httpbench, report, timetravel, writes
 from .common import ROOT, dir_size, machine, mem_available, run_worker
 from .generate import default_cache, ensure_kb
 
@@ -135,6 +135,11 @@ def run_size(size: int, cfg: dict[str, Any], seed: int, cache: Path,
     log(f"{size:,}: validated writes …")
     r["writes"] = phase(r, "writes", lambda: run_worker(
         "writes", {**common, "scratch": str(work / "scratch")}, timeout_for(size, 0.002)))
+    log(f"{size:,}: writes at scale (remembered lookups, group commit) …")
+    r["writes_scale"] = phase(r, "writes_scale", lambda: run_worker(
+        "writes_scale", {**common, "scratch": str(work / "scratch-scale"),
+                         "batches": cfg["batches"], "batch_size": cfg["batch_size"],
+                         "posts_per_client": cfg["post_max"] // 4}, timeout_for(size, 0.004)))
     log(f"{size:,}: SPARQL time travel …")
     r["timetravel"] = phase(r, "timetravel", lambda: timetravel.scenario(
         kb_dir, cfg, timeout_for(size, 0.05)))
@@ -317,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     biggest = max(all_sizes)
     for size in all_sizes:
         figs += report.figures_for(size, results[str(size)], size == biggest)
+        figs += writes.figures(size, results[str(size)])
         figs += timetravel.figures(size, results[str(size)].get("timetravel"))
         figs += doors_validate.figures(size, results[str(size)].get("doors_validate", {}))
     figs += report.cross_size(results)

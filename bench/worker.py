@@ -605,7 +605,14 @@ SCENARIOS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "disk_queries": disk_queries,
     "restart_probe": restart_probe,
     "writes": writes,
+    "writes_scale": lambda args: _writes_scale(args),
 }
+
+
+def _writes_scale(args: dict[str, Any]) -> dict[str, Any]:
+    from .writes import scale
+
+    return scale(args)
 
 
 def main(argv: list[str]) -> int:

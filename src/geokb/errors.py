@@ -41,6 +41,16 @@ class InvalidClaimFile(InvalidEvent):
         self.problems = problems
 
 
+class ModelViolation(InvalidEvent):
+    """A write would break the evidence model: a statement with no claim behind it, a
+    claim's graph or record changed outside its events, a supersession across entities
+    with no reason given for it."""
+
+
+class StillAsserted(ModelViolation):
+    """A write would remove what a live claim still asserts: retract or supersede it."""
+
+
 class ShapeViolation(GeoKBError):
     """An event's graph does not conform to the SHACL shapes."""
 
@@ -52,10 +62,16 @@ class ShapeViolation(GeoKBError):
 class AppendConflict(GeoKBError):
     """The log moved on since the writer read it: ``expected_position`` is stale."""
 
-    def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(f"append conflict: expected log position {expected}, log is at {actual}")
+    def __init__(self, expected: int, actual: int, *, tries: int = 1,
+                 seconds: float | None = None) -> None:
+        message = f"append conflict: expected log position {expected}, log is at {actual}"
+        if tries > 1:  # an append without an expected position that kept losing the race
+            message += (f" (gave up after {tries} tries in {seconds or 0:.1f} s: other writers "
+                        "kept appending first; raise GEOKB_APPEND_DEADLINE to wait longer)")
+        super().__init__(message)
         self.expected = expected
         self.actual = actual
+        self.tries = tries
 
 
 class CorruptLog(GeoKBError):

@@ -14,11 +14,13 @@ import contextlib
 import os
 import sys
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import rdflib
 from pyoxigraph import NamedNode
@@ -27,15 +29,19 @@ from geokb.errors import (
     AppendConflict,
     BadTime,
     CorruptLog,
+    GeoKBError,
     InvalidClaimFile,
     InvalidEvent,
     InvalidRequest,
     NotFound,
     ShapeViolation,
+    StorageFull,
+    StorageReadOnly,
 )
 from geokb.log.contract import EventStore
 from geokb.log.events import GRAPH_UPDATED, Event, RecordedEvent
 from geokb.log.file import FileEventStore
+from geokb.log.retry import Attempt, Backoff
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.ops import anchor
@@ -66,13 +72,14 @@ from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
 from geokb.write import document as document_
 from geokb.write.admission import Admission
+from geokb.write.committer import GroupCommitter, Request
+from geokb.write.context import ContextCache
 
 if TYPE_CHECKING:
     from geokb.ops.verify import Report
 
 DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
-RETRIES = 5
 
 
 
@@ -96,7 +103,13 @@ class KnowledgeBase:
         self.log: EventStore = log if log is not None else FileEventStore(self.directory)
         self.texts: SourceTexts = texts if texts is not None else FileSourceTexts(self.directory)
         self.projection_path = Path(projection_path) if projection_path is not None else None
-        self.projection = open_projection(self.projection_path)
+        try:
+            self.projection = open_projection(self.projection_path)
+        except (StorageFull, StorageReadOnly) as exc:  # reads still go on, from memory
+            print(f"geokb: note: cannot keep the projection in {self.projection_path} "
+                  f"({exc}): replaying the log in memory", file=sys.stderr)
+            self.projection_path = None
+            self.projection = ProjectionStore()
         # which log an on-disk projection holds (see geokb.projection.logmark)
         self._mark = (LogMark(self.projection_path, self.log, log_file_of(self.log))
                       if self.projection_path is not None else None)
@@ -115,6 +128,14 @@ class KnowledgeBase:
         self._fork_gate = ForkGate()
         self._snapshots: OrderedDict[int, ProjectionStore] = OrderedDict()
         self._snapshot_lock = threading.Lock()
+        # how an append without an expected position retries a lost race (GEOKB_APPEND_DEADLINE)
+        self.append_backoff = Backoff.from_env()
+        self._context: ContextCache | None = None  # see context_cache
+        # merges appends of concurrent callers (HTTP posts) into one (see append_group); it
+        # holds the KB weakly: a cycle would keep an on-disk projection (and its lock) open
+        # until the garbage collector ran
+        self.committer: GroupCommitter[list[RecordedEvent]] = GroupCommitter(
+            _weak_commit(weakref.ref(self)))
         if catch_up:
             self._check_projection_matches_log()
             self.catch_up(progress=progress)
@@ -174,9 +195,27 @@ class KnowledgeBase:
             if progress is not None:
                 total = max(self.log.head().position - self.projection.position, 0)
                 events = _reporting(events, progress, "catching up with the log", total)
-            applied = self.projection.apply(events)
+            return self._apply(events)
+
+    def _apply(self, events: Iterable[RecordedEvent]) -> int:
+        """Apply ``events`` to the projection, telling admission's context cache."""
+        context = self.context_cache
+        start = (self.projection.position, self.projection.head_hash)
+        with self._apply_lock:
+            try:
+                applied = self.projection.apply(context.follow(events))
+            finally:
+                context.settle(start)
             self._record_mark()
             return applied
+
+    @property
+    def context_cache(self) -> ContextCache:
+        """Admission's remembered projection lookups (a new one for a new projection)."""
+        cache = self._context
+        if cache is None or cache.store is not self.projection:
+            cache = self._context = ContextCache(self.projection)
+        return cache
 
     def _record_mark(self) -> None:
         if self._mark is not None and not self.projection.read_only:
@@ -215,50 +254,129 @@ class KnowledgeBase:
     def append(self, events: Sequence[Event], *, recorded_by: str = DEFAULT_AGENT,
                expected_position: int | None = None,
                pending_texts: Mapping[str, str] | None = None,
-               progress: Progress | None = None) -> list[RecordedEvent]:
+               progress: Progress | None = None,
+               verified_as: str | None = None) -> list[RecordedEvent]:
         """Admit, append and apply ``events`` as one all-or-nothing batch.
+
+        ``recorded_by`` is who the writer says it is; ``verified_as``, who a front door
+        authenticated (the bearer token's name on HTTP; ``None`` for a local write).
 
         Raises :class:`InvalidEvent` or :class:`ShapeViolation` (nothing is written), or
         :class:`AppendConflict` if ``expected_position`` is given and stale. Without it, a
         concurrent writer's append makes this one catch up, re-check and retry.
         """
         texts = dict(pending_texts or {})
+        if verified_as is not None:
+            events = [Event(e.type, e.payload, e.idempotency_key, verified_as)
+                      for e in events]
+        retry = self.append_backoff.start()
         with self._write_lock:
             if self.projection.read_only:
                 with self._apply_lock:
                     self._in_memory("cannot take writes")
-            for attempt in range(RETRIES):
-                self.catch_up()
-                if expected_position is not None and expected_position != self.position:
-                    raise AppendConflict(expected_position, self.position)
-                earlier = self._recorded_under_keys(events)
-                if earlier:  # a retried request: answer with what it recorded the first time
-                    return earlier
-                if progress is not None:
-                    progress("checking rules and shapes", 0, 0)
-                admission = Admission(self.projection, self.ontology, self.shapes, self.texts,
-                                      engine=self.shacl.for_writes(self.shapes, self.ontology))
-                admission.check(events, pending_texts=texts, recorded_by=recorded_by)
-                if progress is not None:
-                    progress("checking rules and shapes", len(events), len(events))
-                for text in texts.values():
-                    self.texts.put(text)
+            while True:
                 try:
-                    recorded = self.log.append(events, expected_position=self.position,
-                                               recorded_by=recorded_by)
-                except AppendConflict:
-                    if expected_position is not None or attempt == RETRIES - 1:
+                    with self._exclusive(retry):
+                        return self._append_once(events, recorded_by, expected_position,
+                                                 texts, progress)
+                except AppendConflict as exc:
+                    if expected_position is not None:
                         raise
-                    continue
-                if recorded and recorded[0].position > self.position + 1:
-                    self.catch_up()  # the log answered a key with events we had not seen
-                else:
-                    with self._apply_lock:
-                        self.projection.apply(recorded if progress is None else _reporting(
-                            recorded, progress, "applying", len(recorded)))
-                        self._record_mark()
-                return recorded
-        raise AssertionError("unreachable")
+                    if not retry.wait():  # full-jitter backoff, to a deadline
+                        raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
+                                             seconds=retry.seconds) from exc
+
+    def _exclusive(self, retry: Attempt) -> contextlib.AbstractContextManager[object]:
+        """Nothing on a first try; on a retry, the log's writer lock (if it has one) held
+        across catch-up, admission and append, so a writer that lost a race once cannot
+        lose it again and again to faster writers (bounded by the retry's deadline)."""
+        exclusive = getattr(self.log, "exclusive", None)
+        if retry.tries == 1 or exclusive is None:
+            return contextlib.nullcontext()
+        return cast(contextlib.AbstractContextManager[object],
+                    exclusive(timeout=max(retry.until - time.monotonic(), 0.5)))
+
+    def _append_once(self, events: Sequence[Event], recorded_by: str,
+                     expected_position: int | None, texts: Mapping[str, str],
+                     progress: Progress | None) -> list[RecordedEvent]:
+        """One try of :meth:`append`; raises :class:`AppendConflict` if it lost a race."""
+        self.catch_up()
+        if expected_position is not None and expected_position != self.position:
+            raise AppendConflict(expected_position, self.position)
+        earlier = self._recorded_under_keys(events)
+        if earlier:  # a retried request: answer with what it recorded the first time
+            return earlier
+        if progress is not None:
+            progress("checking rules and shapes", 0, 0)
+        admission = self._admission()
+        admission.check(events, pending_texts=texts, recorded_by=recorded_by)
+        if progress is not None:
+            progress("checking rules and shapes", len(events), len(events))
+        for text in texts.values():
+            self.texts.put(text)
+        recorded = self.log.append(events, expected_position=self.position,
+                                   recorded_by=recorded_by)
+        if recorded and recorded[0].position > self.position + 1:
+            self.catch_up()  # the log answered a key with events we had not seen
+        else:
+            self._apply(recorded if progress is None else _reporting(
+                recorded, progress, "applying", len(recorded)))
+        return recorded
+
+    def append_group(self, group: Sequence[Request[list[RecordedEvent]]]
+                     ) -> list[list[RecordedEvent] | BaseException]:
+        """Append the requests of a group commit (:mod:`geokb.write.committer`) as one
+        batch: one admission, one append and ``fsync``, one projection batch. Each gets
+        its own events back.
+
+        When the merged batch is refused, or the requests cannot share one (different
+        agents, idempotency keys), each is appended on its own instead and answered with
+        its own events or its own domain error: one refused event sinks no other request.
+        """
+        merged = [e for r in group for e in r.events]
+        agents = {r.recorded_by for r in group}
+        if len(group) == 1 or len(agents) != 1 or any(
+                e.idempotency_key is not None for e in merged):
+            return self._append_each(group)
+        [agent] = agents
+        retry = self.append_backoff.start()
+        with self._write_lock:
+            if self.projection.read_only:
+                with self._apply_lock:
+                    self._in_memory("cannot take writes")
+            while True:
+                try:
+                    with self._exclusive(retry):
+                        self.catch_up()
+                        try:
+                            self._admission().check(merged, pending_texts={},
+                                                    recorded_by=agent)
+                        except (InvalidEvent, ShapeViolation):  # whose fault? ask each
+                            return self._append_each(group)
+                        recorded = self.log.append(merged, expected_position=self.position,
+                                                   recorded_by=agent)
+                        self._apply(recorded)
+                        break
+                except AppendConflict as exc:
+                    if not retry.wait():
+                        raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
+                                             seconds=retry.seconds) from exc
+            out: list[list[RecordedEvent] | BaseException] = []
+            start = 0
+            for r in group:
+                out.append(recorded[start:start + len(r.events)])
+                start += len(r.events)
+            return out
+
+    def _append_each(self, group: Sequence[Request[list[RecordedEvent]]]
+                     ) -> list[list[RecordedEvent] | BaseException]:
+        out: list[list[RecordedEvent] | BaseException] = []
+        for r in group:
+            try:
+                out.append(self.append(r.events, recorded_by=r.recorded_by))
+            except GeoKBError as exc:  # this request's own answer; a bug still raises
+                out.append(exc)
+        return out
 
     def _recorded_under_keys(self, events: Sequence[Event]) -> list[RecordedEvent]:
         """The events the log already holds under the idempotency keys of ``events``."""
@@ -289,23 +407,38 @@ class KnowledgeBase:
         return self.texts.get(str(sha.value))
 
     def assert_claim(self, spec: Mapping[str, Any], *, recorded_by: str = DEFAULT_AGENT,
-                     idempotency_key: str | None = None) -> RecordedEvent:
+                     idempotency_key: str | None = None,
+                     verified_as: str | None = None, grouped: bool = False) -> RecordedEvent:
+        """Assert one claim. ``grouped``: commit it together with the claims other threads
+        assert at the same time (one append and ``fsync`` for all; see :attr:`committer`)."""
         event = claimfile.claim_event(spec, self.source_text(str(spec.get("source", ""))))
         if idempotency_key is not None:
             event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        if grouped:
+            event = Event(event.type, event.payload, event.idempotency_key, verified_as)
+            return self.committer.submit([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           verified_as=verified_as)[0]
 
     def retract(self, claim: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
-                idempotency_key: str | None = None) -> RecordedEvent:
+                idempotency_key: str | None = None,
+                verified_as: str | None = None) -> RecordedEvent:
         event = claimfile.retraction_event(claim, reason)
         event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           verified_as=verified_as)[0]
 
     def supersede(self, claim: str, by: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
-                  idempotency_key: str | None = None) -> RecordedEvent:
-        event = claimfile.supersession_event(claim, by, reason)
+                  idempotency_key: str | None = None,
+                  cross_entity: str | None = None,
+                  verified_as: str | None = None) -> RecordedEvent:
+        """Append a ``ClaimSuperseded``: ``by`` (live, recorded later, about the same
+        subject unless ``cross_entity`` says why not) replaces ``claim``. Raises
+        :class:`InvalidEvent` (:class:`ModelViolation` for the rules of the model)."""
+        event = claimfile.supersession_event(claim, by, reason, cross_entity)
         event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           verified_as=verified_as)[0]
 
     def ingest(self, document: Mapping[str, Any], *, base_dir: Path,
                recorded_by: str | None = None,
@@ -385,21 +518,25 @@ class KnowledgeBase:
 
     def _admission(self) -> Admission:
         return Admission(self.projection, self.ontology, self.shapes, self.texts,
-                         engine=self.shacl.for_writes(self.shapes, self.ontology))
+                         engine=self.shacl.for_writes(self.shapes, self.ontology),
+                         context=self.context_cache)
 
     def _log_lookup(self) -> document_.LogLookup:
         return document_.projection_lookup(self.projection, self.source_text)
 
     def amend_entity(self, spec: Mapping[str, Any], *, recorded_by: str = DEFAULT_AGENT,
-                     idempotency_key: str | None = None) -> RecordedEvent:
+                     idempotency_key: str | None = None,
+                     verified_as: str | None = None) -> RecordedEvent:
         """Append an ``EntityAmended`` (``spec`` as an ``amend_entities`` entry: ``id``,
         ``reason`` and the changes). Raises :class:`InvalidEvent`."""
         event = document_.amendment_event(spec)
         event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           verified_as=verified_as)[0]
 
     def retract_source(self, source: str, reason: str, *, recorded_by: str = DEFAULT_AGENT,
-                       idempotency_key: str | None = None) -> list[RecordedEvent]:
+                       idempotency_key: str | None = None,
+                       verified_as: str | None = None) -> list[RecordedEvent]:
         """Retract a source and, in the same batch, each of its live claims.
 
         Returns the events: the claims' ``ClaimRetracted`` then the ``SourceRetracted``.
@@ -408,12 +545,14 @@ class KnowledgeBase:
                                              self._log_lookup())
         if idempotency_key is not None:  # on every event: a retry answers with them all
             events = [Event(e.type, e.payload, idempotency_key) for e in events]
-        return self.append(events, recorded_by=recorded_by)
+        return self.append(events, recorded_by=recorded_by,
+                           verified_as=verified_as)
 
     def link_claims(self, claim: str, *, denies: Sequence[str] = (),
                     confirms: Sequence[str] = (), contradicts: Sequence[str] = (),
                     note: str | None = None, recorded_by: str = DEFAULT_AGENT,
-                    idempotency_key: str | None = None) -> RecordedEvent:
+                    idempotency_key: str | None = None,
+                    verified_as: str | None = None) -> RecordedEvent:
         """Append a ``ClaimsLinked``: ``claim`` denies/confirms/contradicts claims of the log."""
         spec: dict[str, Any] = {"claim": claim, "denies": list(denies),
                                 "confirms": list(confirms), "contradicts": list(contradicts)}
@@ -421,11 +560,13 @@ class KnowledgeBase:
             spec["note"] = note
         event = document_.link_event(spec)
         event = Event(event.type, event.payload, idempotency_key)
-        return self.append([event], recorded_by=recorded_by)[0]
+        return self.append([event], recorded_by=recorded_by,
+                           verified_as=verified_as)[0]
 
     def update(self, sparql: str, *, recorded_by: str, base_iri: str | None = None,
                using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = (),
-               idempotency_key: str | None = None) -> list[RecordedEvent]:
+               idempotency_key: str | None = None,
+               verified_as: str | None = None) -> list[RecordedEvent]:
         """Turn a SPARQL Update into one ``GraphUpdated`` event and append it.
 
         The quads it would delete and insert are computed against the projection, so
@@ -434,25 +575,28 @@ class KnowledgeBase:
         """
         from geokb.write.updates import update_event
 
+        retry = self.append_backoff.start()
         with self._write_lock:
             if self.projection.read_only:
                 with self._apply_lock:
                     self._in_memory("cannot take writes")
-            for attempt in range(RETRIES):
-                self.catch_up()
-                event = update_event(self.projection, sparql, base_iri=base_iri,
-                                     using_graphs=using_graphs,
-                                     using_named_graphs=using_named_graphs)
-                if event is None:
-                    return []
-                event = Event(event.type, event.payload, idempotency_key)
+            while True:
                 try:
-                    return self.append([event], recorded_by=recorded_by,
-                                       expected_position=self.position)
-                except AppendConflict:
-                    if attempt == RETRIES - 1:
-                        raise
-        raise AssertionError("unreachable")
+                    with self._exclusive(retry):
+                        self.catch_up()
+                        event = update_event(self.projection, sparql, base_iri=base_iri,
+                                             using_graphs=using_graphs,
+                                             using_named_graphs=using_named_graphs)
+                        if event is None:
+                            return []
+                        event = Event(event.type, event.payload, idempotency_key)
+                        return self.append([event], recorded_by=recorded_by,
+                                           expected_position=self.position,
+                                           verified_as=verified_as)
+                except AppendConflict as exc:
+                    if not retry.wait():
+                        raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
+                                             seconds=retry.seconds) from exc
 
     def source(self, source: str) -> dict[str, Any]:
         """A source's metadata, its text, and the evidence spans that claims cite."""
@@ -716,7 +860,8 @@ class KnowledgeBase:
 
     def validate(self, *, progress: Progress | None = None, since: str | None = None) -> Report:
         """Check the whole KB: the hash chain, a replay with every rule, SHACL (by the
-        choice's whole-KB engine) and every quote, in a projection of its own.
+        choice's whole-KB engine) and every quote, in a projection of its own; and that
+        the views (of that projection, and of this KB's own on disk) match the live claims.
 
         With ``since`` (an anchor as :meth:`verify_against` takes it), the log must extend
         it unchanged and only what the events after it add or change is checked
@@ -729,6 +874,7 @@ class KnowledgeBase:
                             shapes=self.shapes,
                             validator=self.shacl.for_whole_kb(self.shapes, self.ontology),
                             progress=progress,
+                            projection=self.projection if self.projection_path else None,
                             since=None if since is None else anchor.resolve(since,
                                                                             self.directory))
 
@@ -821,6 +967,18 @@ def restore_snapshot(source: str | os.PathLike[str], projection_path: str | os.P
     mark = projection_snapshot.restore(Path(source), Path(projection_path),
                                        log if log is not None else FileEventStore(directory))
     return mark.to_json()
+
+
+def _weak_commit(ref: weakref.ref[KnowledgeBase]) -> Callable[
+        [Sequence[Request[list[RecordedEvent]]]], list[list[RecordedEvent] | BaseException]]:
+    """``append_group`` of the KB ``ref`` points to, without a reference to it."""
+    def commit(group: Sequence[Request[list[RecordedEvent]]]
+               ) -> list[list[RecordedEvent] | BaseException]:
+        kb = ref()
+        if kb is None:
+            raise RuntimeError("the KnowledgeBase of this committer is gone")
+        return kb.append_group(group)
+    return commit
 
 
 def _reporting(events: Iterable[RecordedEvent], progress: Progress, stage: str,

@@ -322,11 +322,14 @@ def drive(directory: Path, tag: str, projection: Path | None, fault_seed: int | 
             _emit("BEGIN", op, keys)
             events = [kb.retract(target, f"trial {name}", recorded_by="test:drive")]
         elif op == "supersede":
-            old = live.pop(rng.randrange(len(live)))
-            by = rng.choice(live)
+            # an earlier claim by the latest one (a claim is replaced by a later one), of
+            # any facility (so the event records why it may cross entities)
+            old = live.pop(rng.randrange(len(live) - 1))
+            by = live[-1]
             keys = [f"supersede:{old}"]
             _emit("BEGIN", op, keys)
-            events = [kb.supersede(old, by, f"trial {name}", recorded_by="test:drive")]
+            events = [kb.supersede(old, by, f"trial {name}", recorded_by="test:drive",
+                                   cross_entity="a trial: any facility")]
         else:  # ingest: one batch of 2 x count events
             doc = ingest_document(name, rng.randint(1, 12))
             keys = document_keys(doc)

@@ -334,8 +334,8 @@ def test_cached_answers_never_outlive_the_log_position(client: TestClient) -> No
     accept = {"Accept": "text/csv"}
     first = client.get("/sparql", params=query, headers=accept).text
     assert client.get("/sparql", params=query, headers=accept).text == first
-    written = client.post("/sparql", data={"update": "INSERT DATA { <http://ex.org/s> "
-                                                     "<http://ex.org/p> 'new' }"},
+    written = client.post("/sparql", data={"update": "INSERT DATA { id:tartus-naval-base "
+                                                     "rdfs:comment 'new' }"},
                           headers={"Authorization": f"Bearer {TOKEN}"})
     assert written.status_code == 200, written.text
     after = client.get("/sparql", params=query, headers=accept).text

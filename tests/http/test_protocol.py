@@ -312,7 +312,7 @@ def test_tokens(kb: KnowledgeBase) -> None:
         assert r.status_code == 401 and "not valid" in r.json()["detail"]
         r = update(c, "CLEAR ALL", headers={"Authorization": "Basic YWxpY2U6eA=="})
         assert r.status_code == 401
-        r = update(c, "INSERT DATA { <http://e/s> <http://e/p> 1 }",
+        r = update(c, "INSERT DATA { GRAPH <http://e/g> { <http://e/s> <http://e/p> 1 } }",
                    headers={"Authorization": "Bearer b-secret"})
         assert r.json()["events"][0]["recorded_by"] == "http:bob"
 

@@ -98,7 +98,8 @@ class Session:
         log, texts = self.backends()
         if log is None and not self.kb_dir.is_dir():
             raise Unavailable(f"no knowledge base at {self.kb_dir}/")
-        return KnowledgeBase(self.kb_dir, catch_up=False, log=log, texts=texts)
+        return KnowledgeBase(self.kb_dir, catch_up=False, log=log, texts=texts,
+                             projection_path=self.projection)
 
     def backends(self) -> tuple[Any, Any]:
         """The log and source texts in the database --log names, or (None, None) for --kb's."""

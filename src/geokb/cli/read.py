@@ -226,5 +226,7 @@ def log(
         else:
             p = e.payload
             key = p.get("claim") or p.get("entity") or p.get("source") or ""
+            # who the writer said it was, then who the server authenticated (if anyone)
+            vouched = f"  (verified as {e.verified_as})" if e.verified_as else ""
             typer.echo(f"{e.position:>6}  {e.recorded_at}  {e.recorded_by:<20} "
-                       f"{e.type:<16} {key}")
+                       f"{e.type:<16} {key}{vouched}")

@@ -149,10 +149,15 @@ def retract(ctx: typer.Context, claim: str = typer.Argument(..., help="Claim slu
 @app.command(rich_help_panel=PANEL)
 def supersede(ctx: typer.Context, claim: str = typer.Argument(..., help="Claim slug or IRI."),
               by: str = typer.Option(..., "--by", help="The claim replacing it."),
-              reason: str = typer.Option(..., "--reason", help="Why (kept in the log).")) -> None:
-    """Mark a claim superseded by another (already asserted) claim."""
+              reason: str = typer.Option(..., "--reason", help="Why (kept in the log)."),
+              cross_entity: str = typer.Option(
+                  None, "--cross-entity", metavar="REASON",
+                  help="Why the replacing claim is about another subject (kept in the log; "
+                       "without it, both claims must be about the same subject).")) -> None:
+    """Mark a claim superseded by another (already asserted, later, live) claim."""
     s = session(ctx)
-    event = s.open_kb().supersede(claim, by, reason, recorded_by=s.agent)
+    event = s.open_kb().supersede(claim, by, reason, recorded_by=s.agent,
+                                  cross_entity=cross_entity)
     typer.echo(f"superseded {event.payload['claim']} by {event.payload['by']} at position "
                f"{event.position}")
 

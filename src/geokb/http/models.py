@@ -335,6 +335,8 @@ class SupersedeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     by: str = Field(examples=["tartus-status-2025"])
     reason: str = Field(examples=["a later report settles it"])
+    cross_entity: str | None = Field(
+        None, description="Why the replacing claim is about another subject (required then)")
 
 
 class AmendIn(BaseModel):

@@ -19,12 +19,13 @@ from typing import Any
 
 from geokb.errors import InvalidEvent
 from geokb.log.events import CLAIM_ASSERTED, RecordedEvent
-from geokb.log.schemas import HEX64, SUPPORTED, check_payload, check_schema
+from geokb.log.schemas import HEX64, SUPPORTED, check_agent, check_payload, check_schema
 
 __all__ = ["SUPPORTED", "current_payload", "decode", "encode", "upcast_payload"]
 
 ENVELOPE_KEYS = frozenset(
-    {"id", "type", "schema", "seq", "recorded_at", "recorded_by", "payload", "prev", "hash", "idem"}
+    {"id", "type", "schema", "seq", "recorded_at", "recorded_by", "payload", "prev", "hash", "idem",
+     "verified_as"}
 )
 MAX_LINE_BYTES = 1_048_576
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z\Z", re.ASCII)
@@ -43,14 +44,18 @@ def _reject_floats(value: object) -> None:
 
 def canonical_json(value: Any) -> str:
     """Serialize ``value`` canonically. Raises :class:`InvalidEvent` for floats or bad text."""
+    return _canonical_bytes(value).decode("utf-8")
+
+
+def _canonical_bytes(value: Any) -> bytes:
+    """The UTF-8 bytes of :func:`canonical_json` (serialized and encoded once)."""
     _reject_floats(value)
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False)
     try:
-        text.encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidEvent(f"text is not valid Unicode: {exc.reason}") from exc
-    return text
 
 
 def sha256_hex(data: bytes) -> str:
@@ -72,18 +77,41 @@ def envelope_of(event: RecordedEvent) -> dict[str, Any]:
     }
     if event.idempotency_key is not None:
         env["idem"] = event.idempotency_key
+    if event.verified_as is not None:  # optional: older lines have none, unchanged
+        env["verified_as"] = event.verified_as
     return env
 
 
 def content_hash(envelope: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of ``envelope`` without its ``hash`` field."""
     body = {k: v for k, v in envelope.items() if k != "hash"}
-    return sha256_hex(canonical_json(body).encode("utf-8"))
+    return sha256_hex(_canonical_bytes(body))
+
+
+def hash_and_line(body: dict[str, Any]) -> tuple[str, bytes]:
+    """The hash of an envelope without its ``hash`` field, and the envelope's canonical
+    line with it: one serialization for both (``"hash"`` sorts before every other key,
+    so the line is ``{"hash":"<hash>",`` followed by the body's text after its ``{``).
+
+    >>> digest, line = hash_and_line({"id": "x", "seq": 1})
+    >>> line == encode_envelope({"hash": digest, "id": "x", "seq": 1})
+    True
+    """
+    data = _canonical_bytes(body)
+    digest = sha256_hex(data)
+    if len(data) <= 2:  # an empty body: no comma after the hash
+        return digest, b'{"hash":"%s"}\n' % digest.encode()
+    return digest, b'{"hash":"%s",%s\n' % (digest.encode(), data[1:])
+
+
+def encode_envelope(envelope: dict[str, Any]) -> bytes:
+    """The canonical line (with its newline) of a stored dictionary."""
+    return _canonical_bytes(envelope) + b"\n"
 
 
 def encode(event: RecordedEvent) -> bytes:
     """One canonical JSON line (with its newline) for ``event``."""
-    return (canonical_json(envelope_of(event)) + "\n").encode("utf-8")
+    return encode_envelope(envelope_of(event))
 
 
 def _refuse_float(text: str) -> Any:
@@ -95,8 +123,9 @@ def _dumps(value: Any) -> str:
                       allow_nan=False)
 
 
-#: ``"hash"`` sorts before every other envelope key, so a canonical line starts with
-#: ``{"hash":"<64 hex>",`` and the hashed body is ``{`` + the rest of the line.
+#: ``"hash"`` sorts before every other envelope key (the optional ``"verified_as"`` was
+#: named to sort after it), so a canonical line starts with ``{"hash":"<64 hex>",`` and
+#: the hashed body is ``{`` + the rest of the line.
 _HASH_PREFIX = len('{"hash":"') + 64 + len('",')
 
 
@@ -153,10 +182,13 @@ def decode(line: bytes) -> RecordedEvent:
     check_payload(env["type"], env["payload"], schema=env["schema"])
     if "idem" in env and not isinstance(env["idem"], str):
         raise InvalidEvent("'idem' must be a string")
+    if "verified_as" in env:
+        check_agent(env["verified_as"], "verified_as")
     return RecordedEvent(
         id=env["id"], type=env["type"], schema=env["schema"], position=env["seq"],
         recorded_at=env["recorded_at"], recorded_by=env["recorded_by"], payload=env["payload"],
         prev=env["prev"], hash=env["hash"], idempotency_key=env.get("idem"),
+        verified_as=env.get("verified_as"),
     )
 
 

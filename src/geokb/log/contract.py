@@ -20,13 +20,14 @@ Errors a backend raises (all from :mod:`geokb.errors`, except ``ConnectionError`
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from geokb.log.codec import content_hash, envelope_of
+from geokb.log.codec import envelope_of, hash_and_line
 from geokb.log.events import GENESIS_HASH, SCHEMA_VERSION, Event, RecordedEvent
 from geokb.log.schemas import check_agent, check_idempotency_key
 
@@ -92,33 +93,48 @@ def utc_now() -> str:
 
 def seal(events: Sequence[Event], head: Head, recorded_by: str,
          now: str | None = None) -> list[RecordedEvent]:
+    """:func:`seal_lines` without the lines (what admission's drafts need)."""
+    return [event for event, _ in seal_lines(events, head, recorded_by, now)]
+
+
+def seal_lines(events: Sequence[Event], head: Head, recorded_by: str,
+               now: str | None = None) -> list[tuple[RecordedEvent, bytes]]:
     """Give ``events`` their positions, transaction time and hash chain after ``head``.
 
     Transaction times never go backwards along the log, even if the clock does. Raises
     :class:`~geokb.errors.InvalidEvent` for an agent name or idempotency key no line
     should carry.
 
-    >>> [e] = seal([Event("ClaimRetracted", {"claim": "https://w3id.org/geokb/claim/x",
-    ...                                      "reason": "wrong"})], EMPTY_HEAD, "ann",
-    ...            now="2024-05-01T12:00:00.000000Z")
-    >>> e.position, e.prev == GENESIS_HASH, len(e.hash)
-    (1, True, 64)
+    Each event comes with its canonical line: the one serialization gives both the hash
+    and the line the log stores (:func:`geokb.log.codec.hash_and_line`).
+
+    >>> from geokb.log.codec import encode
+    >>> [(e, line)] = seal_lines([Event("ClaimRetracted", {
+    ...     "claim": "https://w3id.org/geokb/claim/x", "reason": "wrong"})], EMPTY_HEAD, "ann",
+    ...     now="2024-05-01T12:00:00.000000Z")
+    >>> e.position, e.prev == GENESIS_HASH, len(e.hash), line == encode(e)
+    (1, True, 64, True)
     """
     check_agent(recorded_by)
     for event in events:
         if event.idempotency_key is not None:
             check_idempotency_key(event.idempotency_key)
+        if event.verified_as is not None:
+            check_agent(event.verified_as, "verified_as")
     stamp = max(now or utc_now(), head.recorded_at)
     prev = head.hash
-    out: list[RecordedEvent] = []
+    out: list[tuple[RecordedEvent, bytes]] = []
     for offset, event in enumerate(events, start=1):
         draft = RecordedEvent(
             id=uuid.uuid4().hex, type=event.type, schema=SCHEMA_VERSION,
             position=head.position + offset, recorded_at=stamp, recorded_by=recorded_by,
             payload=event.payload, prev=prev, hash="", idempotency_key=event.idempotency_key,
+            verified_as=event.verified_as,
         )
-        digest = content_hash(envelope_of(draft))
-        sealed = RecordedEvent(**{**draft.__dict__, "hash": digest})
-        out.append(sealed)
+        # one serialization gives the hash and the line (the envelope's own keys, so a
+        # field added to it is hashed and stored alike)
+        body = {k: v for k, v in envelope_of(draft).items() if k != "hash"}
+        digest, line = hash_and_line(body)
+        out.append((dataclasses.replace(draft, hash=digest), line))
         prev = digest
     return out

@@ -2,7 +2,9 @@
 
 An :class:`Event` is what a command wants to record (its type and payload). Once the
 log has accepted it, it becomes a :class:`RecordedEvent`: it then has a position, a
-transaction time, the agent who recorded it, and its place in the hash chain.
+transaction time, the agent who recorded it (as the writer claims: ``recorded_by``), who
+the server authenticated for it if anyone (``verified_as``), and its place in the
+hash chain.
 
 Payloads are plain JSON-ready dictionaries whose shape is fixed per event type (see
 ``docs/events.md``); :mod:`geokb.log.schemas` checks them.
@@ -52,6 +54,9 @@ class Event:
     type: str
     payload: dict[str, Any]
     idempotency_key: str | None = None
+    #: who the server authenticated for this write (a bearer token's name), apart from
+    #: ``recorded_by`` (who the writer says it is); ``None``: nobody was (a local write)
+    verified_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,3 +74,6 @@ class RecordedEvent:
     hash: str
     idempotency_key: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the envelope's optional ``verified_as`` (see :class:`Event`); absent from every
+    #: line written before geokb knew it, which stay valid as they are
+    verified_as: str | None = None

@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import BinaryIO
 
 from geokb.errors import AppendConflict, CorruptLog, InvalidEvent, NotDurable
 from geokb.log.chain import ChainWalker
-from geokb.log.codec import MAX_LINE_BYTES, decode, encode, sha256_hex
-from geokb.log.contract import EMPTY_HEAD, Head, seal, utc_now
+from geokb.log.codec import MAX_LINE_BYTES, decode, sha256_hex
+from geokb.log.contract import EMPTY_HEAD, Head, seal_lines, utc_now
 from geokb.log.events import GENESIS_HASH, Event, RecordedEvent
 from geokb.log.lines import HASH_FIELD, IDEM_FIELD, find_back, hash_of, lines_back
 from geokb.log.storage import writing
@@ -60,6 +61,7 @@ class FileEventStore:
         self._marks: dict[int, _Mark] = {}
         self._latest: _Mark | None = None
         self._idem_mark: _Mark | None = None  # the last line the key index has seen
+        self._holder: int | None = None  # the thread inside exclusive(), if any
 
     @property
     def display_path(self) -> str:
@@ -314,7 +316,22 @@ class FileEventStore:
     # -- writing ----------------------------------------------------------------------
 
     @contextlib.contextmanager
+    def exclusive(self, *, timeout: float = 30.0) -> Iterator[None]:
+        """Hold the writers' lock across several steps of this thread (a retry's catch-up,
+        admission and append): no other writer, in any process, appends meanwhile; this
+        thread's appends inside it take the lock it holds. Raises ``TimeoutError``."""
+        with self._locked(timeout):
+            self._holder = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._holder = None
+
+    @contextlib.contextmanager
     def _locked(self, timeout: float = 30.0) -> Iterator[None]:
+        if getattr(self, "_holder", None) == threading.get_ident():
+            yield  # inside exclusive(): this thread holds the lock already
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -415,8 +432,8 @@ class FileEventStore:
             head = self.head()
             if expected_position is not None and expected_position != head.position:
                 raise AppendConflict(expected_position, head.position)
-            sealed = seal(events, head, recorded_by)
-            lines = [encode(e) for e in sealed]
+            pairs = seal_lines(events, head, recorded_by)  # one encoding: hash and line
+            sealed, lines = [e for e, _ in pairs], [line for _, line in pairs]
             for event, line in zip(sealed, lines, strict=True):
                 if len(line) > MAX_LINE_BYTES:  # no reader would accept it: refuse it here
                     raise InvalidEvent(f"{event.type} is {len(line)} bytes as a log line, over "

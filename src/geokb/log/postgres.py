@@ -28,11 +28,12 @@ from psycopg import errors as pg_errors
 
 from geokb.errors import AppendConflict, CorruptLog, DatabaseUnavailable, InvalidEvent, NotFound
 from geokb.log.chain import ChainWalker
-from geokb.log.codec import decode, encode, sha256_hex
-from geokb.log.contract import EMPTY_HEAD, Head, seal
+from geokb.log.codec import decode, sha256_hex
+from geokb.log.contract import EMPTY_HEAD, Head, seal_lines
 from geokb.log.events import Event, RecordedEvent
 from geokb.log.file import FileEventStore
 from geokb.log.pgpool import Connection, Database, first_line, redacted_url
+from geokb.log.retry import Backoff
 from geokb.log.sources import FileSourceTexts
 
 __all__ = ["PostgresEventStore", "PostgresSourceTexts", "PushResult", "is_postgres_url", "push",
@@ -210,7 +211,23 @@ class PostgresEventStore:
         if not events:
             return []
         keys = sorted({e.idempotency_key for e in events if e.idempotency_key is not None})
+        retry = Backoff.from_env().start()
+        while True:
+            try:
+                return self._append_once(events, keys, expected_position, recorded_by)
+            except AppendConflict as exc:
+                # only a writer that skipped the lock can beat us here; without an expected
+                # position the append goes wherever the log is: try again, with backoff
+                if expected_position is not None or not retry.wait():
+                    if retry.tries > 1:
+                        raise AppendConflict(exc.expected, exc.actual, tries=retry.tries,
+                                             seconds=retry.seconds) from exc
+                    raise
+
+    def _append_once(self, events: Sequence[Event], keys: Sequence[str],
+                     expected_position: int | None, recorded_by: str) -> list[RecordedEvent]:
         with self.db.connection() as conn:
+            head = EMPTY_HEAD
             try:
                 with conn.transaction():
                     self._lock(conn)
@@ -222,8 +239,9 @@ class PostgresEventStore:
                     if expected_position is not None and expected_position != head.position:
                         raise AppendConflict(expected_position, head.position)
                     row = conn.execute(_NOW).fetchone()
-                    sealed = seal(events, head, recorded_by, str(row[0]) if row else None)
-                    self._insert(conn, [encode(e) for e in sealed], sealed)
+                    pairs = seal_lines(events, head, recorded_by, str(row[0]) if row else None)
+                    sealed = [e for e, _ in pairs]
+                    self._insert(conn, [line for _, line in pairs], sealed)
             except pg_errors.UniqueViolation:  # a writer that skipped the lock got there first
                 raise AppendConflict(head.position, self.head().position) from None
         return sealed

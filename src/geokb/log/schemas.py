@@ -12,6 +12,7 @@ it would scatter the one contract that the writer, the decoder and the replay sh
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -50,13 +51,14 @@ _DECIMAL = re.compile(r"^(0(\.\d+)?|1(\.0+)?)\Z", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def check_agent(value: object) -> str:
-    """Return ``value`` if it can name who records events (``recorded_by``).
+def check_agent(value: object, key: str = "recorded_by") -> str:
+    """Return ``value`` if it can name who records events (``recorded_by``, or the
+    ``verified_as`` the server vouches for).
 
     Raises :class:`InvalidEvent` for an empty or over-long name or control characters: an
     agent of megabytes would make a line no reader accepts.
     """
-    _text({"recorded_by": value}, "recorded_by", limit=200)
+    _text({key: value}, key, limit=200)
     assert isinstance(value, str)
     return value
 
@@ -140,6 +142,19 @@ def date_bounds(value: str) -> tuple[date, date, str]:
     if not isinstance(value, str):  # before the cache: a list is not even hashable
         raise InvalidEvent(f"invalid date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
     return _date_bounds(value)
+
+
+def field_date(payload: Mapping[str, Any], key: str) -> tuple[date, date, str]:
+    """:func:`date_bounds` of ``payload[key]``, naming the field when it is refused.
+
+    >>> field_date({"valid_from": "2024-13-01"}, "valid_from")
+    Traceback (most recent call last):
+    geokb.errors.InvalidEvent: 'valid_from': impossible date '2024-13-01': month must be in 1..12
+    """
+    try:
+        return date_bounds(payload[key])
+    except InvalidEvent as exc:
+        raise InvalidEvent(f"{key!r}: {exc}") from None
 
 
 def _date_bounds(value: str) -> tuple[date, date, str]:
@@ -227,7 +242,7 @@ def check_payload(event_type: str, payload: dict[str, Any], *,
         if payload.get("url") is not None:
             check_iri(payload["url"], "url")
         if payload.get("published") is not None:
-            date_bounds(payload["published"])
+            field_date(payload, "published")
         if payload.get("language") is not None:
             check_lang(payload["language"])
     elif event_type == ENTITY_DECLARED:
@@ -272,7 +287,7 @@ def check_payload(event_type: str, payload: dict[str, Any], *,
         bounds = []
         for key in ("valid_from", "valid_until"):
             if payload.get(key) is not None:
-                bounds.append(date_bounds(payload[key]))
+                bounds.append(field_date(payload, key))
         if len(bounds) == 2 and bounds[0][0] > bounds[1][1]:
             raise InvalidEvent("'valid_from' is after 'valid_until'")
         conf = payload.get("confidence")
@@ -284,12 +299,14 @@ def check_payload(event_type: str, payload: dict[str, Any], *,
         check_iri(payload.get("claim"), "claim")
         _text(payload, "reason", limit=2000, multiline=True)
     elif event_type == CLAIM_SUPERSEDED:
-        _only(payload, {"claim", "by", "reason"}, event_type)
+        _only(payload, {"claim", "by", "reason", "cross_entity"}, event_type)
         check_iri(payload.get("claim"), "claim")
         check_iri(payload.get("by"), "by")
         if payload["claim"] == payload["by"]:
             raise InvalidEvent("a claim cannot supersede itself")
         _text(payload, "reason", limit=2000, multiline=True)
+        # why a claim about one entity replaces a claim about another (optional, v2)
+        _text(payload, "cross_entity", required=False, limit=2000, multiline=True)
     elif event_type == GRAPH_UPDATED:
         _only(payload, {"delete", "insert", "operation"}, event_type)
         for key in ("delete", "insert"):
@@ -336,7 +353,7 @@ def _check_v2_fields(event_type: str, payload: dict[str, Any]) -> dict[str, Any]
             _non_empty_list(payload, "basis")
             _string_list(payload, "basis", iris=True)
         if "said_on" in payload:
-            date_bounds(payload["said_on"])
+            field_date(payload, "said_on")
         for key in _LINK_KEYS:
             if key in payload:
                 _links(payload, key, str(payload.get("claim")))

@@ -34,6 +34,24 @@ def storage_error(exc: OSError, where: str, nothing: str = "nothing was written"
     return None
 
 
+#: What RocksDB (under pyoxigraph) says for the same conditions: its errors carry no errno.
+_ENGINE_FULL = ("No space left on device", "Disk quota exceeded")
+_ENGINE_READ_ONLY = ("Read-only file system", "Permission denied", "Operation not permitted")
+
+
+def engine_storage_error(exc: OSError, where: str, nothing: str = "nothing was written"
+                         ) -> Unavailable | None:
+    """Like :func:`storage_error` for an error of the store engine, read from its text."""
+    if exc.errno is not None:
+        return storage_error(exc, where, nothing)
+    text = str(exc)
+    if any(marker in text for marker in _ENGINE_FULL):
+        return StorageFull(f"the disk holding {where}/ is full ({text}); {nothing}")
+    if any(marker in text for marker in _ENGINE_READ_ONLY):
+        return StorageReadOnly(f"{where}/ is read-only ({text}); {nothing}")
+    return None
+
+
 @contextlib.contextmanager
 def writing(where: str, nothing: str = "nothing was written") -> Iterator[None]:
     """Turn a full disk or a read-only file system inside the block into a domain error."""

@@ -25,6 +25,7 @@ from geokb.errors import GeoKBError
 from geokb.log.codec import current_payload
 from geokb.log.contract import EventStore
 from geokb.log.events import (
+    CLAIM_ASSERTED,
     CLAIM_RETRACTED,
     CLAIM_SUPERSEDED,
     GRAPH_UPDATED,
@@ -36,7 +37,8 @@ from geokb.ontology import Ontology
 from geokb.ops.anchor import Anchor, check_extends
 from geokb.ops.partitions import PartitionedShacl
 from geokb.ops.verify import Problem, Report, scan_chain
-from geokb.projection.quads import SYSTEM_GRAPH, shacl_input
+from geokb.projection.invariant import live_from_lines, view_problems
+from geokb.projection.quads import SYSTEM_GRAPH, is_factual, shacl_input, statement_of
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator
 from geokb.shacl.reach import reach_of
@@ -62,11 +64,13 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
              validator: Validator,
              new_store: Callable[[], ProjectionStore] = ProjectionStore,
              progress: Progress | None = None, since: Anchor | None = None,
-             partition_size: int | None = None) -> Report:
+             partition_size: int | None = None,
+             projection: ProjectionStore | None = None) -> Report:
     """Chain, replay with every rule, SHACL (by ``validator``, in partitions) over the
     whole KB, quotes in their sources; with ``since``, only what the events after that
     anchor add or change (see the module's text). ``progress`` hears of the replay and
-    of SHACL.
+    of SHACL. Then the evidence model's invariant, over the replay and over
+    ``projection`` (a KB's own, on disk), against the live claims of the log.
 
     Raises :class:`geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
     """
@@ -123,6 +127,7 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         where = where or introduced.get(base) or ended.get(base) or (0, "")
         report.problems.append(Problem(path, where[0], f"SHACL: {r.describe()}", "shape", where[1]))
     # -- the whole KB's further checks go here, after SHACL --------------------------
+    check_views(report, path, events, store, projection, introduced)
     report.claims = sum(1 for _ in store.quads(None, RDF_TYPE, GK.Claim, DefaultGraph()))
     report.problems.sort(key=lambda p: (p.line, p.message))
     return report
@@ -185,3 +190,56 @@ def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] 
         return None
     report = progress
     return lambda done, total: report(stage, done, total)
+
+
+def _follow_live(live: dict[str, tuple[str, bool]], event: RecordedEvent) -> None:
+    """Keep ``live`` (claim -> its statement line and whether it is factual) after ``event``."""
+    p = current_payload(event)
+    if event.type == CLAIM_ASSERTED:
+        s, pred, o = statement_of(p)
+        live[p["claim"]] = (f"{s} {pred} {o} .", is_factual(p["modality"]))
+    elif event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+        live.pop(p["claim"], None)
+
+
+#: Offending triples reported one by one, at most; the rest are counted.
+VIEW_EXAMPLES = 20
+
+
+def check_views(report: Report, path: str, events: list[tuple[int, RecordedEvent]],
+                store: ProjectionStore, projection: ProjectionStore | None,
+                introduced: dict[str, tuple[int, str]]) -> None:
+    """Report where the replayed ``store``, and ``projection`` (at its own position), do
+    not match the live claims of the log (the events that replayed)."""
+    failed = {p.event for p in report.problems if p.kind == "replay"}
+    live: dict[str, tuple[str, bool]] = {}
+    live_there: dict[str, tuple[str, bool]] | None = None
+    for _line, event in events:
+        if event.id not in failed:
+            _follow_live(live, event)
+        if projection is not None and event.position == projection.position:
+            live_there = dict(live)
+    _check_view(report, path, store, live, introduced, "the replayed log")
+    if projection is None or projection.position == 0:
+        return
+    if live_there is None:
+        report.problems.append(Problem(path, 0, f"the projection on disk is at position "
+                                                f"{projection.position}, which the log does "
+                                                "not reach: rebuild it", "view"))
+        return
+    _check_view(report, path, projection, live_there, introduced, "the projection on disk")
+
+
+def _check_view(report: Report, path: str, store: ProjectionStore,
+                live: dict[str, tuple[str, bool]], introduced: dict[str, tuple[int, str]],
+                what: str) -> None:
+    offences = view_problems(store, live=live_from_lines(live), known=introduced)
+    for o in offences[:VIEW_EXAMPLES]:
+        line, event = introduced.get(o.claim or "", (0, ""))
+        report.problems.append(Problem(path, line, f"current view does not match the live "
+                                                   f"claims ({what}): {o.describe()}",
+                                       "view", event))
+    if len(offences) > VIEW_EXAMPLES:
+        report.problems.append(Problem(path, 0, f"current view does not match the live claims "
+                                                f"({what}): {len(offences) - VIEW_EXAMPLES} "
+                                                "more offending triples", "view"))

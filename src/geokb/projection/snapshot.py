@@ -20,6 +20,7 @@ from typing import Any
 from geokb.errors import InvalidRequest, Unavailable
 from geokb.log.contract import EventStore
 from geokb.log.file import FileEventStore
+from geokb.log.storage import engine_storage_error
 from geokb.projection.logmark import FORMAT, MARK_NAME, LogMark, Mark, write_mark
 from geokb.projection.store import ProjectionStore
 
@@ -42,10 +43,18 @@ def open_projection(path: Path | None) -> ProjectionStore:
     be opened at all."""
     if path is None:
         return ProjectionStore()
+    existed = path.exists()
     try:
         return ProjectionStore(path)
     except OSError as exc:
+        if not existed:  # what the engine began to create is no projection: leave nothing
+            shutil.rmtree(path, ignore_errors=True)
         if not _locked(exc):
+            # the projection sits beside the log: a full or read-only disk is the KB's
+            translated = engine_storage_error(exc, str(path.parent),
+                                              "nothing was appended")
+            if translated is not None:
+                raise translated from exc
             raise
         return ProjectionStore(path, read_only=True)
 

@@ -7,12 +7,12 @@ the cost of one write does not grow with the size of the KB.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import rdflib
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
-from geokb.errors import InvalidEvent, ShapeViolation
+from geokb.errors import InvalidEvent, ModelViolation, ShapeViolation
 from geokb.log.contract import Head, seal
 from geokb.log.events import (
     CLAIM_ASSERTED,
@@ -42,6 +42,7 @@ from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator, ValidatorChoice
 from geokb.shacl.results import ShapeReport
 from geokb.vocab import GK, MODALITIES, MODALITY, RDF, STATUS, STATUSES
+from geokb.write.context import ContextCache
 from geokb.write.references import (
     Overlay,
     check_claim_references,
@@ -49,6 +50,7 @@ from geokb.write.references import (
     did_you_mean,
     unknown_entity,
 )
+from geokb.write.update_rules import check_operation
 
 CONTEXT_PREDICATES = (RDF.type, GK.knownFromPosition)
 
@@ -57,8 +59,11 @@ class Admission:
     """Checks batches of events against the rules, the ontology and the shapes."""
 
     def __init__(self, store: ProjectionStore, ontology: Ontology, shapes: rdflib.Graph,
-                 texts: SourceTexts, *, engine: Validator | None = None) -> None:
+                 texts: SourceTexts, *, engine: Validator | None = None,
+                 context: ContextCache | None = None) -> None:
         self.store = store
+        # the projection's lookups remembered between writes (the KB keeps one per store)
+        self.context = context if context is not None and context.store is store else None
         self.ontology = ontology
         self.shapes = shapes
         self.texts = texts
@@ -73,13 +78,14 @@ class Admission:
         Returns the batch sealed as drafts after the projection's position (the log seals
         it again when it appends).
         """
-        overlay = Overlay(self.store)
+        overlay = Overlay(self.store, cache=self.context)
         for index, event in enumerate(events, start=1):
             try:
                 check_payload(event.type, event.payload)
                 self._rules(event, overlay, pending_texts)
-            except InvalidEvent as exc:
-                raise InvalidEvent(f"{self._name(event, index, len(events))}: {exc}") from exc
+            except InvalidEvent as exc:  # the evidence model's refusals keep their class
+                cls = type(exc) if isinstance(exc, ModelViolation) else InvalidEvent
+                raise cls(f"{self._name(event, index, len(events))}: {exc}") from exc
         overlay.check_source_retractions()
         drafts = seal(events, Head(self.store.position, self.store.head_hash, ""), recorded_by)
         report = self.shacl(drafts)
@@ -96,7 +102,7 @@ class Admission:
         """Every problem of the batch, instead of the first: ``(index of the event or None,
         message)`` for each rule an event breaks, or else for each SHACL violation (located
         at the event that states its focus node); and the batch sealed as drafts."""
-        overlay = Overlay(self.store)
+        overlay = Overlay(self.store, cache=self.context)
         found: list[tuple[int | None, str]] = []
         for index, event in enumerate(events):
             try:
@@ -175,10 +181,17 @@ class Admission:
         for iri in sorted(mentioned | focus):
             node = NamedNode(iri)
             for pred in CONTEXT_PREDICATES:
-                context.extend(self.store.quads(node, pred, None, DEFAULT))
+                context.extend(self._lookup(node, pred, DEFAULT))
             # log events are described in the system graph (projection layout 2)
-            context.extend(shacl_input(self.store.quads(node, RDF.type, None, SYSTEM_GRAPH)))
+            context.extend(shacl_input(self._lookup(node, RDF.type, SYSTEM_GRAPH)))
         return self.engine.validate(own + context, focus=focus)
+
+    def _lookup(self, node: NamedNode, pred: NamedNode,
+                graph: NamedNode | DefaultGraph) -> Iterable[Quad]:
+        """``store.quads(node, pred, None, graph)``, from the context cache if there is one."""
+        if self.context is not None:
+            return self.context.quads(node, pred, graph)
+        return self.store.quads(node, pred, None, graph)
 
     # -- domain rules ---------------------------------------------------------------
 
@@ -226,12 +239,16 @@ class Admission:
                     raise InvalidEvent(f"the superseding claim {p['by']} does not exist: "
                                        "assert it first")
                 if by != "live":
-                    raise InvalidEvent(f"the superseding claim {p['by']} is not live")
+                    raise InvalidEvent(f"the superseding claim {p['by']} is not live: it is "
+                                       "itself retracted or superseded")
+                supersession_rules(p, overlay)
             overlay.claims[p["claim"]] = "ended"
         elif event.type in (CLAIMS_LINKED, ENTITY_AMENDED, SOURCE_RETRACTED):
             check_new_event(event.type, p, overlay, onto)
-        elif event.type == GRAPH_UPDATED:
-            pass  # checked by the SPARQL update path, which builds it
+        elif event.type == GRAPH_UPDATED:  # built by the SPARQL update path, checked per
+            # operation there; here whole, so no GraphUpdated bypasses the evidence model
+            check_operation(self.store, "GraphUpdated", parse_lines(p["delete"]),
+                            parse_lines(p["insert"]))
 
     def _claim_rules(self, p: Mapping[str, object], overlay: Overlay,
                      pending_texts: Mapping[str, str]) -> None:
@@ -276,6 +293,31 @@ class Admission:
         check_evidence(text, evidence)
         for outlet in p.get("reported_via") or []:  # type: ignore[attr-defined]
             self._entity(overlay, str(outlet), "reported_via")
+
+
+def supersession_rules(p: Mapping[str, object], overlay: Overlay) -> None:
+    """Raise :class:`ModelViolation` unless ``p['by']`` may replace ``p['claim']``: it was
+    recorded later, and it is about the same subject, or ``cross_entity`` says why not.
+    (The one rule of the CLI, HTTP and claim-file supersessions: all are this event.)"""
+    claim, by = str(p["claim"]), str(p["by"])
+    if _recorded(overlay, by) < _recorded(overlay, claim):
+        raise ModelViolation(f"the superseding claim {by} was recorded before {claim}: a "
+                             "claim is replaced by a later one; assert what is so now as a "
+                             "new claim and supersede by that")
+    old, new = overlay.claim_statement(claim), overlay.claim_statement(by)
+    if old is not None and new is not None and old[0] != new[0] and not p.get("cross_entity"):
+        raise ModelViolation(f"claim {claim} is about {old[0]} but {by} is about {new[0]}: a "
+                             "supersession replaces a claim about the same subject; if this one "
+                             "must cross entities, say why (--cross-entity REASON, or a "
+                             "'cross_entity' key), which the log keeps")
+
+
+def _recorded(overlay: Overlay, claim: str) -> tuple[int, int]:
+    """When ``claim`` was recorded: ``(0, position)`` in the log, ``(1, index)`` in the batch."""
+    if claim in overlay.statements:
+        return 1, list(overlay.statements).index(claim)
+    node = overlay.store.one(NamedNode(claim), GK.knownFromPosition)
+    return 0, int(node.value) if node is not None else 0
 
 
 def check_evidence(text: str, evidence: Mapping[str, object]) -> None:

@@ -377,9 +377,14 @@ def retraction_event(claim: str, reason: str) -> Event:
     return Event(CLAIM_RETRACTED, {"claim": slug_iri(claim, CLAIM, "claim"), "reason": reason})
 
 
-def supersession_event(claim: str, by: str, reason: str) -> Event:
-    return Event(CLAIM_SUPERSEDED, {"claim": slug_iri(claim, CLAIM, "claim"),
-                                    "by": slug_iri(by, CLAIM, "by"), "reason": reason})
+def supersession_event(claim: str, by: str, reason: str,
+                       cross_entity: str | None = None) -> Event:
+    """A ``ClaimSuperseded``; ``cross_entity`` says why ``by`` is about another subject."""
+    payload = {"claim": slug_iri(claim, CLAIM, "claim"), "by": slug_iri(by, CLAIM, "by"),
+               "reason": reason}
+    if cross_entity is not None:
+        payload["cross_entity"] = cross_entity
+    return Event(CLAIM_SUPERSEDED, payload)
 
 
 def read_source_file(path: Path) -> str:

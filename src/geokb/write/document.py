@@ -218,8 +218,10 @@ def compile_all(document: Mapping[str, Any], *, base_dir: Path, lookup: LogLooku
 
 
 def _supersession(spec: Mapping[str, Any]) -> Event:
+    cross = spec.get("cross_entity")
     return claimfile.supersession_event(str(spec.get("claim")), str(spec.get("by")),
-                                        str(spec.get("reason") or ""))
+                                        str(spec.get("reason") or ""),
+                                        None if cross is None else str(cross))
 
 
 def _retraction(spec: Mapping[str, Any]) -> Event:

@@ -30,6 +30,7 @@ from geokb.log.schemas import date_bounds
 from geokb.ontology import Ontology
 from geokb.projection.store import ProjectionStore
 from geokb.vocab import DCTERMS, GK, MODALITY, PROV, RDF, SKOS, term_value
+from geokb.write.context import ContextCache
 
 DEFAULT = DefaultGraph()
 LINK_KEYS = ("denies", "confirms", "contradicts")
@@ -48,8 +49,12 @@ class Overlay:
     retracted_sources: dict[str, str] = field(default_factory=dict)  # IRI -> reason
     claims: dict[str, str] = field(default_factory=dict)  # IRI -> "live" | "ended"
     statements: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: remembered lookups of the projection between writes (see :mod:`geokb.write.context`)
+    cache: ContextCache | None = None
 
     def _quads(self, s: str | None, p: NamedNode, o: NamedNode | None = None) -> Any:
+        if s is not None and o is None and self.cache is not None:
+            return iter(self.cache.quads(NamedNode(s), p, DEFAULT))
         node = NamedNode(s) if s is not None else None
         return self.store.quads(node, p, o, DEFAULT)
 

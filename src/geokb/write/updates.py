@@ -11,6 +11,9 @@ quads (copied into a scratch store only when a later ``WHERE`` needs to see it).
 Refused, with :class:`QueryError`: ``LOAD`` (the server never fetches a URL for an
 update), ``SERVICE`` anywhere, anything naming the reserved graph ``graph/system``, and a
 ``using-graph-uri``/``using-named-graph-uri`` given together with ``USING`` or ``WITH``.
+Refused, with :class:`~geokb.errors.ModelViolation` (422) or ``StillAsserted`` (409): an
+operation that would break the evidence model (:mod:`geokb.write.update_rules`), and an
+ill-formed typed literal (:class:`~geokb.errors.InvalidEvent`, 422).
 Our prefixes (``gk:``, ``id:``, ``status:``, …) are predeclared, as for queries.
 Blank nodes in inserted data become IRIs under ``https://w3id.org/geokb/genid/``, so the
 projection stays free of blank nodes and replay is exact.
@@ -36,12 +39,14 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad
 from rdflib.term import BNode, URIRef, Variable
 from rdflib.term import Literal as RdfLiteral
 
-from geokb.errors import QueryError
+from geokb.errors import InvalidEvent, QueryError
 from geokb.log.events import GRAPH_UPDATED, Event
 from geokb.projection.quads import SYSTEM_GRAPH
 from geokb.projection.store import ProjectionStore
 from geokb.sparql.guard import guard
 from geokb.vocab import PREFIXES
+from geokb.write.update_rules import changes, check_operation
+from geokb.write.values import literal_problem
 
 GENID = "https://w3id.org/geokb/genid/"
 #: An event line may not exceed the log's 1 MiB line limit; leave room for the envelope.
@@ -209,6 +214,12 @@ class _Working:
         names.discard(SYSTEM_GRAPH)
         return sorted(names, key=lambda g: g.value)
 
+    def has(self, quad: Quad) -> bool:
+        """Whether the working state holds ``quad``."""
+        if quad in self.added:
+            return True
+        return quad not in self.removed and self.base.contains(quad)
+
     def exists(self, graph: GraphName) -> bool:
         return isinstance(graph, DefaultGraph) or bool(self.in_graph(graph))
 
@@ -254,6 +265,10 @@ def _term(node: Any, row: Mapping[str, Term] | None, bnodes: dict[str, NamedNode
             raise QueryError("blank nodes are not allowed in DELETE DATA or DELETE templates")
         return _skolem(str(node), bnodes)
     if isinstance(node, RdfLiteral):
+        problem = literal_problem(str(node), str(node.datatype)) if node.datatype else None
+        if problem is not None:
+            raise InvalidEvent(f"in the update's data, {problem}: write it in that type's "
+                               "lexical form, or as a plain string")
         if node.language:
             return ox.Literal(str(node), language=node.language)
         if node.datatype is not None:
@@ -425,17 +440,47 @@ def _graph_op(op: Any, working: _Working) -> tuple[list[Quad], list[Quad]]:
 
 def _apply(op: Any, segment: _Segment, working: _Working, *, base_iri: str | None,
            using_graphs: Sequence[str], using_named: Sequence[str]) -> None:
+    """Apply one operation to ``working``, once :func:`check_operation` allows it."""
+    delete, insert = _effect(op, segment, working, base_iri=base_iri,
+                             using_graphs=using_graphs, using_named=using_named)
+    inserting = set(insert)
+    delete = changes((q for q in delete if q not in inserting), working.has, wanted=True)
+    insert = changes(insert, working.has, wanted=False)
+    check_operation(working.base, _label(op), delete, insert)
+    working.delete(delete)
+    working.insert(insert)
+
+
+def _label(op: Any) -> str:
+    """The operation as a client wrote it: ``DROP ALL``, ``CLEAR GRAPH <g>``, ``INSERT DATA``."""
+    words = {"InsertData": "INSERT DATA", "DeleteData": "DELETE DATA",
+             "DeleteWhere": "DELETE WHERE", "Modify": "DELETE/INSERT … WHERE"}
+    if op.name in words:
+        return words[op.name]
+    target = _field(op, "graphiri")
+    if isinstance(target, str) and target.upper() in ("ALL", "NAMED", "DEFAULT"):
+        return f"{str(op.name).upper()} {target.upper()}"
+    name = str(op.name).upper()
+    if target is not None:
+        return f"{name} GRAPH <{target}>"
+    return name
+
+
+def _effect(op: Any, segment: _Segment, working: _Working, *, base_iri: str | None,
+            using_graphs: Sequence[str], using_named: Sequence[str]
+            ) -> tuple[list[Quad], list[Quad]]:
+    """(delete, insert) of one operation on ``working``, which it does not change."""
     name = op.name
     if name == "Load":
         raise QueryError("LOAD is refused: this server does not fetch URLs for updates "
                          "(post the data with INSERT DATA instead)")
     if name == "InsertData":
-        working.insert(_instantiate(_template_quads(op, DefaultGraph()), None,
-                                    allow_bnodes=True, strict=True))
-    elif name == "DeleteData":
-        working.delete(_instantiate(_template_quads(op, DefaultGraph()), None,
-                                    allow_bnodes=False, strict=True))
-    elif name in ("Modify", "DeleteWhere"):
+        return [], _instantiate(_template_quads(op, DefaultGraph()), None,
+                                allow_bnodes=True, strict=True)
+    if name == "DeleteData":
+        return _instantiate(_template_quads(op, DefaultGraph()), None,
+                            allow_bnodes=False, strict=True), []
+    if name in ("Modify", "DeleteWhere"):
         dataset = _dataset(op, using_graphs, using_named)
         if name == "DeleteWhere":
             delete_t, insert_t = _template_quads(op, DefaultGraph()), []
@@ -453,12 +498,8 @@ def _apply(op: Any, segment: _Segment, working: _Working, *, base_iri: str | Non
         for row in rows:
             deletes += _instantiate(delete_t, row, allow_bnodes=False, strict=False)
             inserts += _instantiate(insert_t, row, allow_bnodes=True, strict=False)
-        working.delete(deletes)
-        working.insert(inserts)
-    else:
-        delete, insert = _graph_op(op, working)
-        working.delete(delete)
-        working.insert(insert)
+        return deletes, inserts
+    return _graph_op(op, working)
 
 
 _PREFIX_DECL = re.compile(r"PREFIX\s+([^\s:]*):\s*<([^>]*)>", re.IGNORECASE)

@@ -58,3 +58,37 @@ def check_source_url(url: str) -> None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise InvalidEvent(f"source 'url' must be an http(s) IRI with a host: "
                            f"{url[:80]!r}")
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+_INTEGER_TYPES = frozenset(_XSD + t for t in (
+    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+    "negativeInteger", "nonPositiveInteger", "unsignedLong", "unsignedInt", "unsignedShort",
+    "unsignedByte"))
+
+
+def literal_problem(lexical: str, datatype: str) -> str | None:
+    """Why ``lexical`` is not a value of the XSD ``datatype``, or ``None`` if it is (or the
+    datatype is not one of XSD's that have a value space to check).
+
+    >>> literal_problem("NaN", _XSD + "double"), literal_problem("2024-02-29", _XSD + "date")
+    (None, None)
+    >>> literal_problem("abc", _XSD + "double")
+    "'abc' is not a valid xsd:double"
+    >>> literal_problem("2023-02-29", _XSD + "date")
+    "'2023-02-29' is not a valid xsd:date"
+    """
+    from rdflib.term import URIRef, XSDToPython
+
+    bad = f"{lexical[:40]!r} is not a valid xsd:{datatype.removeprefix(_XSD)}"
+    if datatype in _INTEGER_TYPES:
+        return None if _INTEGER.fullmatch(lexical) else bad
+    convert = XSDToPython.get(URIRef(datatype))
+    if convert is None or not datatype.startswith(_XSD):
+        return None
+    try:
+        convert(lexical)
+    except (ValueError, TypeError, ArithmeticError):
+        return bad
+    return None

@@ -42,9 +42,10 @@ def claim(svc: ServiceDep, claim_id: str,
 def post_claim(svc: ServiceDep, spec: ClaimIn, name: Writer,
                idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Response:
     try:
+        # grouped: posts in flight together share one append and one fsync
         event = svc.kb.assert_claim(spec.model_dump(exclude_none=True),
-                                    recorded_by=f"http:{name}",
-                                    idempotency_key=idempotency_key)
+                                    recorded_by=f"http:{name}", verified_as=name,
+                                    idempotency_key=idempotency_key, grouped=True)
     except NotFound as exc:  # a source named in the body, not in the path
         raise InvalidEvent(str(exc)) from exc
     return JSONResponse(svc.kb.claim(event.payload["claim"]), status_code=201)
@@ -55,7 +56,7 @@ def post_claim(svc: ServiceDep, spec: ClaimIn, name: Writer,
 def retract(svc: ServiceDep, claim_id: str, body: RetractIn, name: Writer,
             idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Response:
     ensure_claim(svc, claim_id)
-    event = svc.kb.retract(claim_id, body.reason, recorded_by=f"http:{name}",
+    event = svc.kb.retract(claim_id, body.reason, recorded_by=f"http:{name}", verified_as=name,
                            idempotency_key=idempotency_key)
     return JSONResponse(svc.kb.claim(event.payload["claim"]))
 
@@ -66,7 +67,8 @@ def supersede(svc: ServiceDep, claim_id: str, body: SupersedeIn, name: Writer,
               idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Response:
     ensure_claim(svc, claim_id)
     event = svc.kb.supersede(claim_id, body.by, body.reason, recorded_by=f"http:{name}",
-                             idempotency_key=idempotency_key)
+                             verified_as=name,
+                             idempotency_key=idempotency_key, cross_entity=body.cross_entity)
     return JSONResponse(svc.kb.claim(event.payload["claim"]))
 
 
@@ -79,7 +81,8 @@ def link_claims(svc: ServiceDep, claim_id: str, body: LinksIn, name: Writer,
     ensure_claim(svc, claim_id)
     event = svc.kb.link_claims(claim_id, denies=body.denies, confirms=body.confirms,
                                contradicts=body.contradicts, note=body.note,
-                               recorded_by=f"http:{name}", idempotency_key=idempotency_key)
+                               recorded_by=f"http:{name}",
+                               verified_as=name, idempotency_key=idempotency_key)
     return JSONResponse(svc.kb.claim(event.payload["claim"]))
 
 

@@ -18,7 +18,8 @@ router = APIRouter()
 
 def event_ref(event: RecordedEvent) -> dict[str, Any]:
     return {"id": event.id, "type": event.type, "position": event.position,
-            "recorded_at": event.recorded_at, "recorded_by": event.recorded_by}
+            "recorded_at": event.recorded_at, "recorded_by": event.recorded_by,
+            "verified_as": event.verified_as}
 
 
 @router.post("/api/entities/{slug}/amend", tags=["entities"],
@@ -31,7 +32,8 @@ def amend_entity(svc: ServiceDep, slug: str, body: AmendIn, name: Writer,
     entity = svc.kb.entity(slug)  # 404 for an unknown entity
     spec = {k: v for k, v in body.model_dump().items() if v not in (None, [])}
     event = svc.kb.amend_entity({"id": entity.value.rsplit("/", 1)[-1], **spec},
-                                recorded_by=f"http:{name}", idempotency_key=idempotency_key)
+                                recorded_by=f"http:{name}",
+                                verified_as=name, idempotency_key=idempotency_key)
     return JSONResponse({"entity": event.payload["entity"], "event": event_ref(event)})
 
 
@@ -44,6 +46,7 @@ def retract_source(svc: ServiceDep, slug: str, body: SourceRetractIn, name: Writ
     svc.refresh()
     svc.kb.source(slug)  # 404 for an unknown source
     events = svc.kb.retract_source(slug, body.reason, recorded_by=f"http:{name}",
+                                   verified_as=name,
                                    idempotency_key=idempotency_key)
     return JSONResponse({"source": events[-1].payload["source"],
                          "retracted_claims": [e.payload["claim"] for e in events[:-1]],

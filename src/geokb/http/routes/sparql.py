@@ -146,7 +146,8 @@ async def update(request: Request, svc: Service, req: SparqlRequest,
     """A SPARQL update, recorded as events (needs the write token)."""
     name = svc.writer(request.headers.get("authorization"))
     recorded = await run_in_threadpool(
-        lambda: svc.kb.update(req.text, recorded_by=f"http:{name}", base_iri=endpoint,
+        lambda: svc.kb.update(req.text, recorded_by=f"http:{name}", verified_as=name,
+                              base_iri=endpoint,
                               using_graphs=req.using_graphs,
                               using_named_graphs=req.using_named_graphs,
                               idempotency_key=request.headers.get("idempotency-key")))
