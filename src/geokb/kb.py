@@ -67,6 +67,7 @@ from geokb.shacl.engines import ValidatorChoice
 from geokb.shacl.reach import reach_of
 from geokb.shacl.shapes import load_shapes
 from geokb.sparql.guard import guard
+from geokb.sparql.workers import ForkGate
 from geokb.times import span
 from geokb.vocab import CLAIM, GK, PREFIXES, SOURCE, expand
 from geokb.write import claimfile
@@ -122,6 +123,10 @@ class KnowledgeBase:
         # held while the projection changes, and while an answer is read from it in several
         # steps (status, timeline, claim, source), so no answer mixes two states
         self._apply_lock = threading.RLock()
+        # every other in-process touch of the store (a query evaluated, its answer
+        # serialised) holds its shared side; a fork for a query worker takes the lock and
+        # then the exclusive side (holding_still): no worker inherits a lock of the engine
+        self._fork_gate = ForkGate()
         self._snapshots: OrderedDict[int, ProjectionStore] = OrderedDict()
         self._snapshot_lock = threading.Lock()
         # how an append without an expected position retries a lost race (GEOKB_APPEND_DEADLINE)
@@ -661,7 +666,8 @@ class KnowledgeBase:
         if not text:
             raise BadTime(f"as-of {as_of!r}: give a log position or a UTC time like "
                           "2026-11-28T10:00:00Z")
-        return position_at(self.projection, text)
+        with self.reading():
+            return position_at(self.projection, text)
 
     def _time(self, as_of: str | int | None, valid_at: str | None) -> TimeFilter:
         return TimeFilter.make(self.resolve_as_of(as_of), valid_at)
@@ -720,7 +726,8 @@ class KnowledgeBase:
             return catalogue.described(self.reader, text)
 
     def entity(self, name: str, *, as_of: str | int | None = None) -> NamedNode:
-        return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
+        with self.reading():
+            return entities.resolve_entity(self.reader, name, self.resolve_as_of(as_of))
 
     def status(self, name: str, *, as_of: str | int | None = None,
                valid_at: str | None = None, limit: int | None = PAGE_SIZE,
@@ -802,21 +809,26 @@ class KnowledgeBase:
         (raising as :meth:`query` does); calling the result evaluates the query — in this
         process, or in a worker forked under :meth:`holding_still`."""
         guard(sparql, allow=frozenset({"SERVICE"}) if allow_service else frozenset())
-        pos = self.resolve_as_of(as_of)
+        with self.reading():
+            pos = self.resolve_as_of(as_of)
         if valid_at is not None and self.past is not None:
+            # takes _apply_lock itself, so outside the fork gate (never that lock inside it)
             store = self._valid_on_disk(self.position if pos is None else pos, valid_at)
         else:
-            store = self.projection if pos is None else self.snapshot(pos)
-            if valid_at is not None:
-                store = self._valid_view(store, valid_at)
+            with self.reading():
+                store = self.projection if pos is None else self.snapshot(pos)
+                if valid_at is not None:
+                    store = self._valid_view(store, valid_at)
         options.setdefault("prefixes", PREFIXES)
         return partial(store.query, sparql, **options)
 
     @contextlib.contextmanager
     def holding_still(self) -> Iterator[None]:
-        """No event is applied to the projection while inside (held briefly: for a fork,
-        so that no writer holds a lock of the store in the copy)."""
-        with self._apply_lock:
+        """No event is applied to the projection, and no thread reads it, while inside
+        (held briefly: for a fork, so that no lock of the store is held in the copy by a
+        thread the copy does not have). Takes ``_apply_lock`` (writers, REST reads), then
+        the fork gate's exclusive side (:meth:`reading`)."""
+        with self._apply_lock, self._fork_gate.forking():
             yield
 
     def _valid_on_disk(self, position: int, valid_at: str) -> ProjectionStore:
@@ -829,6 +841,12 @@ class KnowledgeBase:
         return self.past.at(min(position, self.position), valid_at,
                                lambda store: dropped(Reader(store, self.ontology.labels), t),
                                head=head, head_lock=self._apply_lock)
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Held by a thread that touches the store outside ``_apply_lock`` (a query's
+        evaluation and serialisation): no fork happens while inside. Re-entrant; never
+        take ``_apply_lock`` inside it (a fork holding that lock waits for readers)."""
+        return self._fork_gate.reading()
 
     def _valid_view(self, store: ProjectionStore, valid_at: str) -> ProjectionStore:
         self._time(None, valid_at)  # a bad date is refused as everywhere else

@@ -178,7 +178,14 @@ class Service:
         return self.kb.prepare(text, as_of=as_of, valid_at=valid_at, **options)
 
     def evaluate(self, run: Callable[[], Any], accept: str | None, limits: Limits) -> Answer:
-        """Evaluate a prepared query here and serialize its answer (see :meth:`query`)."""
+        """Evaluate a prepared query here and serialize its answer (see :meth:`query`),
+        with no worker forked meanwhile (:meth:`KnowledgeBase.reading`: the lazy answer is
+        read from the engine until it is serialised)."""
+        with self.kb.reading():
+            return self._evaluated(run, accept, limits)
+
+    def _evaluated(self, run: Callable[[], Any], accept: str | None, limits: Limits) -> Answer:
+        """:meth:`evaluate` without the fork gate: in a worker, which never passes it."""
         try:
             return answer(run(), accept, limits, again=run)
         except (OSError, RuntimeError) as exc:  # a SERVICE unreachable, or its answer unreadable
@@ -201,7 +208,7 @@ class Service:
         what the evaluation raised.
         """
         try:
-            return workers.run(lambda: self.evaluate(run, accept, limits),
+            return workers.run(lambda: self._evaluated(run, accept, limits),
                                deadline=limits.deadline, stop=limits.cancel,
                                memory=self.settings.query_memory_mb * 2**20,
                                hold=self.kb.holding_still(), seconds=limits.timeout)

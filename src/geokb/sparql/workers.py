@@ -37,7 +37,7 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from geokb.errors import QueryBudgetExceeded
@@ -89,13 +89,13 @@ def run(work: Callable[[], T], *, deadline: float, memory: int | None = None,
     try:
         with hold if hold is not None else contextlib.nullcontext():
             pid = os.fork()
+            if pid == 0:  # the worker: never returns, nor leaves ``hold`` (nor touches it)
+                os.close(read_end)
+                _child(work, write_end, memory)
     except BaseException:
         os.close(read_end)
         os.close(write_end)
         raise
-    if pid == 0:  # the worker: never returns
-        os.close(read_end)
-        _child(work, write_end, memory)
     os.close(write_end)
     try:
         data = _receive(read_end, pid, deadline, stop)
@@ -114,6 +114,76 @@ def run(work: Callable[[], T], *, deadline: float, memory: int | None = None,
         # Rust aborts on a failed allocation; the kernel's OOM killer sends SIGKILL
         raise memory_budget(memory)
     raise RuntimeError(f"the query worker died ({_describe(status)})")
+
+
+class ForkGate:
+    """A readers/writer gate for forking: every thread that touches the store holds the
+    shared side (:meth:`reading`, re-entrant in a thread) and a fork takes the exclusive
+    side (:meth:`forking`) for the instant of ``os.fork()``, so no worker is born with a
+    lock inside the engine held by a thread that does not exist in it.
+
+    A waiting fork goes first: new readers wait behind it (for as long as the readers
+    already inside take to leave), so a stream of cheap queries cannot starve the forks.
+    The worker never leaves the exclusive side and never reads through the gate.
+
+    >>> gate = ForkGate()
+    >>> with gate.reading(), gate.reading():  # re-entrant
+    ...     gate.readers
+    1
+    >>> with gate.forking():
+    ...     gate.readers
+    0
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self.readers = 0  # threads inside (a thread that re-enters counts once)
+        self._forks_waiting = 0
+        self._forking = False
+        self._depth = threading.local()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """The shared side: no fork happens while inside."""
+        depth: int = getattr(self._depth, "n", 0)
+        if depth == 0:
+            with self._cond:
+                while self._forking or self._forks_waiting:
+                    self._cond.wait()
+                self.readers += 1
+        self._depth.n = depth + 1
+        try:
+            yield
+        finally:
+            self._depth.n = depth
+            if depth == 0:
+                with self._cond:
+                    self.readers -= 1
+                    if not self.readers:
+                        self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def forking(self) -> Iterator[None]:
+        """The exclusive side: no thread is inside :meth:`reading` while inside.
+
+        Raises ``RuntimeError`` in a thread that is itself inside :meth:`reading` (it
+        would wait for itself)."""
+        if getattr(self._depth, "n", 0):
+            raise RuntimeError("a fork from inside ForkGate.reading() would wait for itself")
+        with self._cond:
+            self._forks_waiting += 1
+            try:
+                while self._forking or self.readers:
+                    self._cond.wait()
+            finally:
+                self._forks_waiting -= 1
+            self._forking = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._forking = False
+                self._cond.notify_all()
 
 
 def _child(work: Callable[[], Any], out: int, memory: int | None) -> None:
