@@ -35,6 +35,7 @@ from geokb.errors import OntologyError, SettingsError, UnsupportedShapes
 from geokb.ontology import Ontology
 from geokb.shacl.results import ShapeReport, from_results_graph
 from geokb.shacl.shapes import default_triples, graph_quads, to_rdflib
+from geokb.sparql import grammar
 
 SHACL_ENGINE_ENV = "GEOKB_SHACL_ENGINE"
 ENGINES = ("compiled", "pyshacl", "turbo")
@@ -72,14 +73,18 @@ class PyshaclValidator:
 
 def run_pyshacl(data: rdflib.Graph, ontology: Ontology, shapes: rdflib.Graph) -> ShapeReport:
     """pySHACL over ``data`` (changed: the ontology is added to it) against ``shapes``."""
-    import pyshacl  # the engines are imported when first used: a read needs none of them
-
     for triple in ontology.graph:
         data.add(triple)
-    _conforms, results_graph, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none",
-        advanced=False, allow_warnings=True, abort_on_first=False,
-    )
+
+    def work() -> Any:
+        # imported when first used (a read needs no engine), and run under the grammar's
+        # lock: its SPARQL constraints use rdflib's parser, one parse at a time in a process
+        import pyshacl
+
+        return pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=False,
+                                allow_warnings=True, abort_on_first=False)
+
+    _conforms, results_graph, _text = grammar.run(work)
     assert isinstance(results_graph, rdflib.Graph)
     return from_results_graph(results_graph)
 

@@ -13,8 +13,8 @@ A query is cheap when its work is bounded by the data's size whatever the data h
 
 One pattern is a scan of at most the store; two joined patterns are at most one lookup
 per row of the first, and the rows that come out stop at the limit. Anything else — and
-any query the parser cannot read — is *not* cheap, and goes to a worker: when unsure, we
-pay a fork rather than risk the server.
+any query the parser cannot read, or longer than :data:`MAX_CHEAP_CHARS` — is *not* cheap,
+and goes to a worker: when unsure, we pay a fork rather than risk the server.
 
 >>> cheap("SELECT ?c WHERE { ?c a gk:Claim ; gk:source ?s } LIMIT 10")
 True
@@ -34,10 +34,14 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from geokb.sparql import grammar
 from geokb.vocab import PREFIXES
 
 #: The largest LIMIT (and OFFSET) a cheap query may have.
 MAX_LIMIT = 1000
+#: A longer text is not cheap, unread: one or two triple patterns need far less, and the
+#: parse of a long text (a 900 kB literal) is work in the server under no budget.
+MAX_CHEAP_CHARS = 8192
 
 
 def cheap(text: str, prefixes: Mapping[str, str] | None = None) -> bool:
@@ -51,11 +55,10 @@ def cheap(text: str, prefixes: Mapping[str, str] | None = None) -> bool:
 
 @lru_cache(maxsize=2048)
 def _cheap(text: str, prefixes: tuple[tuple[str, str], ...]) -> bool:
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
-
+    if len(text) > MAX_CHEAP_CHARS:
+        return False
     try:
-        query = translateQuery(parseQuery(text), initNs=dict(prefixes))
+        query = grammar.query_algebra(text, dict(prefixes))
     except Exception:
         return False
     return _cheap_algebra(query.algebra)

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from geokb.errors import QueryError, QueryRefused, TooLarge
+from geokb.sparql import grammar
 
 MAX_QUERY_CHARS = 1_000_000
 MAX_DEPTH = 128
@@ -58,7 +58,6 @@ _LEXEME = re.compile(r"""
 
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _REMOTE_WORD = re.compile(r"service|load", re.IGNORECASE)
-_PARSE_LOCK = threading.Lock()  # the stack size and recursion limit are process-wide
 
 
 def _lexemes(text: str) -> Iterator[tuple[str, str]]:
@@ -98,41 +97,6 @@ def _decode_escapes(text: str) -> str:
     return _UNICODE_ESCAPE.sub(one, text)
 
 
-def _parse(text: str, *, update: bool) -> Any:
-    """rdflib's parse of ``text``, in a thread with room for deep recursion."""
-    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            outcome["tree"] = (parseUpdate if update else parseQuery)(text)
-        except Exception as exc:  # pyparsing and rdflib raise several error types
-            outcome["error"] = exc
-
-    with _PARSE_LOCK:
-        previous = threading.stack_size(64 * 1024 * 1024)
-        try:
-            _run(work)
-        finally:
-            threading.stack_size(previous)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["tree"]
-
-
-def _run(work: Callable[[], None]) -> None:
-    """Run ``work`` in a fresh thread (with the stack size in force) and wait for it."""
-    worker = threading.Thread(target=work, name="geokb-sparql-guard", daemon=True)
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20_000))
-    try:
-        worker.start()
-        worker.join()
-    finally:
-        sys.setrecursionlimit(limit)
-
-
 def _names(tree: Any) -> Iterator[str]:
     """The rule names in rdflib's parse tree (``ServiceGraphPattern``, ``Load``, …)."""
     stack = [tree]
@@ -162,7 +126,7 @@ def remote_operations(text: str, *, update: bool = False) -> frozenset[str]:
     if not _REMOTE_WORD.search(_decode_escapes(text)):
         return frozenset()
     try:
-        tree = _parse(text, update=update)
+        tree = grammar.parse(text, update=update)
     except Exception as exc:  # any parse failure means "cannot tell"
         raise QueryError("the query mentions SERVICE or LOAD and could not be parsed to tell "
                          f"whether it uses them: {str(exc).splitlines()[0]}") from exc

@@ -43,6 +43,7 @@ from geokb.errors import InvalidEvent, QueryError
 from geokb.log.events import GRAPH_UPDATED, Event
 from geokb.projection.quads import SYSTEM_GRAPH
 from geokb.projection.store import ProjectionStore
+from geokb.sparql import grammar
 from geokb.sparql.guard import guard
 from geokb.vocab import PREFIXES
 from geokb.write.update_rules import changes, check_operation
@@ -519,11 +520,9 @@ def _our_prefixes(segments: Sequence[_Segment]) -> dict[str, str]:
 
 def _parse(sparql: str, base_iri: str | None, prefixes: Mapping[str, str]) -> Any:
     from pyparsing import ParseBaseException
-    from rdflib.plugins.sparql.algebra import translateUpdate
-    from rdflib.plugins.sparql.parser import parseUpdate
 
     try:
-        return translateUpdate(parseUpdate(sparql), base=base_iri, initNs=dict(prefixes))
+        return grammar.update_algebra(sparql, base_iri, dict(prefixes))
     except ParseBaseException as exc:
         raise QueryError(f"SPARQL syntax error: {exc}") from exc
     except (ValueError, TypeError, KeyError) as exc:  # rdflib's translation errors
