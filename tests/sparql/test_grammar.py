@@ -3,7 +3,7 @@
 pyparsing learns each parse action's arity on its first calls; two threads learning at once
 break it for the life of the process (every later parse: ``TypeError``). The race is only
 there while the grammar is fresh, so each run is a new interpreter: in this test process
-the parser is long warmed up by the other tests. Before :mod:`geokb.sparql.grammar`,
+the parser is long warmed up by the other tests. Before :mod:`geokb.grammar`,
 about a third of these parses failed, and the cheap query after them too.
 """
 

@@ -31,11 +31,11 @@ import pyoxigraph as ox
 import rdflib
 from pyoxigraph import DefaultGraph, Quad
 
+from geokb import grammar
 from geokb.errors import OntologyError, SettingsError, UnsupportedShapes
 from geokb.ontology import Ontology
 from geokb.shacl.results import ShapeReport, from_results_graph
 from geokb.shacl.shapes import default_triples, graph_quads, to_rdflib
-from geokb.sparql import grammar
 
 SHACL_ENGINE_ENV = "GEOKB_SHACL_ENGINE"
 ENGINES = ("compiled", "pyshacl", "turbo")

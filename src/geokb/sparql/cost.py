@@ -34,7 +34,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from geokb.sparql import grammar
+from geokb import grammar
+from geokb.sparql.guard import lexemes
 from geokb.vocab import PREFIXES
 
 #: The largest LIMIT (and OFFSET) a cheap query may have.
@@ -55,13 +56,35 @@ def cheap(text: str, prefixes: Mapping[str, str] | None = None) -> bool:
 
 @lru_cache(maxsize=2048)
 def _cheap(text: str, prefixes: tuple[tuple[str, str], ...]) -> bool:
-    if len(text) > MAX_CHEAP_CHARS:
+    if len(text) > MAX_CHEAP_CHARS or _plainly_not_cheap(text):
         return False
     try:
         query = grammar.query_algebra(text, dict(prefixes))
     except Exception:
         return False
     return _cheap_algebra(query.algebra)
+
+
+#: Words that make a query not cheap wherever they stand outside strings, IRIs and comments.
+#: Seeing one settles it without rdflib's parse (some 10 ms for a query of ten lines, most
+#: of a unique query's cost); not seeing one proves nothing, and the parse decides.
+NOT_CHEAP_WORDS = frozenset({
+    "FILTER", "OPTIONAL", "UNION", "MINUS", "GRAPH", "VALUES", "BIND", "SERVICE", "DISTINCT",
+    "REDUCED", "ORDER", "GROUP", "HAVING", "FROM", "EXISTS", "CONSTRUCT", "DESCRIBE"})
+
+
+def _plainly_not_cheap(text: str) -> bool:
+    """Whether a word of :data:`NOT_CHEAP_WORDS` stands in ``text`` as a keyword, or a
+    ``SELECT`` has no ``LIMIT`` (the lexer is the guard's: a word in a string, an IRI or
+    a comment is not a keyword; ``ex:filter`` is one name, not the keyword).
+
+    >>> _plainly_not_cheap('SELECT ?s WHERE { ?s ?p "FILTER" } LIMIT 3')
+    False
+    >>> _plainly_not_cheap("SELECT ?s WHERE { ?s ?p ?o FILTER(?o) } LIMIT 3")
+    True
+    """
+    words = {token.upper() for kind, token in lexemes(text) if kind == "other"}
+    return bool(words & NOT_CHEAP_WORDS) or ("SELECT" in words and "LIMIT" not in words)
 
 
 def _cheap_algebra(node: Any) -> bool:

@@ -34,8 +34,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from geokb import grammar
 from geokb.errors import QueryError, QueryRefused, TooLarge
-from geokb.sparql import grammar
 
 MAX_QUERY_CHARS = 1_000_000
 MAX_DEPTH = 128
@@ -60,7 +60,9 @@ _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _REMOTE_WORD = re.compile(r"service|load", re.IGNORECASE)
 
 
-def _lexemes(text: str) -> Iterator[tuple[str, str]]:
+def lexemes(text: str) -> Iterator[tuple[str, str]]:
+    """The SPARQL text as (kind, text) pairs: ``iri``, ``string``, ``comment``, ``escape``,
+    ``open``, ``close``, ``unary``, ``space`` and ``other`` (words, names, punctuation)."""
     for m in _LEXEME.finditer(text):
         yield m.lastgroup or "other", m.group()
 
@@ -74,7 +76,7 @@ def nesting_depth(text: str) -> int:
     2
     """
     depth = deepest = run = 0
-    for kind, _ in _lexemes(text):
+    for kind, _ in lexemes(text):
         if kind == "open":
             depth += 1
             run = 0

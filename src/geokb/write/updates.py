@@ -39,11 +39,11 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad
 from rdflib.term import BNode, URIRef, Variable
 from rdflib.term import Literal as RdfLiteral
 
+from geokb import grammar
 from geokb.errors import InvalidEvent, QueryError
 from geokb.log.events import GRAPH_UPDATED, Event
 from geokb.projection.quads import SYSTEM_GRAPH
 from geokb.projection.store import ProjectionStore
-from geokb.sparql import grammar
 from geokb.sparql.guard import guard
 from geokb.vocab import PREFIXES
 from geokb.write.update_rules import changes, check_operation

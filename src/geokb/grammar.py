@@ -27,6 +27,7 @@ about 0.09 s here.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -37,6 +38,16 @@ T = TypeVar("T")
 #: Held for every parse with rdflib's SPARQL grammar in this process (and for pySHACL's runs).
 LOCK = threading.Lock()
 STACK_BYTES = 64 * 1024 * 1024
+
+
+def _fresh_lock() -> None:
+    """In a forked child: a lock of its own (another thread of the parent may have held
+    :data:`LOCK` at the fork, and that thread does not exist in the child)."""
+    global LOCK
+    LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock)
 RECURSION_LIMIT = 20_000
 
 
