@@ -347,7 +347,12 @@ class FileEventStore:
                     time.sleep(0.005)
             yield
         finally:
-            os.close(fd)  # closing releases the lock
+            # unlock before closing: a process forked meanwhile (a query worker) shares
+            # this open file, and closing only our descriptor would leave the lock held
+            # for as long as that worker lives; LOCK_UN releases it for every copy
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     def _set_pending(self, offset: int | None, before: str = GENESIS_HASH,
                      first: str = "") -> None:
