@@ -831,6 +831,15 @@ class KnowledgeBase:
         with self._apply_lock, self._fork_gate.forking():
             yield
 
+    def after_fork(self) -> None:
+        """In a forked query worker (:mod:`geokb.sparql.pool`), before it reads: the locks
+        as a process with one thread has them. The fork was taken under
+        :meth:`holding_still`, so the copies of ``_apply_lock`` and the fork gate are held
+        by a thread the worker does not have."""
+        self._apply_lock = threading.RLock()
+        self._fork_gate = ForkGate()
+        self._snapshot_lock = threading.Lock()
+
     def _valid_on_disk(self, position: int, valid_at: str) -> ProjectionStore:
         """The valid view at ``position``: a hard-link copy with the dropped quads removed,
         kept (by position and date) among the history's past stores."""

@@ -56,6 +56,7 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
         finally:
             svc.runner.close()  # drop queued queries, stop running ones at their next row
             svc.workers.close()  # and kill the workers of those running in one
+            svc.pool.close()  # and the idle pool workers
 
     app = FastAPIOffline(
         title="geokb",

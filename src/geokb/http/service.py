@@ -10,11 +10,14 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends
+from pyoxigraph import NamedNode
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,6 +31,7 @@ from geokb.log.contract import EventStore
 from geokb.log.file import PENDING_NAME, FileEventStore
 from geokb.sparql import workers
 from geokb.sparql.cost import cheap
+from geokb.sparql.pool import Pool
 from geokb.vocab import PREFIXES
 
 if TYPE_CHECKING:
@@ -82,6 +86,20 @@ class LogWatch:
         return position
 
 
+@dataclass(frozen=True)
+class PooledQuery:
+    """A client's query on the current view, as a pool worker receives it (it pickles)."""
+
+    text: str
+    accept: str | None
+    base_iri: str
+    default_graphs: tuple[str, ...] | None  # None: the request named no dataset
+    named_graphs: tuple[str, ...] | None
+    max_rows: int
+    timeout: float
+    seconds_left: float
+
+
 class Service:
     """What the handlers share: the KB, the settings, the query threads, the cache."""
 
@@ -92,6 +110,11 @@ class Service:
         # one thread per worker process: each waits on the worker it forked, never on the
         # threads that answer cheap queries
         self.workers = QueryRunner(settings.query_workers)
+        # the worker processes those threads hand their queries to: forked once, reused
+        # while the KB stands still (a query at another time forks its own, see in_worker)
+        self.pool = Pool(settings.query_workers, serve=self._serve_pooled,
+                         hold=kb.holding_still, generation=lambda: kb.position,
+                         memory=settings.query_memory_mb * 2**20, after_fork=kb.after_fork)
         self.watch = LogWatch(kb.log)
         # answers keyed by request and log head: correct for as long as the head stands
         self.answers: ResultCache[Answer] = ResultCache(max_entries=settings.cache_entries)
@@ -200,6 +223,33 @@ class Service:
             return False
         return not cheap(text, PREFIXES if self.settings.sparql_prefixes else {})
 
+    def in_pool(self, request: PooledQuery, limits: Limits) -> Answer:
+        """:meth:`in_worker` for a query on the current view, in one of the pool's long-lived
+        workers (no fork per query); raises as :meth:`in_worker`."""
+        try:
+            found: Answer = self.pool.run(request, deadline=limits.deadline, stop=limits.cancel,
+                                          seconds=limits.timeout)
+            return found
+        except QueryBudgetExceeded as exc:
+            raise self._budget_error(exc, limits) from None
+
+    def _serve_pooled(self, request: PooledQuery) -> Answer:
+        """In a pool worker: prepare and evaluate one query against the view it was forked
+        with, under the deadline its request carries."""
+        limits = Limits(max_rows=request.max_rows, timeout=request.timeout,
+                        deadline=time.monotonic() + request.seconds_left)
+        options: dict[str, Any] = {"base_iri": request.base_iri}
+        if request.default_graphs is not None:
+            options["default_graph"] = [NamedNode(g) for g in request.default_graphs]
+            options["named_graphs"] = [NamedNode(g) for g in request.named_graphs or ()]
+        run = self.prepared(request.text, fresh=True, **options)
+        return self._evaluated(run, request.accept, limits)
+
+    def _budget_error(self, exc: QueryBudgetExceeded, limits: Limits) -> Exception:
+        if exc.budget == "time":
+            return QueryTimeout(limits.timeout)
+        return ProtocolError(503, str(exc), {"Retry-After": "5"})
+
     def in_worker(self, run: Callable[[], Any], accept: str | None, limits: Limits) -> Answer:
         """:meth:`evaluate` in a forked worker under the time and memory budgets.
 
@@ -213,9 +263,7 @@ class Service:
                                memory=self.settings.query_memory_mb * 2**20,
                                hold=self.kb.holding_still(), seconds=limits.timeout)
         except QueryBudgetExceeded as exc:
-            if exc.budget == "time":
-                raise QueryTimeout(limits.timeout) from None
-            raise ProtocolError(503, str(exc), {"Retry-After": "5"}) from None
+            raise self._budget_error(exc, limits) from None
 
 async def service(request: Request) -> Service:
     """The app's :class:`Service`, from ``app.state`` (``async``: FastAPI calls it on the

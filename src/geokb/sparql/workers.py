@@ -35,6 +35,7 @@ import pickle
 import resource
 import select
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -186,6 +187,20 @@ class ForkGate:
                 self._cond.notify_all()
 
 
+def close_inherited_sockets(keep: tuple[int, ...] = ()) -> None:
+    """In a forked worker: close every socket the parent had open (its clients'
+    connections, its listening socket, its event loop's wake-up pair), so that none stays
+    open for as long as the worker lives. Linux's ``/proc/self/fd``; elsewhere nothing."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd in keep or fd <= 2:
+                continue
+            with contextlib.suppress(OSError):
+                if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    os.close(fd)
+
+
 def _child(work: Callable[[], Any], out: int, memory: int | None) -> None:
     """In the forked worker: limit memory, run ``work``, send the outcome, exit."""
     code = 0
@@ -195,6 +210,7 @@ def _child(work: Callable[[], Any], out: int, memory: int | None) -> None:
         faulthandler.disable()  # an abort at the budget is no crash to dump
         with contextlib.suppress(OSError):
             os.nice(10)  # the server's own threads (health, cheap queries) come first
+        close_inherited_sockets(keep=(out,))
         if memory is not None:
             limit = _mapped_bytes() + memory
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -8,8 +8,9 @@ the same answers and the same errors.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +24,7 @@ from geokb.http.negotiation import GRAPH_TYPES, negotiate, typed
 from geokb.http.protocol import FORM, SparqlRequest, named_node, parse_request
 from geokb.http.results import Answer, Limits, service_description
 from geokb.http.routes.web import page
-from geokb.http.service import Service, ServiceDep
+from geokb.http.service import PooledQuery, Service, ServiceDep
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -80,8 +81,15 @@ async def answer_query(svc: Service, req: SparqlRequest, accept: str | None,
             lambda lim: _cached_query(svc, key, head, req, accept, options, lim), limits)
         if isinstance(step, Answer):
             return step
-        found = await svc.workers.run(lambda lim: svc.in_worker(step.run, accept, lim),
-                                      limits, grace=WORKER_GRACE)
+        pooled = step.pooled
+        if pooled is not None:
+            found = await svc.workers.run(
+                lambda lim: svc.in_pool(replace(pooled, seconds_left=lim.deadline
+                                                - time.monotonic()), lim),
+                limits, grace=WORKER_GRACE)
+        else:
+            found = await svc.workers.run(lambda lim: svc.in_worker(step.run, accept, lim),
+                                          limits, grace=WORKER_GRACE)
         svc.answers.put(step.key, found, len(found.body))
         return found
     return cached
@@ -98,6 +106,9 @@ class _ForWorker:
 
     key: tuple[Any, ...]
     run: Callable[[], Any]
+    #: the same query for a pool worker: on the current view only (a query at another
+    #: time forks a worker of its own, that sees the store ``run`` was prepared on)
+    pooled: PooledQuery | None = None
 
 
 def _cached_query(svc: Service, key: tuple[Any, ...], head: int | None, req: SparqlRequest,
@@ -109,7 +120,14 @@ def _cached_query(svc: Service, key: tuple[Any, ...], head: int | None, req: Spa
         run = svc.prepared(req.text, as_of=req.as_of, valid_at=req.valid_at, fresh=True,
                            **options)
         if svc.isolated(req.text):
-            return _ForWorker(full, run)
+            pooled = None
+            if req.as_of is None and req.valid_at is None:
+                pooled = PooledQuery(
+                    req.text, accept, options["base_iri"],
+                    tuple(req.default_graphs) if req.has_dataset else None,
+                    tuple(req.named_graphs) if req.has_dataset else None,
+                    limits.max_rows, limits.timeout, 0.0)
+            return _ForWorker(full, run, pooled)
         limits.check()
         found = svc.evaluate(run, accept, limits)
         svc.answers.put(full, found, len(found.body))
