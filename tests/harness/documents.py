@@ -7,6 +7,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
+#: the seed article the repository's KB was curated from (``../shared/seed/``)
+SEED_ARTICLE = SHARED / "seed" / "article-syria-russia.txt"
+SEED_MISSING = f"needs the seed article {SEED_ARTICLE} (../shared/ beside the repository)"
 
 ARTICLE = (
     "Syrian Foreign Minister Assaad al-Shaibani made his first official visit to Moscow. "
