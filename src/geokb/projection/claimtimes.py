@@ -1,8 +1,8 @@
 """What the conflict rules read of a claim's record, and its *known interval*
 (docs/belief-model-plan.md, section b, rules 1 and 2).
 
-The known interval is written here until the shared time module (``geokb.times``) is on
-main; the rule is the plan's.
+The known interval is :mod:`geokb.times`'s, the answers' own: the projection's conflicts
+and the read side's cannot disagree on when a claim holds.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from datetime import date
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Store
 
 from geokb.log.schemas import date_bounds
+from geokb.times import ClaimTimes as WorldTimes
+from geokb.times import Reported
+from geokb.times import known_interval as world_interval
 from geokb.vocab import DCTERMS, GK, MODALITY, PROV, RDF, term_value
 
 Interval = tuple[date | None, date]  # (None = no known start, last day)
@@ -63,20 +66,22 @@ class ClaimTimes:
 
 
 def known_interval(c: ClaimTimes) -> Interval | None:
-    """The claim's known interval (plan, section b, rules 1 and 2), or ``None`` if undated:
-    a dated claim holds over ``[vs or -inf, ve or E]``, ``E`` its reported end if
-    known, else the last day of ``vs``'s own period; a claim with only a reported time
-    over its reported interval.
+    """The claim's known interval, or ``None`` if undated: :func:`geokb.times.known_interval`
+    (the one definition the answers use too), with ``None`` for an open start.
+
+    A claim reported before its valid start (a forecast: "from September 2013", said in
+    2010) is known on its start's day at least, not over an empty interval:
+
+    >>> known_interval(ClaimTimes("c", valid_start=date(2013, 9, 1),
+    ...                           reported=(date(2010, 9, 16), date(2010, 9, 16))))
+    (datetime.date(2013, 9, 1), datetime.date(2013, 9, 1))
     """
-    if c.dated:
-        end = c.valid_end
-        if end is None:
-            end = c.reported[1] if c.reported is not None else c.valid_from_end
-        assert end is not None  # dated: a valid end, or a valid start with its period
-        return c.valid_start, end
-    if c.reported is not None:
-        return c.reported
-    return None
+    known = world_interval(WorldTimes(
+        valid_start=c.valid_start, valid_end=c.valid_end, valid_start_last=c.valid_from_end,
+        reported=Reported(*c.reported) if c.reported is not None else None))
+    if known is None:
+        return None
+    return (None if known.first == date.min else known.first), known.last
 
 
 def overlap(a: Interval | None, b: Interval | None) -> bool:

@@ -210,12 +210,17 @@ def _denial_interval(d: ClaimTimes, by_iri: dict[str, ClaimTimes]) -> Interval |
 
 def _denies(d: ClaimTimes, x: ClaimTimes, by_iri: dict[str, ClaimTimes]) -> bool:
     """Rule 2 for the pair: ``d`` links ``x`` as denied, or is a denial of the same
-    statement from another origin at an overlapping time."""
+    statement from another origin at an overlapping time. A denial with no valid time and
+    no ``gk:denies`` link speaks of the time of the claim it is set against: ``x``'s."""
     if x.iri in d.linked("denies"):
         return True
-    return (d.negated and x.modality in _ASSERTED_OR_QUOTED and d.object == x.object
-            and d.origin != x.origin
-            and overlap(_denial_interval(d, by_iri), known_interval(x)))
+    if not (d.negated and x.modality in _ASSERTED_OR_QUOTED and d.object == x.object
+            and d.origin != x.origin):
+        return False
+    linked = any(t in by_iri for t in d.linked("denies"))
+    theirs = d.dated or linked
+    return overlap(_denial_interval(d, by_iri) if theirs else known_interval(x),
+                   known_interval(x))
 
 
 def _candidate_pairs(claims: list[ClaimTimes], by_iri: dict[str, ClaimTimes], *,

@@ -20,6 +20,7 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
+from geokb.projection.conflicts import single_valued_properties
 from geokb.projection.quads import DEFAULT
 from geokb.read.beliefs import (
     judged_times,
@@ -27,7 +28,7 @@ from geokb.read.beliefs import (
 from geokb.read.memo import REMEMBERED_ENTITIES
 from geokb.read.reader import Reader, as_int
 from geokb.times import Span, covers, known_interval
-from geokb.vocab import BASE, GK, MODALITY, PROV, RDF
+from geokb.vocab import BASE, CONFLICTS_GRAPH, GK, MODALITY, PROV, RDF
 
 # The terms of the hot path, made once (``GK.x`` builds a new term at each use).
 _AFFILIATION = GK.affiliation
@@ -195,6 +196,13 @@ class _Groups:
                 reach.append(top)
             self.groups.append((obj, origin, members, firsts, reach))
 
+    def other_origins(self, c: _Claim, *, same_object: bool) -> Iterator[_Claim]:
+        """Every dated affirming claim of other origins (and, unless ``same_object``, other
+        objects), whatever its time."""
+        for obj, origin, members, _firsts, _reach in self.groups:
+            if origin != c.origin and (obj == c.object) is same_object:
+                yield from members
+
     def overlapping(self, c: _Claim, *, same_object: bool) -> Iterator[_Claim]:
         """Claims of other origins (and, unless ``same_object``, other objects) whose
         known interval overlaps ``c``'s, group by group, the first of each group first."""
@@ -241,7 +249,11 @@ def _conflict_on(r: Reader, subject: Any, prop: Any, as_of: int | None,
         for target in _linked(r, d.iri, _DENIES):
             if target.value in claims:
                 pairs.append((d.iri.value, target.value, "denial"))
-        if d.negated:
+        if d.negated and not d.dated and not _linked(r, d.iri, _DENIES):
+            # no valid time and no claim named: it speaks of each affirming claim's time
+            pairs.extend((d.iri.value, x.iri.value, "denial")
+                         for x in groups.other_origins(d, same_object=True))
+        elif d.negated:
             pairs.extend((d.iri.value, x.iri.value, "denial")
                          for x in groups.overlapping(d, same_object=True))
         for other in _linked(r, d.iri, _CONTRADICTS):
@@ -285,14 +297,23 @@ def _keys(r: Reader, claims: Iterable[NamedNode],
 
 
 def find(r: Reader, *, as_of: int | None, entity: NamedNode | None = None,
-         single_valued: frozenset[str] = SINGLE_VALUED) -> list[Conflict]:
+         single_valued: frozenset[str] = SINGLE_VALUED,
+         every_key: bool = False) -> list[Conflict]:
     """Every conflict among the claims live at ``as_of`` (on or mentioning ``entity``), in
-    the order of their subjects' and properties' IRIs."""
+    the order of their subjects' and properties' IRIs. ``every_key``: try every key a rule
+    could apply to even at the head, rather than the keys of the conflicts graph (the
+    tests compare the two)."""
     if entity is not None:
         about = {q.subject.value: q.subject for pred in (RDF.subject, RDF.object)
                  for q in r.store.quads(None, pred, entity, DEFAULT)
                  if isinstance(q.subject, NamedNode)}
         candidates: Iterable[NamedNode] = about.values()
+    elif (as_of is None or as_of >= r.store.position) and not every_key \
+            and single_valued == single_valued_properties():
+        # at the head the projection keeps every conflict already (graph/conflicts, by the
+        # same rules: tests/read/test_conflict_engines_agree.py): only their keys are worked
+        # out again, not every key a rule could apply to (O(conflicts), not O(claims))
+        return _head_conflicts(r, single_valued)
     else:
         found: dict[str, NamedNode] = {}
         for p in single_valued:
@@ -313,6 +334,24 @@ def find(r: Reader, *, as_of: int | None, entity: NamedNode | None = None,
     if entity is not None:
         conflicts = [c for c in conflicts if entity.value in _mentioned(c)]
     return conflicts
+
+
+def _head_conflicts(r: Reader, single_valued: frozenset[str]) -> list[Conflict]:
+    """Every conflict at the head, from the keys of the projection's conflicts graph."""
+    keys = set()
+    for q in r.store.quads(None, RDF.type, GK.Conflict, CONFLICTS_GRAPH):
+        node = q.subject
+        if not isinstance(node, NamedNode):
+            continue
+        on = [t for t in r.store.objects(node, GK.conflictOn, graph=CONFLICTS_GRAPH)
+              if isinstance(t, NamedNode)]
+        prop = [t for t in r.store.objects(node, GK.conflictProperty, graph=CONFLICTS_GRAPH)
+                if isinstance(t, NamedNode)]
+        if len(on) == 1 and len(prop) == 1:  # pair contradictions: found below
+            keys.add((on[0], prop[0]))
+    conflicts = [c for s, p in sorted(keys, key=lambda k: (k[0].value, k[1].value))
+                 if (c := conflict_on(r, s, p, None, single_valued)) is not None]
+    return conflicts + _cross_contradictions(r, None)
 
 
 def _mentioned(conflict: Conflict) -> set[str]:
