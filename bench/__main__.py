@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import doors_validate, httpbench, report, timetravel, writes
+from . import doors_cli, doors_validate, httpbench, report, timetravel, writes
 from .common import ROOT, dir_size, machine, mem_available, run_worker
 from .generate import default_cache, ensure_kb
 
@@ -36,7 +36,7 @@ QUICK: dict[str, Any] = {
     "http_seconds": 1.5, "http_max": 4000, "clients": 4, "post_seconds": 2, "post_max": 60,
     "post_clients": 4, "fastapi": False, "rdflib_http": False, "disk_queries": False,
     "server_timeout": 60, "raw_bulk_on_disk": True,
-    "doors_quick": True, "doors_old_budget": 5,
+    "doors_quick": True, "doors_old_budget": 5, "cli_runs": 2,
 }
 FULL: dict[str, Any] = {
     **QUICK, "sizes": [10_000, 100_000, 1_000_000], "query_n": 500, "query_seconds": 40,
@@ -44,7 +44,7 @@ FULL: dict[str, Any] = {
     "rdflib_seconds": 60, "batch_size": 500, "batches": 4, "singles": 20,
     "single_appends": 10, "ingest_seconds": 90, "restart_runs": 3, "replay_runs": 1,
     "http_seconds": 5, "http_max": 20000, "post_seconds": 10, "post_max": 400,
-    "doors_quick": False, "doors_old_budget": 60,
+    "doors_quick": False, "doors_old_budget": 60, "cli_runs": 3,
     "fastapi": True, "rdflib_http": True, "rdflib_http_seconds": 10, "rdflib_http_max": 300,
     "rdflib_server_timeout": 300, "disk_queries": True, "server_timeout": 900,
 }
@@ -132,6 +132,11 @@ def run_size(size: int, cfg: dict[str, Any], seed: int, cache: Path,
     log(f"{size:,}: restart …")
     r["restart"] = phase(r, "restart", lambda: restart(size, kb_dir, proj, median_entity, cfg,
                                                        logs, r))
+    log(f"{size:,}: CLI read commands from a cold process …")
+    replay_fits = "skipped" not in r.get("inmem", {}) and "queries" in r.get("inmem", {})
+    r["cli"] = phase(r, "cli", lambda: doors_cli.run(
+        kb_dir, proj, raw_py, median_entity, runs=cfg["cli_runs"],
+        in_memory=replay_fits and size <= 100_000, timeout=timeout_for(size, 0.003, 60)))
     log(f"{size:,}: validated writes …")
     r["writes"] = phase(r, "writes", lambda: run_worker(
         "writes", {**common, "scratch": str(work / "scratch")}, timeout_for(size, 0.002)))
@@ -325,11 +330,12 @@ def main(argv: list[str] | None = None) -> int:
         figs += writes.figures(size, results[str(size)])
         figs += timetravel.figures(size, results[str(size)].get("timetravel"))
         figs += doors_validate.figures(size, results[str(size)].get("doors_validate", {}))
+        figs += doors_cli.figures(size, results[str(size)].get("cli"))
     figs += report.cross_size(results)
     print()
     print(header)
-    for scenario in ("rebuild", "restart", "writes", "queries", "timetravel", "http", "memory",
-                     "validate/check"):
+    for scenario in ("rebuild", "restart", "cli", "writes", "queries", "timetravel", "http",
+                     "memory", "validate/check"):
         text = report.table(figs, scenario)
         if text:
             print(f"\n== {scenario} ==\n{text}")
