@@ -148,7 +148,8 @@ def measure(work: Path, anchor: str, old_budget: float, quick: bool = False) -> 
     old_total = 0.0
     out["old_check_each_s"] = {}
     for name, text in OLD_CHECKS.items():
-        answer, seconds = ask_within(live.query, text, old_budget)
+        answer, seconds = ask_within(live.query, text, old_budget, prepare=live.prepare,
+                                     hold=live.holding_still)
         old_total += seconds
         out["old_check_each_s"][name] = round(seconds, 3) if answer is not None else \
             f">{old_budget:g}"

@@ -45,7 +45,7 @@ from geokb.log.retry import Attempt, Backoff
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
 from geokb.ops import anchor
-from geokb.ops.checks import DEFAULT_BUDGET, CheckResult, run_checks
+from geokb.ops.checks import DEFAULT_BUDGET, CheckResult, ask_within, run_checks
 from geokb.ops.partitions import affected_bases
 from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
 from geokb.ops.validate import Progress as Progress
@@ -82,6 +82,10 @@ if TYPE_CHECKING:
 DEFAULT_AGENT = "cli:" + (os.environ.get("USER") or "unknown")
 SNAPSHOT_CACHE = 4
 
+
+
+#: how many times a check's worker tries its own read-only handle of the projection
+REOPEN_TRIES = 25
 
 
 class KnowledgeBase:
@@ -942,7 +946,37 @@ class KnowledgeBase:
                     concerning = affected_bases(self.projection, changed,
                                                 reach_of(self.shapes).deep)
         return run_checks(self.query, directory, concerning=concerning,
-                          budget=DEFAULT_BUDGET if budget is None else budget)
+                          budget=DEFAULT_BUDGET if budget is None else budget,
+                          ask=partial(ask_within, prepare=self._prepare_reopened,
+                                      hold=self.holding_still))
+
+    def _prepare_reopened(self, sparql: str) -> Callable[[], Any]:
+        """:meth:`prepare` for a forked worker that reads an on-disk projection through a
+        handle of its own (``Store.read_only``, tens of milliseconds) rather than the one it
+        inherits: RocksDB's background threads (a flush or compaction after a write) can
+        hold a lock of that handle at the fork, and the worker would wait on it forever —
+        a check of the README's tour did, until its budget. In memory, the inherited store
+        (no background threads)."""
+        inherited = self.prepare(sparql)
+        path, want = self.projection_path, self.position
+        if path is None:
+            return inherited
+
+        def reopened() -> Any:
+            # the writer may be compacting: a file listed at the open can be gone by the
+            # time it is read ("MANIFEST may be corrupted"); the next try sees the new one
+            for attempt in range(REOPEN_TRIES):
+                try:
+                    store = ProjectionStore(path, read_only=True)
+                except (OSError, RuntimeError):
+                    time.sleep(0.02 * (attempt + 1))
+                    continue
+                if store.position == want and store.consistent:
+                    return store.query(sparql, prefixes=PREFIXES)
+                break
+            return inherited()
+
+        return reopened
 
     def create_snapshot(self, target: str | os.PathLike[str]) -> dict[str, Any]:
         """Copy the on-disk projection, as it stands, to the new directory ``target`` with

@@ -117,3 +117,35 @@ def test_a_check_past_its_budget_is_stopped_named_and_exits_5(kb_copy: Path) -> 
     assert result.exit_code == 5, result.output
     assert "check slow took more than 0.5 s (budget 0.5 s): stopped" in result.output
     assert "FAIL" in result.output
+
+
+def test_checks_answer_while_another_thread_keeps_querying_the_kb(kb_copy: Path) -> None:
+    """A check is forked while the KB holds still: a thread of the same process that is in
+    the middle of a query (the engine's locks, the parser's) is not copied mid-way into
+    the check's worker, which would wait on that lock until the budget and fail "over
+    budget" (it did, once, in CI under load: the README's tour, exit 5)."""
+    import threading
+    import time
+
+    kb = KnowledgeBase(kb_copy)
+    stop = threading.Event()
+    asked = 0
+
+    def busy() -> None:
+        nonlocal asked
+        while not stop.is_set():
+            kb.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(STRLEN(STR(?o)) > 3) }")
+            asked += 1
+
+    thread = threading.Thread(target=busy, daemon=True)
+    thread.start()
+    try:
+        t0 = time.monotonic()
+        for _ in range(6):
+            results = kb.check(kb_copy / "checks", budget=20)
+            assert [(r.name, r.timed_out, r.seconds) for r in results if not r.passed] == []
+        assert time.monotonic() - t0 < 60
+    finally:
+        stop.set()
+        thread.join(10)
+    assert asked > 0  # the other thread really was querying meanwhile

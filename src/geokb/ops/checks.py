@@ -10,23 +10,24 @@ Each file is one ASK query that must answer ``true``; its header comments say mo
   claims that changed since the anchor by putting ``VALUES ?claim { … }`` first in that
   group. A check without the line is run whole.
 
-Every check runs in a child process of its own, killed when it overruns its budget
-(:func:`ask_within`): the one place to swap for a shared, killable query worker.
+Every check is evaluated in a worker process of its own (:func:`ask_within`, through
+:func:`geokb.sparql.workers.run`, the server's), killed when it overruns its budget.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import time
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from geokb.errors import QueryError
+from geokb.errors import QueryBudgetExceeded, QueryError
+from geokb.sparql import workers
 
 #: the default budget of one check, in seconds
 DEFAULT_BUDGET = 60.0
@@ -36,6 +37,8 @@ _CONCERNS = re.compile(r"#\s*concerns:\s*\?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 _OUTER = re.compile(r"\bASK\s*(?:WHERE\s*)?\{", re.IGNORECASE)
 
 Query = Callable[[str], object]
+#: SPARQL text → its evaluation, the guard and the dataset choice made (``KnowledgeBase.prepare``)
+Prepare = Callable[[str], Callable[[], object]]
 
 
 @dataclass(frozen=True)
@@ -106,53 +109,37 @@ def read_check(path: Path) -> Check:
     return Check(path, text, title, expect, concerns)
 
 
-def _child(query: Query, text: str, conn: Connection) -> None:
-    try:
-        answer = query(text)
-        if not isinstance(answer, ox.QueryBoolean):
-            conn.send(("not-ask", ""))
-        else:
-            conn.send(("answer", bool(answer)))
-    except QueryError as exc:
-        conn.send(("error", str(exc)))
-    finally:
-        conn.close()
-
-
-def ask_within(query: Query, text: str, budget: float) -> tuple[bool | None, float]:
-    """The answer of the ASK ``text`` (None if it overran ``budget`` seconds) and the
-    seconds it took, run by ``query`` in a forked child process that is killed at the
-    budget. Raises :class:`QueryError` for a query that does not parse or is no ASK.
-
-    Until a shared, killable query worker lands (``geokb.sparql.workers``), this is the
-    one function to swap for it.
-    """
-    context = multiprocessing.get_context("fork")  # the child shares the projection
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(query, text, send), daemon=True)
-    t0 = time.perf_counter()
-    child.start()
-    send.close()
-    try:
-        ready = receive.poll(budget)
-        seconds = time.perf_counter() - t0
-        if not ready:
-            return None, seconds
-        try:
-            kind, value = receive.recv()
-        except EOFError as exc:
-            raise QueryError(f"the check's process ended without an answer (exit "
-                             f"{child.exitcode})") from exc
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join(5)
-        receive.close()
-    if kind == "error":
-        raise QueryError(str(value))
-    if kind == "not-ask":
+def _answer(run: Callable[[], object]) -> bool:
+    """In the worker: evaluate, and the ASK's answer (a check must be an ASK query)."""
+    answer = run()
+    if not isinstance(answer, ox.QueryBoolean):
         raise QueryError("a check must be an ASK query")
-    return bool(value), seconds
+    return bool(answer)
+
+
+def ask_within(query: Query, text: str, budget: float, *, prepare: Prepare | None = None,
+               hold: Callable[[], AbstractContextManager[object]] | None = None,
+               ) -> tuple[bool | None, float]:
+    """The answer of the ASK ``text`` (None if it overran ``budget`` seconds) and the
+    seconds it took, evaluated in a worker forked by :func:`geokb.sparql.workers.run` and
+    killed at the budget. Raises :class:`QueryError` for a query that does not parse or is
+    no ASK.
+
+    ``prepare`` (the KB's :meth:`~geokb.kb.KnowledgeBase.prepare`) guards and parses the
+    text here, in the caller, and ``hold`` (its ``holding_still``) is held across the fork,
+    so the worker inherits no lock a thread of the caller held: without them (``query``
+    alone) the worker runs all of ``query(text)``, which is safe only in a process with
+    one thread. A check forked while another thread held a lock waited for it until the
+    budget (60 s) and failed "over budget".
+    """
+    run = prepare(text) if prepare is not None else partial(query, text)
+    t0 = time.perf_counter()
+    try:
+        answer = workers.run(partial(_answer, run), deadline=time.monotonic() + budget,
+                             hold=hold() if hold is not None else None, seconds=budget)
+    except QueryBudgetExceeded:
+        return None, time.perf_counter() - t0
+    return answer, time.perf_counter() - t0
 
 
 def run_checks(query: Query, directory: Path, *, budget: float = DEFAULT_BUDGET,
