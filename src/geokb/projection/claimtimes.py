@@ -154,3 +154,19 @@ def _published(store: Store, source: str) -> tuple[date, date] | None:
     issued = next(store.quads_for_pattern(node, DCTERMS.issued,
                                           None, DEFAULT), None)
     return first, date_bounds(term_value(issued.object))[1] if issued else first
+
+
+_DISPUTING = (GK.denies, GK.contradicts)
+_MODALITY_P, _DENIED_NODE = GK.modality, MODALITY.denied
+
+
+def disputing(store: Store, claim: str) -> bool:
+    """Whether ``claim`` is a denial or links a claim as denied or contradicted: what a key
+    of a property that is not single-valued needs for a conflict (three lookups, not the
+    whole record)."""
+    node = NamedNode(claim)
+    if next(store.quads_for_pattern(node, _MODALITY_P, _DENIED_NODE, DEFAULT),
+            None) is not None:
+        return True
+    return any(next(store.quads_for_pattern(node, p, None, DEFAULT), None) is not None
+               for p in _DISPUTING)

@@ -39,6 +39,7 @@ from geokb.projection.claimtimes import (
     DEFAULT,
     ClaimTimes,
     Interval,
+    disputing,
     known_interval,
     overlap,
     read_claim,
@@ -183,10 +184,13 @@ def find(store: AnyStore, keys: Iterable[Key], *,
     store = raw(store)
     sources: dict[str, tuple[date, date] | None] = {}
     out: list[Conflict] = []
+    single = single_valued_properties()
     for key in sorted(set(keys)):
         if key[0] == "sp":
-            claims = [read_claim(store, c, sources) for c in _claims_of(store, key[1], key[2])
-                      if live(c)]
+            names = [c for c in _claims_of(store, key[1], key[2]) if live(c)]
+            if key[2] not in single and not any(disputing(store, c) for c in names):
+                continue  # rules 2 and 3 need a denial or a link, rule 1 a single value
+            claims = [read_claim(store, c, sources) for c in names]
             found = _subject_property_conflict(key, claims)
         else:
             if not (live(key[1]) and live(key[2])):
