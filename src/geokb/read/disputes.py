@@ -152,14 +152,24 @@ def _group(r: Reader, iri: str, on: Any, prop: Any, claims: dict[str, _Claim],
     if len(by_side) < 2:
         return None
     sides = sorted(by_side.items(), key=lambda s: min(c.known_from for c in s[1]))
-    starts = [min((c.interval.first for c in side if c.interval is not None), default=None)
-              for _, side in sides]
+    starts = [min((i.first for c in side if (i := _side_interval(c, claims)) is not None),
+                  default=None) for _, side in sides]
     dated_starts = [s for s in starts if s is not None and s != date.min]
     ends = [None if any(c.valid_end is None for c in side)
             else max(c.valid_end for c in side if c.valid_end is not None)
             for _, side in sides]
     return Conflict(iri, on, prop, {r for _, _, r in pairs}, sides,
                     max(dated_starts) if dated_starts else None, ends)
+
+
+def _side_interval(c: _Claim, claims: dict[str, _Claim]) -> Span | None:
+    """The interval a claim gives its side's start (``contestedSince``: plan, c.2): a
+    denial with no valid time and no claim named speaks of the time of the statement it
+    denies — that of the first claim of it in the log (the projection's rule too)."""
+    if not c.negated or c.dated:
+        return c.interval
+    same = [x for x in claims.values() if not x.negated and x.object == c.object]
+    return min(same, key=lambda x: x.known_from).interval if same else c.interval
 
 
 def _key_claims(r: Reader, subject: Any, prop: Any,
