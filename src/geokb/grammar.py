@@ -33,6 +33,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from geokb.heap import trim as trim_heap
+
 T = TypeVar("T")
 
 #: Held for every parse with rdflib's SPARQL grammar in this process (and for pySHACL's runs).
@@ -82,6 +84,20 @@ def run(work: Callable[[], T]) -> T:
     return value
 
 
+#: After a parse of a text longer than this, the heap is trimmed (see :mod:`geokb.heap`):
+#: each parse runs in a new thread, and rdflib's parse of a 900 kB query takes ~100 MB
+#: that would otherwise stay in that thread's malloc arena.
+TRIM_OVER = 64 * 1024
+
+
+def _parsed(text: str, work: Callable[[], T]) -> T:
+    try:
+        return run(work)
+    finally:
+        if len(text) > TRIM_OVER:
+            trim_heap()
+
+
 def parse(text: str, *, update: bool = False) -> Any:
     """rdflib's parse tree of a query (or an update). Raises pyparsing's and rdflib's errors."""
     def work() -> Any:
@@ -90,7 +106,7 @@ def parse(text: str, *, update: bool = False) -> Any:
         from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
         return (parseUpdate if update else parseQuery)(text)
-    return run(work)
+    return _parsed(text, work)
 
 
 def query_algebra(text: str, prefixes: dict[str, str]) -> Any:
@@ -100,7 +116,7 @@ def query_algebra(text: str, prefixes: dict[str, str]) -> Any:
         from rdflib.plugins.sparql.parser import parseQuery
 
         return translateQuery(parseQuery(text), initNs=prefixes)
-    return run(work)
+    return _parsed(text, work)
 
 
 def update_algebra(text: str, base: str | None, prefixes: dict[str, str]) -> Any:
@@ -110,4 +126,4 @@ def update_algebra(text: str, base: str | None, prefixes: dict[str, str]) -> Any
         from rdflib.plugins.sparql.parser import parseUpdate
 
         return translateUpdate(parseUpdate(text), base=base, initNs=prefixes)
-    return run(work)
+    return _parsed(text, work)

@@ -20,7 +20,6 @@ and so is the whole scratch directory at :meth:`History.close` (or when the KB i
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import tempfile
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from geokb.heap import trim as trim_heap
 from geokb.log.contract import EventStore
 from geokb.log.events import RecordedEvent
 from geokb.projection.store import ProjectionStore
@@ -179,7 +179,7 @@ class History:
                 _, old = self._past.popitem(last=False)
                 _remove(old)
                 del old
-                _trim()
+                trim_heap()
             return store
 
     def _replayed(self, position: int) -> ProjectionStore:
@@ -238,7 +238,7 @@ class History:
         with self._lock:
             while self._past:
                 _remove(self._past.popitem()[1])
-            _trim()
+            trim_heap()
             if self._finalizer is not None:
                 self._finalizer()
             self._scratch = None
@@ -255,16 +255,6 @@ def _remove(store: ProjectionStore) -> None:
     """Remove a past store's directory (an answer still reading it keeps its open files)."""
     if store.path is not None:
         shutil.rmtree(store.path, ignore_errors=True)
-
-
-def _trim() -> None:
-    """Hand the memory of closed stores back to the system: glibc keeps what a closed
-    RocksDB freed in its arenas, and the process would grow with each past store."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
 
 
 def _until(stream: Iterator[RecordedEvent], boundary: int,
