@@ -65,7 +65,8 @@ def _first_claim(kb: Path, entity: str) -> str:
         for line in lines:
             event = json.loads(line)
             payload = event.get("payload", {})
-            if event.get("type") == "ClaimAsserted" and entity in json.dumps(payload):
+            if event.get("type") == "ClaimAsserted" \
+                    and str(payload.get("subject", "")).rsplit("/", 1)[-1] == entity:
                 return str(payload["claim"])
     raise LookupError(f"no claim about {entity} in {kb}")
 
