@@ -38,17 +38,20 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from geokb.sparql.workers import (
     EXIT_MEMORY,
+    EXIT_UNSENDABLE,
     POLL_SECONDS,
     _describe,
     _mapped_bytes,
     _reap,
     _unpacked,
-    close_inherited_sockets,
     memory_budget,
+    packed_outcome,
+    settle_worker,
     time_budget,
 )
 
@@ -280,13 +283,7 @@ def _worker_main(serve: Callable[[Any], Any], requests: int, answers: int,
                  memory: int | None, after_fork: Callable[[], None] | None) -> None:
     code = 0
     try:
-        os.environ["RUST_BACKTRACE"] = "0"
-        import faulthandler
-
-        faulthandler.disable()
-        with contextlib.suppress(OSError):
-            os.nice(10)  # the server's own threads (health, cheap queries) come first
-        close_inherited_sockets(keep=(requests, answers))
+        settle_worker(keep=(requests, answers))
         if after_fork is not None:
             after_fork()
         parent = os.getppid()
@@ -298,20 +295,7 @@ def _worker_main(serve: Callable[[Any], Any], requests: int, answers: int,
             frame = _next_request(requests, parent)
             if frame is None:
                 break
-            try:
-                outcome: tuple[Any, ...] = ("value", serve(pickle.loads(frame)))
-            except MemoryError:
-                os._exit(EXIT_MEMORY)
-            except BaseException as exc:
-                outcome = ("raise", type(exc), exc.args, dict(getattr(exc, "__dict__", {})))
-            try:
-                data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-            except MemoryError:
-                os._exit(EXIT_MEMORY)
-            except Exception as exc:
-                data = pickle.dumps(("raise", RuntimeError,
-                                     (f"the query worker could not send its outcome: {exc!r}",),
-                                     {}))
+            data = packed_outcome(partial(_served, serve, frame))
             leaving = memory is not None and limit is not None \
                 and _mapped_bytes() > limit - memory // 2
             _write_frame(answers, (b"1" if leaving else b"0") + data)
@@ -320,8 +304,14 @@ def _worker_main(serve: Callable[[Any], Any], requests: int, answers: int,
     except MemoryError:
         code = EXIT_MEMORY
     except BaseException:
-        code = 87
+        code = EXIT_UNSENDABLE
     os._exit(code)
+
+
+def _served(serve: Callable[[Any], Any], frame: bytes) -> Any:
+    """One request's answer (unpickled inside :func:`packed_outcome`: a bad frame is its
+    error to send back, not the worker's end)."""
+    return serve(pickle.loads(frame))
 
 
 def _next_request(fd: int, parent: int) -> bytes | None:

@@ -49,7 +49,7 @@ T = TypeVar("T")
 POLL_SECONDS = 0.05
 #: The child's exit code when ``work`` raised :class:`MemoryError`.
 EXIT_MEMORY = 86
-_EXIT_UNSENDABLE = 87
+EXIT_UNSENDABLE = 87
 
 
 def time_budget(seconds: float) -> QueryBudgetExceeded:
@@ -201,39 +201,50 @@ def close_inherited_sockets(keep: tuple[int, ...] = ()) -> None:
                     os.close(fd)
 
 
+def settle_worker(keep: tuple[int, ...]) -> None:
+    """First in a forked worker (one-shot or pooled): a failed allocation is its expected
+    end (one line, no backtrace, no crash dump), it yields to the server's own threads,
+    and it holds no socket the server had open but its pipes ``keep``."""
+    os.environ["RUST_BACKTRACE"] = "0"
+    faulthandler.disable()  # an abort at the budget is no crash to dump
+    with contextlib.suppress(OSError):
+        os.nice(10)  # the server's own threads (health, cheap queries) come first
+    close_inherited_sockets(keep=keep)
+
+
+def packed_outcome(work: Callable[[], Any]) -> bytes:
+    """In a worker: ``work()``'s value or exception, pickled for the parent (see
+    :func:`_unpacked`); leaves with :data:`EXIT_MEMORY` when memory runs out on the way."""
+    try:
+        outcome: tuple[Any, ...] = ("value", work())
+    except MemoryError:
+        os._exit(EXIT_MEMORY)
+    except BaseException as exc:
+        outcome = ("raise", type(exc), exc.args, dict(getattr(exc, "__dict__", {})))
+    try:
+        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        os._exit(EXIT_MEMORY)
+    except Exception as exc:  # an unpicklable value or error: say what it was
+        return pickle.dumps(("raise", RuntimeError,
+                             (f"the query worker could not send its outcome: {exc!r}",), {}))
+
+
 def _child(work: Callable[[], Any], out: int, memory: int | None) -> None:
     """In the forked worker: limit memory, run ``work``, send the outcome, exit."""
     code = 0
     try:
-        # a failed allocation is this worker's expected end: one line, not a backtrace
-        os.environ["RUST_BACKTRACE"] = "0"
-        faulthandler.disable()  # an abort at the budget is no crash to dump
-        with contextlib.suppress(OSError):
-            os.nice(10)  # the server's own threads (health, cheap queries) come first
-        close_inherited_sockets(keep=(out,))
+        settle_worker(keep=(out,))
         if memory is not None:
             limit = _mapped_bytes() + memory
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        try:
-            outcome: tuple[Any, ...] = ("value", work())
-        except MemoryError:
-            os._exit(EXIT_MEMORY)
-        except BaseException as exc:
-            outcome = ("raise", type(exc), exc.args, dict(getattr(exc, "__dict__", {})))
-        try:
-            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            os._exit(EXIT_MEMORY)
-        except Exception as exc:  # an unpicklable value or error: say what it was
-            data = pickle.dumps(("raise", RuntimeError,
-                                 (f"the query worker could not send its outcome: {exc!r}",), {}))
-        view = memoryview(data)
+        view = memoryview(packed_outcome(work))
         while view:
             view = view[os.write(out, view):]
     except MemoryError:
         code = EXIT_MEMORY
     except BaseException:
-        code = _EXIT_UNSENDABLE
+        code = EXIT_UNSENDABLE
     os._exit(code)
 
 
