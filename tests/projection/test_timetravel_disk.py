@@ -144,9 +144,16 @@ def test_old_checkpoints_thin_out_and_answers_stay_exact(generated: Path, tmp_pa
     head = kb.position
     made = [pos for pos, _, _ in kb.past.checkpoints()]
     last = head - head % 10  # thinned when the last one was taken
-    assert made == [p for p in range(10, last + 1, 10) if history.kept(p, last, 10, 4)]
-    assert len(made) < head // 10 // 2  # geometric: far fewer than one per 10 events
-    oldest = made[0]
+    # the first build takes the last ones only; the first as_of before them takes the rest
+    assert made == [p for p in range(10, last + 1, 10) if last - p <= 4 * 10]
+    first = made[0] - 1
+    copy_prefix(generated, tmp_path / f"prefix-{first}", first)
+    assert bag(kb, DUMP, as_of=first) == bag(KnowledgeBase(tmp_path / f"prefix-{first}"), DUMP)
+    assert kb.past.tail == first
+    older = [pos for pos, _, _ in kb.past.checkpoints() if pos < made[0]]
+    assert older == [p for p in range(10, first + 1, 10) if history.kept(p, last, 10, 4)]
+    assert len(older) + len(made) < head // 10 // 2  # geometric: far fewer than one per 10
+    oldest = older[0]
     for k in (oldest - 1, oldest, oldest + 13, head - 45):
         copy_prefix(generated, tmp_path / f"prefix-{k}", k)
         assert bag(kb, DUMP, as_of=k) == bag(KnowledgeBase(tmp_path / f"prefix-{k}"), DUMP), k

@@ -237,13 +237,15 @@ class Loader:
         self.running: deque[tuple[Future[None], int, Seen]] = deque()
         self.running_quads = 0
         self.failed = False
-        # The first build of an on-disk projection bulk-loads (several times faster, not
-        # transactional) and records its position only with the last batch; a build cut
-        # short leaves no position, and the next open starts it over. Once an update has
-        # recorded a position, bulk batches after it would sit above that position on disk
-        # if a kill came before the next one: from then on every batch is a transaction.
-        # The store says whether it is such a first build (``bulk``).
+        # A build from position 0 (and an on-disk first build between two of its
+        # checkpoints) bulk-loads (several times faster, not transactional) and records its
+        # position, and works out the conflicts, only with the last batch; a build cut
+        # short leaves no position (or the store's note that it bulk-loads past one), and
+        # the next open starts it over. The store says whether it is such a build (``bulk``).
         self.bulk = bulk
+        #: The last event of the bulk batches handed over since a position was recorded:
+        #: the last batch records it even if it holds no event of its own.
+        self.unmarked: RecordedEvent | None = None
 
     def seen(self, batch: Batch) -> list[Seen]:
         """What the events not yet surely in the store did, ``batch``'s included."""
@@ -253,15 +255,20 @@ class Loader:
         """Write ``batch``: on the worker thread, or here if it is the last one."""
         last = batch.last
         if last is None:
-            return
+            if not final or self.unmarked is None:
+                return
+            last = self.unmarked  # bulk batches before: record their position
         bulk = self.bulk and not final
         lines = batch.lines
         removed = sorted(batch.removed)
         touched = batch.touched
         if not bulk:
             lines.append(marker_line(last.position, last.hash))
-            if removed or touched is None or touched:
+            if removed or touched is None or touched or self.unmarked is not None:
                 lines.append(note_line(removed))  # also: conflicts still to recompute
+            self.unmarked = None
+        else:
+            self.unmarked = last
         data = ("\n".join(lines) + "\n").encode("utf-8")
         write = self._guarded(lambda: self.write(data, last, removed, touched, bulk=bulk))
         if final:

@@ -94,6 +94,15 @@ def _day(term: object) -> date:
     return date.fromisoformat(term_value(term))  # type: ignore[arg-type]
 
 
+_P_SUBJECT, _P_PREDICATE, _P_OBJECT = RDF.subject.value, RDF.predicate.value, RDF.object.value
+_P_MODALITY, _P_SOURCE, _P_SPEAKER = (GK.modality.value, PROV.wasDerivedFrom.value,
+                                      GK.speaker.value)
+_P_VALID_START, _P_VALID_END, _P_VALID_FROM = (GK.validStart.value, GK.validEnd.value,
+                                               GK.validFrom.value)
+_P_SAID_START, _P_SAID_END, _P_KNOWN_FROM = (GK.saidStart.value, GK.saidEnd.value,
+                                             GK.knownFromPosition.value)
+
+
 def read_claim(store: Store, claim: str, sources: dict[str, tuple[date, date] | None]
                ) -> ClaimTimes:
     """The record of ``claim`` (default graph) as :class:`ClaimTimes`."""
@@ -105,29 +114,29 @@ def read_claim(store: Store, claim: str, sources: dict[str, tuple[date, date] | 
         if p not in _NEEDED:
             continue
         o = q.object
-        if p == RDF.subject.value:
+        if p == _P_SUBJECT:
             c.subject = term_value(o)
-        elif p == RDF.predicate.value:
+        elif p == _P_PREDICATE:
             c.predicate = term_value(o)
-        elif p == RDF.object.value:
+        elif p == _P_OBJECT:
             c.object = o  # type: ignore[assignment]
-        elif p == GK.modality.value:
+        elif p == _P_MODALITY:
             c.modality = term_value(o)
-        elif p == PROV.wasDerivedFrom.value:
+        elif p == _P_SOURCE:
             c.source = term_value(o)
-        elif p == GK.speaker.value:
+        elif p == _P_SPEAKER:
             speakers.add(term_value(o))
-        elif p == GK.validStart.value:
+        elif p == _P_VALID_START:
             c.valid_start = _day(o)
-        elif p == GK.validEnd.value:
+        elif p == _P_VALID_END:
             c.valid_end = _day(o)
-        elif p == GK.validFrom.value:
+        elif p == _P_VALID_FROM:
             c.valid_from_end = date_bounds(term_value(o))[1]
-        elif p == GK.saidStart.value:
+        elif p == _P_SAID_START:
             said[0] = _day(o)
-        elif p == GK.saidEnd.value:
+        elif p == _P_SAID_END:
             said[1] = _day(o)
-        elif p == GK.knownFromPosition.value:
+        elif p == _P_KNOWN_FROM:
             c.position = int(term_value(o))
         else:
             c.links.setdefault(LINK_NAMES[p], set()).add(term_value(o))

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from itertools import combinations
-from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Store
 
@@ -44,6 +43,16 @@ from geokb.projection.claimtimes import (
     overlap,
     read_claim,
 )
+from geokb.projection.keys import (
+    MANY_KEYS,
+    AnyStore,
+    ClaimsOfKeys,
+    Key,
+    all_keys,
+    disputed,
+    keys_for_claims,
+    raw,
+)
 from geokb.projection.quads import iri, literal, sparql_data, to_conflicts
 from geokb.vocab import (
     ASSESSMENT,
@@ -54,14 +63,7 @@ from geokb.vocab import (
     RDF,
     RULE,
     XSD,
-    term_value,
 )
-
-#: A pyoxigraph store, or a :class:`~geokb.projection.store.ProjectionStore` (which this
-#: module cannot name: the store imports it).
-AnyStore = Any
-
-Key = tuple[str, str, str]
 
 _ASSERTED_OR_QUOTED = frozenset({MODALITY.asserted.value, MODALITY.quoted.value})
 
@@ -113,66 +115,6 @@ def projection_live(store: AnyStore) -> Callable[[str], bool]:
     return live
 
 
-# -- reading claims ---------------------------------------------------------------------
-
-
-def _claims_of(store: Store, subject: str, prop: str) -> list[str]:
-    pred = NamedNode(prop)
-    out = []
-    for q in store.quads_for_pattern(None, RDF.subject, NamedNode(subject), DEFAULT):
-        claim = q.subject
-        if next(store.quads_for_pattern(claim, RDF.predicate, pred, DEFAULT), None) is not None:
-            out.append(term_value(claim))
-    return sorted(out)
-
-
-def raw(store: AnyStore) -> Store:
-    """The pyoxigraph store the rules read (a ``ProjectionStore``'s own)."""
-    inner = getattr(store, "_store", None)
-    return inner if isinstance(inner, Store) else store
-
-
-def keys_for_claims(store: Store, claims: Iterable[str]) -> set[Key]:
-    """The keys whose conflicts can change when ``claims`` do: each claim's subject and
-    property, those of the claims it links to or that link to it, and its cross-key
-    contradictions."""
-    keys: set[Key] = set()
-    sources: dict[str, tuple[date, date] | None] = {}
-    cache: dict[str, ClaimTimes] = {}
-
-    def rec(claim: str) -> ClaimTimes:
-        if claim not in cache:
-            cache[claim] = read_claim(store, claim, sources)
-        return cache[claim]
-
-    for claim in set(claims):
-        c = rec(claim)
-        if not c.subject:
-            continue
-        keys.add(("sp", c.subject, c.predicate))
-        linked = {t for targets in c.links.values() for t in targets}
-        for pred in (GK.denies, GK.confirms, GK.contradicts):
-            linked |= {term_value(q.subject) for q in store.quads_for_pattern(
-                None, pred, NamedNode(claim), DEFAULT)}
-        for other in linked:
-            o = rec(other)
-            if not o.subject:
-                continue
-            keys.add(("sp", o.subject, o.predicate))
-            if (o.subject, o.predicate) != (c.subject, c.predicate):
-                a, b = sorted((claim, other))
-                keys.add(("pair", a, b))
-    return keys
-
-
-def all_keys(store: AnyStore) -> set[Key]:
-    """Every key of the store's claims (a rebuild of the whole conflicts graph)."""
-    store = raw(store)
-    claims = {term_value(q.subject) for q in store.quads_for_pattern(
-        None, RDF.type, GK.Claim, DEFAULT)}
-    return keys_for_claims(store, claims)
-
-
 # -- the rules ----------------------------------------------------------------------------
 
 
@@ -185,9 +127,15 @@ def find(store: AnyStore, keys: Iterable[Key], *,
     sources: dict[str, tuple[date, date] | None] = {}
     out: list[Conflict] = []
     single = single_valued_properties()
-    for key in sorted(set(keys)):
+    keys = sorted(set(keys))
+    disputes = disputed(store) if len(keys) >= MANY_KEYS else None
+    claims_of = ClaimsOfKeys(store, keys)
+    for key in keys:
         if key[0] == "sp":
-            names = [c for c in _claims_of(store, key[1], key[2]) if live(c)]
+            if disputes is not None and key[2] not in single \
+                    and (key[1], key[2]) not in disputes:
+                continue  # no claim of the key disputes: only rule 1 could apply
+            names = [c for c in claims_of(key[1], key[2]) if live(c)]
             if key[2] not in single and not any(disputing(store, c) for c in names):
                 continue  # rules 2 and 3 need a denial or a link, rule 1 a single value
             claims = [read_claim(store, c, sources) for c in names]

@@ -75,6 +75,7 @@ from geokb.vocab import (
 
 APPLIED = GK.appliedHead
 REDO = GK.pendingRemovals
+BULK = GK.bulkBuildAfter
 
 _DATATYPE_OF_PRECISION = {"day": XSD.date.value, "month": XSD.gYearMonth.value,
                           "year": XSD.gYear.value}

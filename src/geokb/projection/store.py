@@ -34,8 +34,10 @@ from geokb.log.events import (
 )
 from geokb.projection import conflicts
 from geokb.projection.batch import Batch, Loader, Seen, _nt, ended_removals, touched_claims
+from geokb.projection.keys import Key
 from geokb.projection.quads import (
     APPLIED,
+    BULK,
     DEFAULT,
     REDO,
     SYSTEM_GRAPH,
@@ -136,11 +138,20 @@ class ProjectionStore:
         self._batching: tuple[Batch, list[Seen]] | None = None  # see _apply_stateful
         self._unfinished = False  # a batch's second step failed: see _finish_batch
         self._touched: set[str] | None = set()  # claims of bulk batches, conflicts pending
+        self._bulk_noted = False  # the store holds BULK: see _write_batch
         self.consistent = True
+        building = next(self._store.quads_for_pattern(SYSTEM_NODE, BULK, None, SYSTEM_GRAPH),
+                        None) is not None
         if self.read_only:
             notes = self._store.quads_for_pattern(SYSTEM_NODE, REDO, None, SYSTEM_GRAPH)
             self.consistent = len(markers) <= 1 and next(notes, None) is None and (
-                self.position > 0 or next(iter(self._store), None) is None)
+                self.position > 0 or next(iter(self._store), None) is None) and not building
+            return
+        if building:
+            # a first build was cut short while it bulk-loaded past a recorded position:
+            # what the store holds above that position is not known, so start over
+            self._store.clear()
+            self.position, self.head_hash = 0, ""
             return
         if not self.position:
             if next(iter(self._store), None) is not None:
@@ -167,7 +178,7 @@ class ProjectionStore:
             self._replace_conflicts(conflicts.keys_of(self._store, None), [], [])
         self._unfinished = False
 
-    def _replace_conflicts(self, keys: Iterable[conflicts.Key], removed: Sequence[str],
+    def _replace_conflicts(self, keys: Iterable[Key], removed: Sequence[str],
                            system: Sequence[str]) -> None:
         """One update: remove ``removed`` (N-Quads lines) and the ``system`` triples, and
         replace the conflicts of ``keys`` (see :func:`geokb.projection.conflicts.update`)."""
@@ -183,16 +194,21 @@ class ProjectionStore:
 
     # -- writing ----------------------------------------------------------------------
 
-    def apply(self, events: Iterable[RecordedEvent]) -> int:
+    def apply(self, events: Iterable[RecordedEvent], *, build: bool = False) -> int:
         """Apply ``events`` in order; returns how many were applied.
 
         Events the projection already holds are skipped (catch-up overlap). Events are
         written in batches by a worker thread while the next batch is prepared (see
-        :mod:`geokb.projection.batch`). The events' payloads must have passed
-        :func:`geokb.log.schemas.check_payload` (the log's decoder and admission run it; see
-        :func:`_lines_of`). Raises :class:`InvalidEvent` if an event is out of order,
-        malformed, or refers to a claim the projection does not hold (a log that skipped
-        validation); the projection then holds the events up to its position, no more.
+        :mod:`geokb.projection.batch`). An apply from position 0 (a first build or a
+        replay), or one that goes on with a first build (``build``: between two of its
+        checkpoints, :class:`geokb.projection.history.History`), bulk-loads its batches and
+        works out the conflicts once, in its last batch, which records the position: a
+        kill before it leaves a store the next open empties (``gk:bulkBuildAfter``). The
+        events' payloads must have passed :func:`geokb.log.schemas.check_payload` (the log's
+        decoder and admission run it; see :func:`_lines_of`). Raises :class:`InvalidEvent`
+        if an event is out of order, malformed, or refers to a claim the projection does not
+        hold (a log that skipped validation); the projection then holds the events up to its
+        position, no more.
         """
         if self.read_only:
             raise Unavailable(f"the projection in {self.path} is open read-only (another "
@@ -201,7 +217,9 @@ class ProjectionStore:
             self._finish_batch(list(self._store.quads_for_pattern(SYSTEM_NODE, APPLIED, None,
                                                                  SYSTEM_GRAPH)))
         loader = Loader(self._write_batch, waiting=4 * BATCH_QUADS,
-                        bulk=self.path is not None and self.position == 0)
+                        bulk=self.position == 0 or (build and self.path is not None))
+        if self.position == 0:
+            self._touched = None  # every key is new: find them all at once (all_keys)
         batch = Batch()
         expected = self.position + 1
         count = 0
@@ -214,13 +232,13 @@ class ProjectionStore:
                                        f"order (projection at {expected - 1})")
                 if not needs_state(event):
                     batch.add(event, _lines_of(event))
-                elif (event.type in (GRAPH_UPDATED, ENTITY_AMENDED) or loader.bulk
+                elif (event.type in (GRAPH_UPDATED, ENTITY_AMENDED)
                       or any(s.unsafe for s in loader.seen(batch))):
                     loader.hand_over(batch)  # it must see the store up to it: alone
                     batch = Batch()
                     loader.drain()
                     self._apply_stateful(event)
-                    loader.bulk = False
+                    loader.unmarked = None  # it recorded its position and the conflicts
                 else:
                     self._batching = batch, loader.seen(batch)
                     try:
@@ -233,6 +251,10 @@ class ProjectionStore:
                 expected += 1
                 count += 1
             loader.hand_over(batch, final=True)
+        except InvalidEvent:
+            if loader.unmarked is not None and not loader.failed:
+                loader.hand_over(Batch(), final=True)  # record what the bulk batches hold
+            raise
         finally:
             loader.close()
         return count
@@ -246,6 +268,11 @@ class ProjectionStore:
         unless it is a bulk one, the marker of ``last`` and the note of ``removed``; then one
         update removes those, the note and the old marker, and replaces the conflicts of
         the keys ``touched`` claims belong to (a bulk batch leaves them to the next one)."""
+        if bulk and self._marker is not None and not self._bulk_noted and self.path is not None:
+            # bulk loads above a recorded position: a kill before the next one must not
+            # leave a store that seems to stand at it (the next open empties this one)
+            self._store.update(f"INSERT DATA {{ GRAPH {_SYSTEM} {{ {_bulk_note()} }} }}")
+            self._bulk_noted = True
         self._load(data, last.position, bulk=bulk)
         self._set_position(last)
         self._touch(touched)
@@ -253,7 +280,7 @@ class ProjectionStore:
             if removed:
                 self._store.update(f"DELETE DATA {{ {sparql_data(removed)} }}")
             return
-        system: list[str] = []
+        system: list[str] = self._bulk_done()
         keys = conflicts.keys_of(self._store, self._touched)
         if removed or keys:
             system.append(_system_triple(REDO, "\n".join(removed)))
@@ -309,7 +336,8 @@ class ProjectionStore:
         self._touch(touched_claims(event))
         if self._touched is not None and not self._touched:
             old = [marker_quad(*self._marker)] if self._marker is not None else []
-            self._store.update(f"DELETE DATA {{ {removals}\n{_data_block(old)} }} ;\n"
+            note = f"GRAPH {_SYSTEM} {{ {' '.join(self._bulk_done())} }}"
+            self._store.update(f"DELETE DATA {{ {removals}\n{_data_block(old)}\n{note} }} ;\n"
                               f"INSERT DATA {{ {_data_block(additions)} }}")
         else:
             # conflicts read the event's records: load it with a note, then recompute in
@@ -318,7 +346,7 @@ class ProjectionStore:
             self._unfinished = True
             self._store.update(f"DELETE DATA {{ {removals} }} ;\n"
                               f"INSERT DATA {{ {_data_block(additions)} }}")
-            system = [_system_triple(REDO, "")]
+            system = [_system_triple(REDO, ""), *self._bulk_done()]
             if self._marker is not None:
                 system.append(_system_triple(APPLIED, "{} {}".format(*self._marker)))
             self._replace_conflicts(conflicts.keys_of(self._store, self._touched), [], system)
@@ -327,11 +355,20 @@ class ProjectionStore:
         self._marker = (event.position, event.hash)
         self._set_position(event)
 
+    def _bulk_done(self) -> list[str]:
+        """The system triples a write that records a position removes: the bulk note, if
+        the store holds it (that write makes the store whole at its position again)."""
+        if not self._bulk_noted:
+            return []
+        self._bulk_noted = False
+        return [_bulk_note()]
+
     def reset(self) -> None:
         """Empty the projection (one transaction; the store stays open) to rebuild it."""
         self._store.clear()
         self.position, self.head_hash = 0, ""
         self._marker = None
+        self._bulk_noted = False
 
     # -- reading ----------------------------------------------------------------------
 
@@ -428,6 +465,10 @@ class ProjectionStore:
         block = _data_block(list(quads))
         if block:
             self._store.update(f"DELETE DATA {{ {block} }}")
+
+
+def _bulk_note() -> str:
+    return _system_triple(BULK, "")
 
 
 def _system_triple(predicate: NamedNode, value: str) -> str:
