@@ -98,3 +98,34 @@ def test_a_forecast_is_known_on_its_first_day() -> None:
     assert kept == found
     (conflict,) = disputes.find(r, as_of=None)
     assert conflict.rules == {"single-valued"} and conflict.since == date(2013, 9, 1)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_page_of_the_heads_conflicts_is_the_page_of_all_of_them(
+        seed: int, tmp_path: Path) -> None:
+    """At the head a page is read from what the projection keeps (which conflicts cover T,
+    how many) and only its own conflicts are worked out: the same page, the same total,
+    as working every one out, at several world times and pages."""
+    from bench.generate import ensure_kb
+
+    from geokb.projection.timeview import TimeFilter
+    from geokb.read import conflicts
+    from geokb.read.beliefs import world_time
+
+    kb_dir, _ = ensure_kb(2_000, seed, tmp_path, quiet=True)
+    r = KnowledgeBase(kb_dir)._reader
+    everything = disputes.find(r, as_of=None, every_key=True)
+    totals = set()
+    for valid_at in (None, "1990", "2012-06", "2016-03-01", "2024"):
+        when = TimeFilter.make(None, valid_at)
+        t = world_time(r, None, valid_at)
+        covering = [c for c in everything if c.covers(t)]
+        totals.add(len(covering))
+        for offset, limit in ((0, 20), (7, 5), (len(covering) - 3, 10), (0, None)):
+            offset = max(offset, 0)
+            answer = conflicts.conflicts(r, None, when, t=t, limit=limit, offset=offset)
+            expected = covering[offset:] if limit is None else covering[offset:offset + limit]
+            assert answer["page"]["total"] == len(covering), (valid_at, offset, limit)
+            assert [c["conflict"] for c in answer["conflicts"]] == [c.iri for c in expected]
+            assert answer["conflicts"] == [conflicts.conflict_json(r, c, t) for c in expected]
+    assert len(totals) > 1  # the world times chosen do cover different conflicts

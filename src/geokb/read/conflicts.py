@@ -11,9 +11,11 @@ from pyoxigraph import Literal, NamedNode
 
 from geokb.errors import InvalidEvent
 from geokb.projection.timeview import TimeFilter
+from geokb.read import disputes
 from geokb.read.beliefs import at_json, outlet, side_claim_json, who
 from geokb.read.disputes import RULES, SINGLE_VALUED, Conflict, find
 from geokb.read.entities import entity_json
+from geokb.read.kept import kept_conflicts
 from geokb.read.paging import PAGE_SIZE
 from geokb.read.reader import Reader, label_of, term_json
 from geokb.times import Span
@@ -81,19 +83,39 @@ def conflicts(r: Reader, entity: NamedNode | None, when: TimeFilter, *, t: Span,
 
     Raises :class:`~geokb.errors.InvalidEvent` for a ``limit`` under 1 or a negative offset.
     """
-    found = [c for c in find(r, as_of=when.as_of, entity=entity,
-                                      single_valued=single_valued) if c.covers(t)]
     if limit is not None and limit < 1:
         raise InvalidEvent(f"limit {limit}: give 1 or more conflicts per page")
     if offset < 0:
         raise InvalidEvent(f"offset {offset}: give 0 or more")
-    end = len(found) if limit is None else offset + limit
+    if entity is None and disputes.at_head(r, when.as_of, single_valued):
+        page, total = _head_page(r, t, single_valued, offset, limit)
+    else:
+        found = [c for c in find(r, as_of=when.as_of, entity=entity,
+                                 single_valued=single_valued) if c.covers(t)]
+        total = len(found)
+        page = found[offset:] if limit is None else found[offset:offset + limit]
+    end = total if limit is None else offset + limit
     following = {"as_of": when.as_of if when.as_of is not None else r.store.position,
                  "valid_at": when.valid_at_text, "offset": end, "limit": limit}
     return {"as_of": when.as_of, "valid_at": when.valid_at_text, "at": at_json(t),
             "entity": entity_json(r, entity) if entity is not None
             else None,
-            "conflicts": [conflict_json(r, c, t) for c in found[offset:end]],
-            "page": {"offset": offset, "limit": limit, "total": len(found),
-                     "next": following if end < len(found) else None}}
+            "conflicts": [conflict_json(r, c, t) for c in page],
+            "page": {"offset": offset, "limit": limit, "total": total,
+                     "next": following if end < total else None}}
 
+
+def _head_page(r: Reader, t: Span, single_valued: frozenset[str], offset: int,
+               limit: int | None) -> tuple[list[Conflict], int]:
+    """One page of the head's conflicts covering T, and how many there are: which ones
+    cover T is read from ``graph/conflicts`` (:mod:`geokb.read.kept`), and only the page's
+    own are worked out (the same conflicts, in the same order, as ``find``'s)."""
+    kept = [k for k in kept_conflicts(r) if k.covers(t)]
+    cross = [c for c in disputes.cross_contradictions(r, None) if c.covers(t)]
+    total = len(kept) + len(cross)
+    end = total if limit is None else offset + limit
+    page = [c for k in kept[offset:end]
+            if (c := disputes.conflict_on(r, k.on, k.property, None, single_valued))
+            is not None]
+    page += cross[max(offset - len(kept), 0):max(end - len(kept), 0)]
+    return page, total

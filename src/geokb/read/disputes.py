@@ -272,7 +272,7 @@ def _conflict_on(r: Reader, subject: Any, prop: Any, as_of: int | None,
     return _group(r, _iri(subject.value, prop.value), subject, prop, claims, pairs)
 
 
-def _cross_contradictions(r: Reader, as_of: int | None) -> list[Conflict]:
+def cross_contradictions(r: Reader, as_of: int | None) -> list[Conflict]:
     """Contradictions between claims of different (subject, property) keys."""
     out = []
     for q in r.store.quads(None, _CONTRADICTS, None, DEFAULT):
@@ -306,6 +306,13 @@ def _keys(r: Reader, claims: Iterable[NamedNode],
     return keys
 
 
+def at_head(r: Reader, as_of: int | None, single_valued: frozenset[str]) -> bool:
+    """Whether ``graph/conflicts`` holds the conflicts asked for: those of the head, by
+    the ontology's single-valued properties."""
+    return (as_of is None or as_of >= r.store.position) \
+        and single_valued == single_valued_properties()
+
+
 def find(r: Reader, *, as_of: int | None, entity: NamedNode | None = None,
          single_valued: frozenset[str] = SINGLE_VALUED,
          every_key: bool = False) -> list[Conflict]:
@@ -318,8 +325,7 @@ def find(r: Reader, *, as_of: int | None, entity: NamedNode | None = None,
                  for q in r.store.quads(None, pred, entity, DEFAULT)
                  if isinstance(q.subject, NamedNode)}
         candidates: Iterable[NamedNode] = about.values()
-    elif (as_of is None or as_of >= r.store.position) and not every_key \
-            and single_valued == single_valued_properties():
+    elif at_head(r, as_of, single_valued) and not every_key:
         # at the head the projection keeps every conflict already (graph/conflicts, by the
         # same rules: tests/read/test_conflict_engines_agree.py): only their keys are worked
         # out again, not every key a rule could apply to (O(conflicts), not O(claims))
@@ -338,7 +344,7 @@ def find(r: Reader, *, as_of: int | None, entity: NamedNode | None = None,
     conflicts = [c for s, p in sorted(_keys(r, candidates, single_valued),
                                       key=lambda k: (k[0].value, k[1].value))
                  if (c := conflict_on(r, s, p, as_of, single_valued)) is not None]
-    for c in _cross_contradictions(r, as_of):
+    for c in cross_contradictions(r, as_of):
         if entity is None or entity.value in _mentioned(c):
             conflicts.append(c)
     if entity is not None:
@@ -361,7 +367,7 @@ def _head_conflicts(r: Reader, single_valued: frozenset[str]) -> list[Conflict]:
             keys.add((on[0], prop[0]))
     conflicts = [c for s, p in sorted(keys, key=lambda k: (k[0].value, k[1].value))
                  if (c := conflict_on(r, s, p, None, single_valued)) is not None]
-    return conflicts + _cross_contradictions(r, None)
+    return conflicts + cross_contradictions(r, None)
 
 
 def _mentioned(conflict: Conflict) -> set[str]:
