@@ -150,3 +150,27 @@ def test_a_replay_from_zero_records_its_position_when_its_last_batch_is_empty(
     store.apply(events)
     assert markers(store) == [f"{len(events)} {events[-1].hash}"]
     assert store.canonical_hash() == reference_hash(events)
+
+
+def test_no_checkpoint_is_taken_past_the_disk_budget(
+        tmp_path: Path, log: tuple[FileEventStore, list[RecordedEvent]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checkpoints keep files the store compacts away: past their budget (here none at
+    all) none is taken, and ``as_of`` replays a longer tail, as exact."""
+    from geokb.projection import history as history_module
+
+    monkeypatch.setattr(history_module, "BUDGET", 0.0)
+    monkeypatch.setattr(history_module, "FLOOR", 0)
+    events_log, recorded = log
+    path = tmp_path / "p"
+    store = ProjectionStore(path)
+    history = _history(path, events_log)
+    history.apply(store, events_log.read())
+    assert history.checkpoints() == []
+    at = len(recorded) - EVERY - 3
+    assert history.at(at).canonical_hash() == reference_hash(recorded[:at])
+    assert history.tail == at and history.checkpoints() == []
+    history.close()
+    monkeypatch.setattr(history_module, "BUDGET", 4.0)
+    monkeypatch.setattr(history_module, "MIN_FREE", 1.0)  # the disk is never free enough
+    assert not history._room(path)
