@@ -54,7 +54,7 @@ from geokb.ops.verify import Problem, Report
 from geokb.ops.verify import verify as verify_log
 from geokb.projection import snapshot as projection_snapshot
 from geokb.projection.history import History
-from geokb.projection.logmark import LogMark
+from geokb.projection.logmark import FORMAT, LogMark
 from geokb.projection.snapshot import log_file_of, open_projection
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at
@@ -181,6 +181,9 @@ class KnowledgeBase:
                         and self._mark.check(pos, self.projection.head_hash)):
                     self._in_memory("it does not stand at this log's events")
             elif not self._mark.check(pos, self.projection.head_hash):
+                if self._mark.mark is not None and self._mark.mark.format != FORMAT \
+                        and self.past is not None:
+                    self.past.drop_checkpoints()  # the old layout's, under the right names
                 self.projection.reset()
                 self._mark.mark = None
             return

@@ -95,3 +95,26 @@ def test_a_held_projection_opens_read_only_and_cannot_apply(kb_dir: Path) -> Non
     reader = KnowledgeBase(kb_dir, projection_path=place)
     assert reader.projection_read_only
     assert reader.status("Tartus")["entity"] == kb.status("Tartus")["entity"]
+
+
+def test_a_projection_of_another_format_is_rebuilt_without_its_checkpoints(
+        kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checkpoints of the old layout carry the log's position and hash in their names and
+    markers: kept, they would answer ``as_of`` in the old layout. They go with it."""
+    from geokb.projection import history
+
+    monkeypatch.setattr(history, "EVERY", 5)
+    kb, place = built(kb_dir)
+    assert kb.past is not None and kb.past.checkpoints()
+    kb.close()
+    del kb
+    mark = json.loads((place / MARK_NAME).read_text())
+    (place / MARK_NAME).write_text(json.dumps({**mark, "format": logmark.FORMAT - 1}))
+    for _, _, path in history.History(place, FileEventStore(kb_dir)).checkpoints():
+        (path / "old-layout").touch()
+    reopened, _ = built(kb_dir)
+    assert reopened.past is not None
+    now = [path for _, _, path in reopened.past.checkpoints()]
+    assert now and not any((path / "old-layout").exists() for path in now)
+    assert json.loads((place / MARK_NAME).read_text())["format"] == logmark.FORMAT
+    reopened.close()

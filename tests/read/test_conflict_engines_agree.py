@@ -1,6 +1,7 @@
 """The conflicts the projection keeps (``graph/conflicts``: SPARQL, the desk, ``ingest
 --dry-run``) and the ones ``geokb conflicts`` and ``status`` compute at the head are the
-same: same keys, same rules, same claims on their sides, same ``contestedSince``. So at
+same: same keys, same rules, same claims on their sides, same ``contestedSince``, same
+ends of their sides. So at
 the head ``geokb conflicts`` works out only the keys of the graph (O(conflicts), not
 O(claims)).
 
@@ -34,15 +35,20 @@ from tests.projection.test_conflicts import source, status
 Key = tuple[tuple[str, ...], str | None]
 
 
-Seen = tuple[list[str], list[str], str | None]  # rules, claims, contested since
+Seen = tuple[list[str], list[str], str | None, list[str]]  # rules, claims, since, side ends
 
 
 def stored(r: Reader) -> dict[Key, Seen]:
     out = {}
     for iri, c in catalogue.conflicts(r).items():
-        since = r.store.objects(NamedNode(iri), GK.contestedSince, graph=CONFLICTS_GRAPH)
+        node = NamedNode(iri)
+        since = r.store.objects(node, GK.contestedSince, graph=CONFLICTS_GRAPH)
+        ends = []
+        for side in r.store.objects(node, GK.conflictSide, graph=CONFLICTS_GRAPH):
+            end = r.store.objects(side, GK.sideEnd, graph=CONFLICTS_GRAPH)
+            ends.append(end[0].value if end else "open")
         out[(tuple(c["on"]), c["property"])] = (sorted(c["rules"]), sorted(c["claims"]),
-                                                since[0].value if since else None)
+                                                since[0].value if since else None, sorted(ends))
     return out
 
 
@@ -52,7 +58,8 @@ def computed(r: Reader, *, every_key: bool = True) -> dict[Key, Seen]:
         on = (c.on.value,) if hasattr(c.on, "value") else tuple(t.value for t in c.on)
         key = (on, c.property.value if c.property is not None else None)
         out[key] = (sorted(c.rules), sorted(c.claims()),
-                    c.since.isoformat() if c.since is not None else None)
+                    c.since.isoformat() if c.since is not None else None,
+                    sorted(e.isoformat() if e is not None else "open" for e in c.side_ends))
     return out
 
 
@@ -71,6 +78,7 @@ def test_on_synthetic_kbs_the_kept_conflicts_are_the_computed_ones(
     r = KnowledgeBase(kb_dir)._reader
     kept, found = stored(r), computed(r)
     assert len(kept) >= 20  # the generator makes disputes: this compares something
+    assert any(end != "open" for seen in kept.values() for end in seen[3])  # ended sides too
     assert kept == found
     assert computed(r, every_key=False) == found  # the head's shortcut: the graph's keys
 
@@ -85,7 +93,8 @@ def test_a_denial_with_only_a_report_date_speaks_of_the_denied_statements_time()
     assert kept == found
     # contested since the denied statement's start, not the denial's report date
     assert list(found.values()) == [(["denial"], sorted([CLAIM["never"].value,
-                                                         CLAIM["shut"].value]), "2020-01-01")]
+                                                         CLAIM["shut"].value]), "2020-01-01",
+                                     ["open", "open"])]
 
 
 def test_a_forecast_is_known_on_its_first_day() -> None:

@@ -73,6 +73,7 @@ class Side:
     value: NamedNode | Literal | None
     negated: bool
     claims: tuple[str, ...]
+    end: date | None = None  # the latest valid end of its claims; None: one has none
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,8 @@ def _subject_property_conflict(key: Key, claims: list[ClaimTimes]) -> Conflict |
         return None
     groups = sorted(positions.values(), key=lambda cs: min(c.position for c in cs))
     starts = [_side_start([_denial_interval(c, by_iri) for c in cs]) for cs in groups]
-    sides = tuple(Side(cs[0].object, cs[0].negated, tuple(c.iri for c in cs)) for cs in groups)
+    sides = tuple(Side(cs[0].object, cs[0].negated, tuple(c.iri for c in cs), _side_end(cs))
+                  for cs in groups)
     return Conflict(key, conflict_iri(key), (key[1],), key[2], tuple(sorted(rules)),
                     _latest(starts), sides)
 
@@ -253,11 +255,17 @@ def _pair_conflict(key: Key, a: ClaimTimes, b: ClaimTimes) -> Conflict | None:
     if not (b.iri in a.linked("contradicts") or a.iri in b.linked("contradicts")):
         return None
     pair = sorted((a, b), key=lambda c: c.position)
-    sides = tuple(Side(None, c.negated, (c.iri,)) for c in pair)
+    sides = tuple(Side(None, c.negated, (c.iri,), c.valid_end) for c in pair)
     on = tuple(dict.fromkeys(c.subject for c in pair))
     starts = [_side_start([known_interval(c)]) for c in pair]
     return Conflict(key, conflict_iri(key), on, None, ("contradiction",), _latest(starts),
                     sides)
+
+
+def _side_end(claims: list[ClaimTimes]) -> date | None:
+    """A side's end: the latest valid end of its claims, none while one has none."""
+    ends = [c.valid_end for c in claims]
+    return None if any(e is None for e in ends) else max(e for e in ends if e is not None)
 
 
 def _side_start(intervals: list[Interval | None]) -> date | None:
@@ -305,6 +313,8 @@ def conflict_lines(c: Conflict) -> list[str]:
                   f"{literal('true' if side.negated else 'false', datatype=_X_BOOLEAN)} ."]
         if side.value is not None:
             lines.append(f"{s} {t}sideValue> {_term(side.value)} .")
+        if side.end is not None:
+            lines.append(f"{s} {t}sideEnd> {literal(side.end.isoformat(), datatype=_X_DATE)} .")
         lines += [f"{s} {t}sideClaim> {iri(claim)} ." for claim in side.claims]
     return [to_conflicts(line) for line in lines]
 

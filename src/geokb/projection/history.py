@@ -160,6 +160,11 @@ class History:
         store.backup(partial)
         partial.rename(target)  # whole, or not there
 
+    def drop_checkpoints(self) -> None:
+        """Remove every checkpoint (a projection rebuilt in another layout: theirs would
+        pass the log's hashes and answer in the old one)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
     def _room(self, projection: Path) -> bool:
         """Whether a checkpoint may be taken: the ones there take less than :data:`BUDGET`
         × the projection's size (at least :data:`FLOOR`) beyond its files, and the disk is

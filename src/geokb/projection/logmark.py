@@ -40,7 +40,8 @@ from geokb.log.lines import HASH_FIELD, lines_back
 
 #: The layout of the projection's quads: a projection of another format is rebuilt. Bump
 #: it when :func:`geokb.projection.quads.quads_for` or the system graph changes.
-FORMAT = 2  # 2: conflicts judge intervals by geokb.times (a forecast is known on its start)
+FORMAT = 3  # 2: conflicts judge intervals by geokb.times (a forecast is known on its start)
+#            3: each conflict side records its end (gk:sideEnd)
 MARK_NAME = "geokb-log.json"
 #: The log is hashed in blocks of this many bytes.
 BLOCK = 1 << 22
