@@ -63,16 +63,21 @@ def _history(path: Path, log: FileEventStore) -> History:
     return history
 
 
+def _counted(path: Path, log: FileEventStore) -> tuple[ProjectionStore, _Counting, History]:
+    """An empty on-disk projection at ``path`` whose loads are counted, and its history."""
+    store = ProjectionStore(path)
+    counting = _Counting(store._store)
+    store._store = counting  # type: ignore[assignment]
+    return store, counting, _history(path, log)
+
+
 def test_a_first_build_stops_only_at_the_last_checkpoints(
         tmp_path: Path, log: tuple[FileEventStore, list[RecordedEvent]],
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 200)
     events_log, recorded = log
     path = tmp_path / "p"
-    store = ProjectionStore(path)
-    counting = _Counting(store._store)
-    store._store = counting  # type: ignore[assignment]
-    history = _history(path, events_log)
+    store, counting, history = _counted(path, events_log)
     assert history.apply(store, events_log.read()) == len(recorded)
     assert store.canonical_hash() == reference_hash(recorded)
     assert markers(store) == [f"{len(recorded)} {recorded[-1].hash}"]
@@ -111,10 +116,7 @@ def test_a_kill_in_a_stretch_of_a_first_build_starts_it_over(
     monkeypatch.setattr(geokb.projection.store, "BATCH_QUADS", 200)
     events_log, recorded = log
     path = tmp_path / "p"
-    store = ProjectionStore(path)
-    counting = _Counting(store._store)
-    store._store = counting  # type: ignore[assignment]
-    history = _history(path, events_log)
+    store, counting, history = _counted(path, events_log)
     take = history._checkpoint
 
     def checkpoint(at: ProjectionStore) -> None:
