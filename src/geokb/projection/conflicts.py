@@ -130,7 +130,7 @@ def find(store: AnyStore, keys: Iterable[Key], *,
     single = single_valued_properties()
     keys = sorted(set(keys))
     disputes = disputed(store) if len(keys) >= MANY_KEYS else None
-    claims_of = ClaimsOfKeys(store, keys)
+    claims_of = ClaimsOfKeys(store)
     for key in keys:
         if key[0] == "sp":
             if disputes is not None and key[2] not in single \

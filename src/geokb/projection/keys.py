@@ -10,7 +10,7 @@ claims of different subjects or properties (``a < b``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from pyoxigraph import DefaultGraph, NamedNode, Store
@@ -25,25 +25,13 @@ Key = tuple[str, str, str]
 
 DEFAULT = DefaultGraph()
 
-
-
 _SUBJECT, _PREDICATE = RDF.subject, RDF.predicate
 _LINKS = (GK.denies, GK.confirms, GK.contradicts)
 
 
-def _claims_of(store: Store, subject: str, prop: str) -> list[str]:
-    pred = NamedNode(prop)
-    out = []
-    for q in store.quads_for_pattern(None, _SUBJECT, NamedNode(subject), DEFAULT):
-        claim = q.subject
-        if next(store.quads_for_pattern(claim, _PREDICATE, pred, DEFAULT), None) is not None:
-            out.append(term_value(claim))
-    return sorted(out)
-
-
 def _claims_by_property(store: Store, subject: str) -> dict[str, list[str]]:
-    """The claims of ``subject``, by statement property (one pass over the subject's
-    claims, for a subject several keys share)."""
+    """The claims of ``subject``, sorted, by statement property (one pass over the
+    subject's claims, one lookup each)."""
     out: dict[str, list[str]] = {}
     for q in store.quads_for_pattern(None, _SUBJECT, NamedNode(subject), DEFAULT):
         p = next(store.quads_for_pattern(q.subject, _PREDICATE, None, DEFAULT), None)
@@ -55,22 +43,15 @@ def _claims_by_property(store: Store, subject: str) -> dict[str, list[str]]:
 
 
 class ClaimsOfKeys:
-    """The claims of each subject-property key, a subject's claims read once when several
-    of the keys asked for share it (a busy entity's keys would each scan all its claims)."""
+    """The claims of subject-property keys asked for in key order: a subject's claims are
+    read once for all its keys (a busy entity's keys would each scan all its claims)."""
 
-    def __init__(self, store: Store, keys: Sequence[Key]) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        count: dict[str, int] = {}
-        for key in keys:
-            if key[0] == "sp":
-                count[key[1]] = count.get(key[1], 0) + 1
-        self.shared = {s for s, n in count.items() if n > 1}
-        self.subject = ""
+        self.subject: str | None = None
         self.by_property: dict[str, list[str]] = {}
 
     def __call__(self, subject: str, prop: str) -> list[str]:
-        if subject not in self.shared:
-            return _claims_of(self.store, subject, prop)
         if subject != self.subject:  # keys come sorted: a subject's keys one after another
             self.subject, self.by_property = subject, _claims_by_property(self.store, subject)
         return self.by_property.get(prop, [])
@@ -92,21 +73,28 @@ def _subject_property(store: Store, node: NamedNode) -> tuple[str, str] | None:
     return term_value(s.object), term_value(p.object)
 
 
+class _KeyOf:
+    """:func:`_subject_property`, looked up once a claim."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.known: dict[NamedNode, tuple[str, str] | None] = {}
+
+    def __call__(self, node: NamedNode) -> tuple[str, str] | None:
+        if node not in self.known:
+            self.known[node] = _subject_property(self.store, node)
+        return self.known[node]
+
+
 def keys_for_claims(store: Store, claims: Iterable[str]) -> set[Key]:
     """The keys whose conflicts can change when ``claims`` do: each claim's subject and
     property, those of the claims it links to or that link to it, and its cross-key
     links (a few lookups a claim, not its whole record)."""
     keys: set[Key] = set()
-    cache: dict[str, tuple[str, str] | None] = {}
-
-    def key_of(claim: str, node: NamedNode) -> tuple[str, str] | None:
-        if claim not in cache:
-            cache[claim] = _subject_property(store, node)
-        return cache[claim]
-
+    key_of = _KeyOf(store)
     for claim in set(claims):
         node = NamedNode(claim)
-        mine = key_of(claim, node)
+        mine = key_of(node)
         if mine is None:
             continue
         keys.add(("sp", *mine))
@@ -117,7 +105,7 @@ def keys_for_claims(store: Store, claims: Iterable[str]) -> set[Key]:
             linked.update(term_value(q.subject)
                           for q in store.quads_for_pattern(None, pred, node, DEFAULT))
         for other in linked:
-            theirs = key_of(other, NamedNode(other))
+            theirs = key_of(NamedNode(other))
             if theirs is None:
                 continue
             keys.add(("sp", *theirs))
@@ -141,13 +129,7 @@ def all_keys(store: AnyStore) -> set[Key]:
     store = raw(store)
     keys: set[Key] = {("sp", term_value(r["s"]), term_value(r["p"]))
                       for r in store.query(_ALL_SP)}
-    cache: dict[NamedNode, tuple[str, str] | None] = {}
-
-    def key_of(node: NamedNode) -> tuple[str, str] | None:
-        if node not in cache:
-            cache[node] = _subject_property(store, node)
-        return cache[node]
-
+    key_of = _KeyOf(store)
     for pred in _LINKS:
         for q in store.quads_for_pattern(None, pred, None, DEFAULT):
             a, b = q.subject, q.object
