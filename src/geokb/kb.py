@@ -50,11 +50,11 @@ from geokb.ops.partitions import affected_bases
 from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
 from geokb.ops.validate import Progress as Progress
 from geokb.ops.validate import validate as validate_log
-from geokb.ops.verify import Problem, Report
+from geokb.ops.verify import Problem, Report, scan_after
 from geokb.ops.verify import verify as verify_log
 from geokb.projection import snapshot as projection_snapshot
 from geokb.projection.history import History
-from geokb.projection.logmark import FORMAT, LogMark
+from geokb.projection.logmark import FORMAT, MARK_NAME, LogMark
 from geokb.projection.snapshot import log_file_of, open_projection
 from geokb.projection.store import ProjectionStore
 from geokb.projection.timeview import TimeFilter, position_at
@@ -922,7 +922,8 @@ class KnowledgeBase:
                             progress=progress,
                             projection=self.projection if self.projection_path else None,
                             since=None if since is None else anchor.resolve(since,
-                                                                            self.directory))
+                                                                            self.directory),
+                            store_at=self.past.scratch_at if self.past is not None else None)
 
     def check(self, directory: Path, *, budget: float | None = None,
               since: str | None = None) -> list[CheckResult]:
@@ -1011,11 +1012,21 @@ class KnowledgeBase:
         ref of the KB's repository (see :mod:`geokb.ops.anchor`). With ``allowed_signers``
         the anchor must also carry a valid SSH signature by one of them.
 
+        The lines the anchor vouches for are checked by their bytes (each still hashing to
+        the hash it carries and linked to the one before: :func:`~geokb.ops.verify.scan_after`),
+        the lines after it in full: a past byte changed is found either way, in seconds at a
+        million events. A log that does not extend the anchor is verified whole, to say
+        what else is wrong with it.
+
         Raises :class:`~geokb.errors.SettingsError` for a ``base`` that names no head.
         """
         trusted = anchor.resolve(base, self.directory)
-        report = verify_log(self.log)
-        report.problems.extend(anchor.check_extends(self.log, trusted))
+        broken = anchor.check_extends(self.log, trusted)
+        if broken or trusted.position is None:
+            report = verify_log(self.log)
+            report.problems.extend(broken)
+        else:
+            report = scan_after(self.log, trusted.position, trusted.hash)[0]
         if allowed_signers is not None:
             signer, why = anchor.check_signature(trusted, allowed_signers)
             if signer is None:
@@ -1032,6 +1043,11 @@ class KnowledgeBase:
         return anchor.sign(text, sign_with) if sign_with is not None else text + "\n"
 
 
+def projection_exists(path: str | os.PathLike[str]) -> bool:
+    """Whether an on-disk projection was ever built at ``path`` (it holds its log mark)."""
+    return (Path(path) / MARK_NAME).is_file()
+
+
 def restore_snapshot(source: str | os.PathLike[str], projection_path: str | os.PathLike[str],
                      *, directory: str | os.PathLike[str],
                      log: EventStore | None = None) -> dict[str, Any]:
@@ -1040,8 +1056,11 @@ def restore_snapshot(source: str | os.PathLike[str], projection_path: str | os.P
     :class:`KnowledgeBase` on it afterwards to catch up the tail. Raises
     :class:`InvalidRequest` for a snapshot of another log (or no snapshot) and
     :class:`~geokb.errors.Unavailable` while another process holds the projection."""
-    mark = projection_snapshot.restore(Path(source), Path(projection_path),
-                                       log if log is not None else FileEventStore(directory))
+    events = log if log is not None else FileEventStore(directory)
+    mark = projection_snapshot.restore(Path(source), Path(projection_path), events)
+    # a checkpoint at the snapshot's position: `validate --since` that position (a pull
+    # request's base, restored in CI) starts from it instead of replaying the log
+    History(Path(projection_path), events).checkpoint(ProjectionStore(Path(projection_path)))
     return mark.to_json()
 
 

@@ -117,14 +117,14 @@ def test_a_kill_in_a_stretch_of_a_first_build_starts_it_over(
     events_log, recorded = log
     path = tmp_path / "p"
     store, counting, history = _counted(path, events_log)
-    take = history._checkpoint
+    take = history.checkpoint
 
     def checkpoint(at: ProjectionStore) -> None:
         take(at)
         if counting.die_at is None:  # the second bulk load of the next stretch dies
             counting.die_at = counting.bulk + 2
 
-    history._checkpoint = checkpoint  # type: ignore[method-assign]
+    history.checkpoint = checkpoint  # type: ignore[method-assign]
     with pytest.raises(_Died):
         history.apply(store, events_log.read())
     counting.store = ox.Store()  # let go of the on-disk store (as a killed process would)

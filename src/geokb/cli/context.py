@@ -101,6 +101,17 @@ class Session:
         return KnowledgeBase(self.kb_dir, catch_up=False, log=log, texts=texts,
                              projection_path=self.projection)
 
+    def open_kb_for_validate(self) -> KnowledgeBase:
+        """A KB object for ``validate``: with its projection on disk, caught up, where one
+        was built before (``validate --since`` starts from its checkpoints, and its views
+        are checked too); none is built for it (the validation replays what it needs)."""
+        from geokb.kb import projection_exists
+
+        place = self.projection_place()
+        if self.projection is None and place is not None and projection_exists(place):
+            return self.open_kb()
+        return self.open_kb_for_check()
+
     def backends(self) -> tuple[Any, Any]:
         """The log and source texts in the database --log names, or (None, None) for --kb's."""
         if self.log is None:

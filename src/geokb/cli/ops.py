@@ -115,11 +115,13 @@ def validate(ctx: typer.Context,
     """Check the whole KB: hash chain, replay, rules, SHACL and every quote.
 
     SHACL runs in partitions of the KB. With --since, the events up to the anchor are
-    trusted (validated when it was) and only the later ones are replayed with every rule
-    and checked. Exit 0 conforms, 1 violations, 2 could not run.
+    trusted (validated when it was): their lines are checked by their bytes, the KB's
+    checkpoint at or before it is the starting point (else they are replayed), and only
+    the later events are replayed with every rule and checked. Exit 0 conforms, 1
+    violations, 2 could not run.
     """
     s = session(ctx)
-    kb = s.open_kb_for_check()
+    kb = s.open_kb_for_validate()
     with s.bars() as progress:
         report = kb.validate(progress=progress, since=since)
     if format is ValidateFmt.json:

@@ -183,8 +183,8 @@ class PartitionedShacl:
     def input_size(self) -> int:
         """How many triples the SHACL input has (the default graph and the system graph's
         log events), counted by the store."""
-        return (_count(self.store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
-                + _count(self.store, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{SYSTEM_GRAPH.value}> "
+        return (count_of(self.store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+                + count_of(self.store, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{SYSTEM_GRAPH.value}> "
                          f"{{ ?s ?p ?o FILTER(?s != <{SYSTEM_NODE.value}>) }} }}"))
 
     # -- what changed since an anchor ----------------------------------------------------
@@ -206,7 +206,7 @@ def affected_bases(store: ProjectionStore, events: Iterable[RecordedEvent],
     for event in events:
         named.setdefault(EVENT_BASE + event.id)
         payload = current_payload(event)
-        for iri in _iris(payload):
+        for iri in payload_iris(payload):
             named.setdefault(base_of(iri))
         key = payload.get("entity") or payload.get("source") or payload.get("claim")
         if event.type in CHANGES_ITS_NODE and isinstance(key, str):
@@ -216,27 +216,31 @@ def affected_bases(store: ProjectionStore, events: Iterable[RecordedEvent],
         subject = next(store.quads(NamedNode(base), RDF_SUBJECT, None, DefaultGraph()), None)
         if subject is not None and isinstance(subject.object, NamedNode):
             out.setdefault(base_of(subject.object.value))
-    for base in list(out):
-        for q in store.quads(None, None, NamedNode(base), DefaultGraph()):
-            if (base in changed or q.predicate in deep) and isinstance(q.subject, NamedNode):
+    for base in list(out):  # a node nothing changed is read by its deep predicates only:
+        node = NamedNode(base)  # the modality or an outlet is the object of half the KB
+        pointing = (store.quads(None, None, node, DefaultGraph()) if base in changed else
+                    (q for predicate in sorted(deep, key=str)
+                     for q in store.quads(None, predicate, node, DefaultGraph())))
+        for q in pointing:
+            if isinstance(q.subject, NamedNode):
                 out.setdefault(base_of(q.subject.value))
     return list(out)
 
 
-def _iris(value: Any) -> Iterator[str]:
+def payload_iris(value: Any) -> Iterator[str]:
     """Every string of a payload that is an http(s) IRI, however deep."""
     if isinstance(value, str):
         if value.startswith(("https://", "http://")) and " " not in value:
             yield value
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _iris(v)
+            yield from payload_iris(v)
     elif isinstance(value, list | tuple):
         for v in value:
-            yield from _iris(v)
+            yield from payload_iris(v)
 
 
-def _count(store: ProjectionStore, sparql: str) -> int:
+def count_of(store: ProjectionStore, sparql: str) -> int:
     for row in store.query(sparql):
         n = row[0]
         return int(n.value) if isinstance(n, Literal) else 0

@@ -4,30 +4,34 @@ and every quote against its stored source, each problem located at ``kb/<file>:<
 SHACL runs partition by partition (:mod:`geokb.ops.partitions`): a few thousand focus
 nodes at a time with the context their shapes need, so its memory follows the partition,
 not the KB. With ``since`` (an :class:`~geokb.ops.anchor.Anchor`, as ``verify --base``
-takes it) the log must first extend the anchor unchanged; the events up to the anchor
-are then applied without their rules (they were validated when the anchor was), and only
-the events after it are replayed with every rule and quote check, and SHACL checks only
-the nodes they add or change and those whose validity depends on them.
+takes it) the work follows the change, not the KB: the log must extend the anchor
+unchanged (the lines it vouches for checked by their bytes, a SHA-256 each), the
+projection at the anchor is a copy of the KB's nearest checkpoint at or before it
+(``store_at``; without one, a replay of the events up to it without their rules: they
+were validated when the anchor was), only the events after it are replayed with every
+rule and quote check, SHACL checks only the nodes they add or change and those whose
+validity depends on them, and the views are checked around the claims they touch
+(:mod:`geokb.ops.views`).
 
 It sits below the :class:`~geokb.kb.KnowledgeBase` facade: it is handed the log, the
 source texts, the ontology, the shapes and the SHACL engine, and builds its own
-projection (``new_store``), so the KB's own projection is never touched.
+projection (``new_store``, or a scratch copy of a checkpoint), so the KB's own projection
+is never touched.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import rdflib
-from pyoxigraph import DefaultGraph, NamedNode
+from pyoxigraph import DefaultGraph, Literal, NamedNode
 
 from geokb.errors import GeoKBError
 from geokb.log.codec import current_payload
 from geokb.log.contract import EventStore
 from geokb.log.events import (
-    CLAIM_ASSERTED,
-    CLAIM_RETRACTED,
-    CLAIM_SUPERSEDED,
     GRAPH_UPDATED,
     Event,
     RecordedEvent,
@@ -35,10 +39,10 @@ from geokb.log.events import (
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
 from geokb.ops.anchor import Anchor, check_extends
-from geokb.ops.partitions import PartitionedShacl
-from geokb.ops.verify import Problem, Report, scan_chain
-from geokb.projection.invariant import live_from_lines, view_problems
-from geokb.projection.quads import SYSTEM_GRAPH, is_factual, shacl_input, statement_of
+from geokb.ops.partitions import PartitionedShacl, count_of
+from geokb.ops.verify import Problem, Report, scan_after, scan_chain
+from geokb.ops.views import Place, check_views, check_views_around, places
+from geokb.projection.quads import SYSTEM_GRAPH, shacl_input
 from geokb.projection.store import ProjectionStore
 from geokb.shacl.engines import Validator
 from geokb.shacl.reach import reach_of
@@ -50,7 +54,6 @@ from geokb.write.references import Overlay
 LIFECYCLE_PATHS = frozenset(GK[n].value for n in (
     "knownUntilPosition", "retractedIn", "retractionReason", "supersededBy", "supersededIn",
     "supersessionReason"))
-RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 #: ``progress(stage, done, total)``: ``done`` of ``total`` steps of ``stage`` are done (a
@@ -65,40 +68,117 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
              new_store: Callable[[], ProjectionStore] = ProjectionStore,
              progress: Progress | None = None, since: Anchor | None = None,
              partition_size: int | None = None,
-             projection: ProjectionStore | None = None) -> Report:
+             projection: ProjectionStore | None = None,
+             store_at: StoreAt | None = None) -> Report:
     """Chain, replay with every rule, SHACL (by ``validator``, in partitions) over the
     whole KB, quotes in their sources; with ``since``, only what the events after that
-    anchor add or change (see the module's text). ``progress`` hears of the replay and
-    of SHACL. Then the evidence model's invariant, over the replay and over
-    ``projection`` (a KB's own, on disk), against the live claims of the log.
+    anchor add or change (see the module's text), starting from ``store_at(anchor)``
+    where that gives a store. ``progress`` hears of the replay and of SHACL. Then the
+    evidence model's invariant, over the replay and over ``projection`` (a KB's own, on
+    disk), against the live claims of the log.
 
     Raises :class:`geokb.errors.OntologyError` (or ``OSError``) when it cannot run.
     """
+    if since is not None:
+        return _validate_since(log, since, texts=texts, ontology=ontology, shapes=shapes,
+                               validator=validator, new_store=new_store, progress=progress,
+                               partition_size=partition_size, projection=projection,
+                               store_at=store_at)
     if progress is not None:
         progress("reading the log", 0, 0)
     report, events = scan_chain(log)
     if progress is not None:
         progress("reading the log", len(events), len(events))
     path = log.display_path
-    trusted = 0
-    if since is not None:
-        broken = check_extends(log, since)
-        if broken:  # the anchor vouches for nothing in a history that does not extend it
-            report.problems.extend(broken)
-            return report
-        trusted = _position_of(since, events)
     store = new_store()
-    admission = Admission(store, ontology, shapes, texts, engine=validator)
-    introduced: dict[str, tuple[int, str]] = {}
-    ended: dict[str, tuple[int, str]] = {}
-    if trusted:
-        if progress is not None:
-            progress("applying the events up to the anchor", 0, trusted)
-        store.apply(event for _line, event in events if event.position <= trusted)
-    new = [(line, event) for line, event in events if event.position > trusted]
-    for done, (line, event) in enumerate(new, start=1):
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(new)):
-            progress("replaying with every rule", done, len(new))
+    _replay_with_rules(store, Admission(store, ontology, shapes, texts, engine=validator),
+                       events, report, path, progress)
+    introduced, ended = places(events)
+    shacl = _shacl(store, validator, shapes, report, progress=progress,
+                   bases=list(introduced), changed=None, size=partition_size)
+    _shape_problems(report, path, shacl, introduced, ended)
+    # -- the whole KB's further checks go here, after SHACL --------------------------
+    check_views(report, path, events, store, projection, introduced)
+    report.claims = count_of(store, CLAIMS)
+    report.problems.sort(key=lambda p: (p.line, p.message))
+    return report
+
+
+def _validate_since(log: EventStore, since: Anchor, *, texts: SourceTexts, ontology: Ontology,
+                    shapes: rdflib.Graph, validator: Validator,
+                    new_store: Callable[[], ProjectionStore], progress: Progress | None,
+                    partition_size: int | None, projection: ProjectionStore | None,
+                    store_at: StoreAt | None) -> Report:
+    """``validate --since``: O(what changed), not O(the KB), wherever it can be.
+
+    The log must extend the anchor unchanged: the lines it vouches for are checked by
+    their bytes (:func:`~geokb.ops.verify.scan_after`), the lines after it in full. The
+    projection at the anchor is ``store_at(position)`` (a copy of the KB's checkpoint at
+    or before it, brought forward) or, without one, a replay of the events up to it
+    without their rules (they were validated when the anchor was); the events after it
+    are replayed with every rule, SHACL checks what they add or change, and the views are
+    checked around the claims they assert or end (:func:`view_problems_around`). A SPARQL
+    update among them may have changed any node: the whole KB is validated instead.
+    """
+    path = log.display_path
+    broken = check_extends(log, since)
+    if broken:  # the anchor vouches for nothing in a history that does not extend it
+        report = Report()
+        report.problems.extend(broken)
+        return report
+    trusted = since.position if since.position is not None else _position_of_hash(log, since)
+    if progress is not None:
+        progress("reading the log after the anchor", 0, 0)
+    report, new = scan_after(log, trusted, since.hash)
+    if any(p.kind == "anchor" for p in report.problems):
+        return report
+    if progress is not None:
+        progress("reading the log after the anchor", len(new), len(new))
+    if any(e.type == GRAPH_UPDATED for _line, e in new):
+        whole = validate(log, texts=texts, ontology=ontology, shapes=shapes,
+                         validator=validator, new_store=new_store, progress=progress,
+                         partition_size=partition_size, projection=projection)
+        whole.warnings.insert(0, "validate --since: a SPARQL update since the anchor may have "
+                                 "changed any node: the whole KB was validated")
+        return whole
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(store_at(trusted)) if store_at is not None else None
+        if store is None:
+            report.warnings.append(f"validate --since: no checkpoint at or before position "
+                                   f"{trusted}: the events up to the anchor were replayed")
+            store = new_store()
+            if progress is not None:
+                progress("applying the events up to the anchor", 0, trusted)
+            store.apply(log.read(limit=trusted))
+        _replay_with_rules(store, Admission(store, ontology, shapes, texts, engine=validator),
+                           new, report, path, progress)
+        introduced, ended = places(new)
+        changed = [e for _line, e in new]
+        shacl = _shacl(store, validator, shapes, report, progress=progress, bases=[],
+                       changed=changed, size=partition_size)
+        held = store
+        _shape_problems(report, path, shacl, introduced, ended,
+                        locate=lambda base, end: _recorded_place(held, log, base, end))
+        check_views_around(report, path, new, store, projection, trusted)
+        report.claims = count_of(store, CLAIMS)
+    report.problems.sort(key=lambda p: (p.line, p.message))
+    return report
+
+
+#: ``store_at(position)``: a store of the KB at ``position`` that validate may write to and
+#: that is dropped on leaving (None: there is none to copy)
+StoreAt = Callable[[int], AbstractContextManager[ProjectionStore | None]]
+CLAIMS = f"SELECT (COUNT(*) AS ?n) {{ ?c a <{GK.Claim.value}> }}"
+
+
+def _replay_with_rules(store: ProjectionStore, admission: Admission,
+                       events: list[tuple[int, RecordedEvent]], report: Report, path: str,
+                       progress: Progress | None) -> None:
+    """Apply ``events`` to ``store``, each after admission's rules; an event they refuse
+    is a problem at its line, and the next ones shift down into its place."""
+    for done, (line, event) in enumerate(events, start=1):
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(events)):
+            progress("replaying with every rule", done, len(events))
         try:
             admission._rules(Event(event.type, current_payload(event)), Overlay(store), {})
             shifted = RecordedEvent(**{**event.__dict__, "position": store.position + 1})
@@ -106,39 +186,46 @@ def validate(log: EventStore, *, texts: SourceTexts, ontology: Ontology, shapes:
         except (GeoKBError, KeyError) as exc:
             report.problems.append(Problem(path, line, f"{event.type}: {exc}", "replay", event.id))
             continue
-    for line, event in events:
-        key = (event.payload.get("claim") or event.payload.get("entity")
-               or event.payload.get("source") or "")
-        if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
-            ended[key] = (line, event.id)
-        elif key:
-            introduced.setdefault(key, (line, event.id))
-        introduced.setdefault(f"https://w3id.org/geokb/event/{event.id}", (line, event.id))
-    shacl = _shacl(store, validator, shapes, report, progress=progress,
-                   bases=list(introduced),
-                   changed=[e for _line, e in new] if since is not None else None,
-                   size=partition_size)
+
+
+def _shape_problems(report: Report, path: str, shacl: ShapeReport,
+                    introduced: dict[str, Place], ended: dict[str, Place],
+                    locate: Callable[[str, bool], Place | None] | None = None) -> None:
+    """SHACL's results as problems at the line of the event that introduced (or, for a
+    lifecycle path, ended) the node; ``locate`` finds the nodes of earlier events."""
     for r in shacl.results:
         if r.severity != "Violation":
             report.warnings.append(r.describe())
             continue
         base = r.focus.split("#", 1)[0]
-        where = ended.get(base) if r.path in LIFECYCLE_PATHS else None
-        where = where or introduced.get(base) or ended.get(base) or (0, "")
+        lifecycle = r.path in LIFECYCLE_PATHS
+        where = ended.get(base) if lifecycle else None
+        where = where or introduced.get(base) or ended.get(base)
+        if where is None and locate is not None:
+            where = locate(base, lifecycle)
+        where = where or (0, "")
         report.problems.append(Problem(path, where[0], f"SHACL: {r.describe()}", "shape", where[1]))
-    # -- the whole KB's further checks go here, after SHACL --------------------------
-    check_views(report, path, events, store, projection, introduced)
-    report.claims = sum(1 for _ in store.quads(None, RDF_TYPE, GK.Claim, DefaultGraph()))
-    report.problems.sort(key=lambda p: (p.line, p.message))
-    return report
 
 
-def _position_of(anchor: Anchor, events: list[tuple[int, RecordedEvent]]) -> int:
-    """How many events of the log the anchor covers (its position; for a bare hash, the
-    position of the event with that hash, which :func:`check_extends` found)."""
-    if anchor.position is not None:
-        return anchor.position
-    return next(e.position for _line, e in events if e.hash == anchor.hash)
+def _recorded_place(store: ProjectionStore, log: EventStore, base: str,
+                    lifecycle: bool) -> Place | None:
+    """Where a node of the events before the anchor came from, by the position its records
+    hold (the line, in a file log; the seq in PostgreSQL), and that event's id."""
+    node = NamedNode(base)
+    for predicate in ((GK.knownUntilPosition, GK.knownFromPosition) if lifecycle
+                      else (GK.knownFromPosition,)):
+        q = next(store.quads(node, predicate, None, DefaultGraph()), None)
+        if q is not None and isinstance(q.object, Literal) and q.object.value.isdigit():
+            position = int(q.object.value)
+            event = next(iter(log.read(after=position - 1, limit=1)), None)
+            return position, event.id if event is not None else ""
+    return None
+
+
+def _position_of_hash(log: EventStore, anchor: Anchor) -> int:
+    """The position of the event with a bare-hash anchor's hash (:func:`check_extends`
+    found it)."""
+    return next(e.position for e in log.read() if e.hash == anchor.hash)
 
 
 def _shacl(store: ProjectionStore, validator: Validator, shapes: rdflib.Graph, report: Report,
@@ -152,19 +239,14 @@ def _shacl(store: ProjectionStore, validator: Validator, shapes: rdflib.Graph, r
     parts = PartitionedShacl(store, validator, reach, **({} if size is None else {"size": size}))
     why = reach.unbounded
     if changed is not None and why is None:
-        if any(e.type == GRAPH_UPDATED for e in changed):
-            why = "a SPARQL update since the anchor may have changed any node"
-            report.warnings.append(f"validate --since: {why}; every node was checked")
-            changed = None
-        else:
-            stage = "SHACL over what changed since the anchor"
-            focus = parts.affected(changed)
-            if progress is not None:
-                progress(stage, 0, len(focus))
-            outcome = parts.run(focus, total=len(focus), progress=_stage(progress, stage))
-            report.warnings.append(f"validate --since: {len(changed)} new event(s), "
-                                   f"{len(focus)} node(s) checked by SHACL")
-            return outcome.report
+        stage = "SHACL over what changed since the anchor"
+        focus = parts.affected(changed)
+        if progress is not None:
+            progress(stage, 0, len(focus))
+        outcome = parts.run(focus, total=len(focus), progress=_stage(progress, stage))
+        report.warnings.append(f"validate --since: {len(changed)} new event(s), "
+                               f"{len(focus)} node(s) checked by SHACL")
+        return outcome.report
     if why is None:
         stage = "SHACL over the KB in partitions"
         if progress is not None:
@@ -190,56 +272,3 @@ def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] 
         return None
     report = progress
     return lambda done, total: report(stage, done, total)
-
-
-def _follow_live(live: dict[str, tuple[str, bool]], event: RecordedEvent) -> None:
-    """Keep ``live`` (claim -> its statement line and whether it is factual) after ``event``."""
-    p = current_payload(event)
-    if event.type == CLAIM_ASSERTED:
-        s, pred, o = statement_of(p)
-        live[p["claim"]] = (f"{s} {pred} {o} .", is_factual(p["modality"]))
-    elif event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
-        live.pop(p["claim"], None)
-
-
-#: Offending triples reported one by one, at most; the rest are counted.
-VIEW_EXAMPLES = 20
-
-
-def check_views(report: Report, path: str, events: list[tuple[int, RecordedEvent]],
-                store: ProjectionStore, projection: ProjectionStore | None,
-                introduced: dict[str, tuple[int, str]]) -> None:
-    """Report where the replayed ``store``, and ``projection`` (at its own position), do
-    not match the live claims of the log (the events that replayed)."""
-    failed = {p.event for p in report.problems if p.kind == "replay"}
-    live: dict[str, tuple[str, bool]] = {}
-    live_there: dict[str, tuple[str, bool]] | None = None
-    for _line, event in events:
-        if event.id not in failed:
-            _follow_live(live, event)
-        if projection is not None and event.position == projection.position:
-            live_there = dict(live)
-    _check_view(report, path, store, live, introduced, "the replayed log")
-    if projection is None or projection.position == 0:
-        return
-    if live_there is None:
-        report.problems.append(Problem(path, 0, f"the projection on disk is at position "
-                                                f"{projection.position}, which the log does "
-                                                "not reach: rebuild it", "view"))
-        return
-    _check_view(report, path, projection, live_there, introduced, "the projection on disk")
-
-
-def _check_view(report: Report, path: str, store: ProjectionStore,
-                live: dict[str, tuple[str, bool]], introduced: dict[str, tuple[int, str]],
-                what: str) -> None:
-    offences = view_problems(store, live=live_from_lines(live), known=introduced)
-    for o in offences[:VIEW_EXAMPLES]:
-        line, event = introduced.get(o.claim or "", (0, ""))
-        report.problems.append(Problem(path, line, f"current view does not match the live "
-                                                   f"claims ({what}): {o.describe()}",
-                                       "view", event))
-    if len(offences) > VIEW_EXAMPLES:
-        report.problems.append(Problem(path, 0, f"current view does not match the live claims "
-                                                f"({what}): {len(offences) - VIEW_EXAMPLES} "
-                                                "more offending triples", "view"))

@@ -8,13 +8,16 @@ unterminated final line and the bytes of a batch whose append never finished.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from geokb.log.chain import ChainWalker
 from geokb.log.contract import EventStore
-from geokb.log.events import RecordedEvent
+from geokb.log.events import GENESIS_HASH, RecordedEvent
 from geokb.log.file import FileEventStore
+from geokb.log.lines import HASH_FIELD, hash_of, seq_of
 
 
 @dataclass(frozen=True)
@@ -59,30 +62,103 @@ def scan_chain(log: EventStore) -> tuple[Report, list[tuple[int, RecordedEvent]]
     pairs that could be read. Raises ``OSError`` or ``ConnectionError`` when the log
     cannot be read at all.
     """
+    return scan_after(log, 0, GENESIS_HASH)
+
+
+def scan_after(log: EventStore, position: int, digest: str,
+               ) -> tuple[Report, list[tuple[int, RecordedEvent]]]:
+    """:func:`scan_chain` for a log whose first ``position`` events an anchor vouches for
+    (its head there has hash ``digest``): those lines are checked by their bytes alone,
+    each still hashing to the hash it carries and carrying the hash of the line before
+    (:func:`sealed_problem`: a SHA-256 each, no decoding), line ``position`` carrying
+    ``digest``, so they are exactly the bytes the anchor committed to; every later line
+    is checked in full. Returns the report (``events`` counts every good line) and the
+    (line, event) pairs of the lines after the anchor that could be read.
+    """
     report = Report()
     path = log.display_path
-    lines = list(log.raw_lines())
-    tail = lines.pop()[1] if lines and not lines[-1][1].endswith(b"\n") else b""
-    is_file = isinstance(log, FileEventStore)
+    lines = log.raw_lines()
+    prev = GENESIS_HASH
+    count = 0
+    for at, line in lines:
+        if count == position:
+            lines = itertools.chain([(at, line)], lines)
+            break
+        count += 1
+        problem = sealed_problem(line, count, prev)
+        if problem is None and count == position and hash_of(line) != digest:
+            problem = (f"carries hash {hash_of(line)[:12]}, the anchor has {digest[:12]}: "
+                       "this event or one before it was rewritten")
+        if problem is not None:
+            report.problems.append(Problem(path, at, f"{problem} (the anchor vouched for "
+                                           "this line)", "anchor"))
+            return report, []
+        prev = hash_of(line)
+    else:
+        if count < position:
+            report.problems.append(Problem(path, count, f"the log ends at line {count}, "
+                                           f"before position {position} of the anchor: "
+                                           "events were cut", "anchor"))
+            return report, []
+    rest = list(lines)
+    tail = rest.pop()[1] if rest and not rest[-1][1].endswith(b"\n") else b""
     if isinstance(log, FileEventStore):  # raw_lines stops before an unfinished batch
         pending = log.pending_offset()
         size = log.path.stat().st_size if log.path.exists() else 0
         if pending is not None and pending < size:
-            report.problems.append(Problem(path, len(lines) + 1, f"{size - pending} "
+            report.problems.append(Problem(path, count + len(rest) + 1, f"{size - pending} "
                                            "bytes of a batch whose append never finished (a "
                                            "crashed writer): the next append removes them", "log"))
     good: list[tuple[int, RecordedEvent]] = []
-    for link in ChainWalker(path, keyed=not is_file).walk(lines):
+    walker = ChainWalker(path, position=position, prev=prev,
+                         keyed=not isinstance(log, FileEventStore))
+    for link in walker.walk(rest):
         if link.problem is not None:
             report.problems.append(Problem(path, link.at, link.problem, "log", link.event_id))
         if link.event is not None:
             good.append((link.at, link.event))
     if tail:
-        report.problems.append(Problem(path, len(lines) + 1, f"unterminated final line "
+        report.problems.append(Problem(path, count + len(rest) + 1, f"unterminated final line "
                                        f"({len(tail)} bytes): a torn append or a truncated edit",
                                        "log"))
-    report.events = len(good)
+    report.events = count + len(good)
     return report, good
+
+
+#: ``{"hash":"<64 hex>",`` — the start of every sealed line
+_SEALED_START = len(HASH_FIELD) + 64 + 2
+_PREV_FIELD = b',"prev":"'
+
+
+def sealed_problem(line: bytes, seq: int, prev: str) -> str | None:
+    """What is wrong with ``line`` as the sealed line of event ``seq`` after an event of
+    hash ``prev`` (None if nothing), by its bytes: it ends in its newline, the SHA-256 of
+    its body (the line without its ``hash``, see :func:`geokb.log.codec.hash_and_line`) is
+    the hash it starts with, and its ``prev`` and ``seq`` are these. Not checked: that the
+    body is canonical JSON of a valid event — a line the hash chain vouches for was checked
+    in full when it was appended.
+
+    >>> from geokb.log.codec import encode
+    >>> from geokb.log.contract import EMPTY_HEAD, seal
+    >>> from geokb.log.events import Event
+    >>> line = encode(seal([Event("ClaimRetracted", {"claim": "https://w3id.org/geokb/claim/1",
+    ...                                               "reason": "wrong"})], EMPTY_HEAD, "a")[0])
+    >>> sealed_problem(line, 1, GENESIS_HASH) is None
+    True
+    >>> sealed_problem(line.replace(b"wrong", b"right"), 1, GENESIS_HASH)
+    'no longer matches its own hash (edited after it was sealed)'
+    """
+    if not line.startswith(HASH_FIELD) or not line.endswith(b"\n") \
+            or line[_SEALED_START - 2 : _SEALED_START] != b'",':
+        return "is not a sealed line (a torn or edited write)"
+    if hashlib.sha256(b"{" + line[_SEALED_START:-1]).hexdigest() != hash_of(line):
+        return "no longer matches its own hash (edited after it was sealed)"
+    at = line.rfind(_PREV_FIELD)
+    if at < 0 or line[at + len(_PREV_FIELD) : at + len(_PREV_FIELD) + 64] != prev.encode():
+        return "does not follow the previous line's hash (a line inserted, removed or moved)"
+    if seq_of(line) != seq:
+        return f"has seq {seq_of(line)}, expected {seq} (a line inserted, removed or moved)"
+    return None
 
 
 def verify(log: EventStore) -> Report:

@@ -23,6 +23,7 @@ that would start past it is not taken.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -133,7 +134,7 @@ class History:
             count += projection.apply(chunk, build=build)
             if projection.position == boundary and projection.path is not None \
                     and not projection.read_only:
-                self._checkpoint(projection)
+                self.checkpoint(projection)
                 self._thin(boundary)
             if not pending:
                 return count
@@ -150,7 +151,9 @@ class History:
             stop += self.every
         return stop
 
-    def _checkpoint(self, store: ProjectionStore) -> None:
+    def checkpoint(self, store: ProjectionStore) -> None:
+        """Keep a checkpoint of ``store`` at its position (hard links, where the disk
+        allows: see :meth:`_room`), unless there is one."""
         target = self.root / f"{store.position}-{store.head_hash}"
         if target.exists() or store.path is None or not self._room(store.path):
             return
@@ -263,6 +266,21 @@ class History:
         self.apply(store, self.log.read(after=base, limit=position - base), older=True)
         self.tail = position - base
         return store
+
+    @contextlib.contextmanager
+    def scratch_at(self, position: int) -> Iterator[ProjectionStore | None]:
+        """A scratch store at ``position`` for the caller alone to write to (``geokb
+        validate --since`` replays the events after its anchor into it), removed on
+        leaving; None when no checkpoint at or before ``position`` matches the log (a
+        replay from 0 on disk would cost more than one in memory)."""
+        with self._lock:
+            store = self._replayed(position) if any(True for _ in self._base(position)) \
+                else None
+        try:
+            yield store
+        finally:
+            if store is not None:
+                _remove(store)
 
     def _copy_of(self, position: int, head: ProjectionStore | None,
                  head_lock: threading.RLock | None) -> ProjectionStore:

@@ -211,3 +211,116 @@ def _claim_graphs(store: ProjectionStore, live: Mapping[str, Live]) -> list[Offe
         if not store.contains(q):
             out.append(Offence("dropped", q, claim))
     return out
+
+
+def _stored_statement(store: ProjectionStore, claim: NamedNode) -> Triple | None:
+    """A claim's statement as its records hold it (None if it has none)."""
+    parts = [next(store.quads(claim, p, None, DEFAULT), None)
+             for p in (RDF.subject, RDF.predicate, RDF.object)]
+    if any(q is None for q in parts):
+        return None
+    s, p, o = (q.object for q in parts if q is not None)
+    if not isinstance(s, NamedNode) or not isinstance(p, NamedNode):
+        return None
+    return Triple(s, p, o)
+
+
+def _stating(store: ProjectionStore, statement: Triple) -> Iterable[tuple[str, bool, bool]]:
+    """The claims whose records state ``statement``: (claim, live by its records, factual).
+
+    The claims with its subject and those with its object are read in turns, and the list
+    that ends first is the one filtered: an object such as a status value is stated by a
+    good share of the KB, a subject by the claims about one entity, and neither can be
+    known to be the smaller without reading it.
+    """
+    by_subject = store.quads(None, RDF.subject, statement.subject, DEFAULT)
+    by_object = store.quads(None, RDF.object, statement.object, DEFAULT)
+    seen: tuple[list[Quad], list[Quad]] = ([], [])
+    while True:
+        q = next(by_subject, None)
+        if q is None:
+            found, other = seen[0], (RDF.object, statement.object)
+            break
+        seen[0].append(q)
+        q = next(by_object, None)
+        if q is None:
+            found, other = seen[1], (RDF.subject, statement.subject)
+            break
+        seen[1].append(q)
+    for q in found:
+        claim = q.subject
+        if not isinstance(claim, NamedNode) or not is_claim_iri(claim.value) \
+                or not store.contains(Quad(claim, other[0], other[1], DEFAULT)) \
+                or not store.contains(Quad(claim, RDF.predicate, statement.predicate, DEFAULT)):
+            continue
+        modality = next(store.quads(claim, GK.modality, None, DEFAULT), None)
+        ended = next(store.quads(claim, GK.knownUntilPosition, None, DEFAULT), None)
+        yield (claim.value, ended is None, modality is not None
+               and isinstance(modality.object, NamedNode) and is_factual(modality.object.value))
+
+
+def view_problems_around(store: ProjectionStore, claims: Mapping[str, Live | None],
+                         subjects: Iterable[NamedNode] = ()) -> list[Offence]:
+    """:func:`view_problems` for what ``claims`` touch (``geokb validate --since``: the
+    claims the events after an anchor asserted or ended), sorted: the statements of those
+    claims are in the current and the attributed view exactly as the live claims stating
+    them say, each of those claims' graphs holds its statement alone, and the triples of
+    the default graph about ``subjects`` (what those events named) are records,
+    descriptions or the statement of a live claim of a factual modality.
+
+    ``claims`` maps a claim to its :class:`Live` entry if the log says it is live, to None
+    if it says it ended; every other claim is taken as its own records say (the events
+    before the anchor were checked when it was).
+    """
+    out: list[Offence] = []
+    statements: dict[Triple, str] = {}
+    for claim, entry in sorted(claims.items()):
+        node = NamedNode(claim)
+        statement = entry.statement if entry is not None else _stored_statement(store, node)
+        if statement is None:
+            continue  # never applied (its replay failed: reported as such)
+        statements.setdefault(statement, claim)
+        for q in store.quads(graph=node):
+            if q.triple != statement:
+                out.append(Offence("padded", q, claim))
+        if not store.contains(Quad(statement.subject, statement.predicate, statement.object,
+                                   node)):
+            out.append(Offence("dropped", Quad(statement.subject, statement.predicate,
+                                               statement.object, node), claim))
+    for statement, first in statements.items():
+        factual = attributed = None
+        for claim, live, is_fact in _stating(store, statement):
+            if claim in claims:
+                entry = claims[claim]
+                live, is_fact = entry is not None, entry is not None and entry.factual
+            if live:
+                if is_fact:
+                    factual = factual or claim
+                else:
+                    attributed = attributed or claim
+        for claim, entry in claims.items():  # live by the log, though its records are gone
+            if entry is not None and entry.statement == statement:
+                if entry.factual:
+                    factual = factual or claim
+                else:
+                    attributed = attributed or claim
+        for graph, stated in ((DEFAULT, factual), (ATTRIBUTED_GRAPH, attributed)):
+            q = Quad(statement.subject, statement.predicate, statement.object, graph)
+            there = store.contains(q)
+            if stated is not None and not there:
+                out.append(Offence("missing", q, stated))
+            elif stated is None and there and (graph != DEFAULT or
+                                               classify(store, q) == "statement"):
+                out.append(Offence("unsourced", q, first))
+    seen = set(statements)
+    for subject in dict.fromkeys(subjects):
+        for q in store.quads(subject, None, None, DEFAULT):
+            if q.triple in seen or is_claim_iri(subject.value):
+                continue
+            kind = classify(store, q)
+            if kind == "statement":
+                if not any(live and fact for _c, live, fact in _stating(store, q.triple)):
+                    out.append(Offence("unsourced", q))
+            elif kind not in ("description", "entity-record", "source-record"):
+                out.append(Offence("undeclared", q))
+    return sorted(out, key=lambda o: (o.claim or "", o.kind, str(o.quad)))
