@@ -148,3 +148,31 @@ def test_concerns_binds_the_variable_first_in_the_outer_group() -> None:
     text = check.restricted_to(["https://w3id.org/geokb/claim/b", "https://w3id.org/geokb/claim/a"])
     assert "ASK {\n  VALUES ?claim { <https://w3id.org/geokb/claim/a> " \
            "<https://w3id.org/geokb/claim/b> }" in text
+
+
+#: the node each seeded violation is about (what ``check --since`` would bind)
+SEEDED_NODE: dict[str, Callable[[list[Quad]], NamedNode]] = {
+    "quoted-fact": lambda quads: _live_asserted(quads)[0],
+    "no-evidence": lambda quads: _live_asserted(quads)[-1],
+    "bare-facility": lambda quads: NamedNode("https://w3id.org/geokb/id/seeded-base"),
+    "retracted-source": lambda quads: _live_asserted(quads)[0],
+}
+
+
+@pytest.mark.parametrize("seed", sorted(SEEDED_NODE))
+def test_a_restricted_check_sees_the_violation_of_its_node_and_only_that(
+        seed: str, generated: list[Quad]) -> None:
+    """Every shipped check declares what it concerns, so ``check --since`` can bind it: bound
+    to the seeded node it fails as the whole check does, bound to other nodes it passes."""
+    store = ProjectionStore.of(SEEDS[seed](generated), position=1, head_hash="0" * 64)
+    node = SEEDED_NODE[seed](generated).value
+    derived = NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
+    sources = {q.object for q in generated if q.subject.value == node and q.predicate == derived}
+    sharing = {q.subject for q in generated if q.predicate == derived and q.object in sources}
+    others = [c.value for c in _live_asserted(generated)[1:-1] if c not in sharing][:20]
+    assert others
+    for concerning, caught in (([node, *others], True), (others, False)):
+        results = {Path(r.path).stem: r for r in run_checks(
+            store.query, REPO / "kb" / "checks", concerning=concerning)}
+        assert all(r.restricted for r in results.values())
+        assert results[CAUGHT_BY[seed]].passed is not caught, (seed, concerning[:2])
