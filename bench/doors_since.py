@@ -72,15 +72,17 @@ def timed(args: list[str], *, timeout: float) -> dict[str, Any]:
 
 
 def prepared(kb: Path, work: Path, added: int) -> str:
-    """The anchor of the prepared copy in ``work`` (made now if it holds none)."""
-    from .doors_validate import prepare
-
+    """The anchor of the prepared copy in ``work``, made now (in a child process, which
+    reads the whole log: a child's peak RSS as ``wait4`` reports it starts from its
+    parent's, so the parent stays small) if it holds none."""
     marker = work / ANCHOR_FILE
-    if marker.is_file():
-        return marker.read_text().strip()
-    anchor = prepare(kb, work, added)
-    marker.write_text(anchor + "\n")
-    return anchor
+    if not marker.is_file():
+        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                        "from bench.doors_validate import prepare; "
+                        "a = prepare(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])); "
+                        "(Path(sys.argv[2]) / sys.argv[4]).write_text(a + '\\n')",
+                        str(kb), str(work), str(added), ANCHOR_FILE], cwd=ROOT, check=True)
+    return marker.read_text().strip()
 
 
 def run(claims: int, *, seed: int = 1, cache: Path | None = None, added: int = 100,
@@ -115,6 +117,23 @@ ROWS = [("validate --since", "validate_since", "--in-memory validate --since (re
          "validate_since_replayed"),
         ("check --since", "check_since", "check (the four whole)", "check_whole"),
         ("verify --base", "verify_base", "verify (every line decoded)", "verify_whole")]
+
+
+def figures(size: int, r: dict[str, Any] | None) -> list[Any]:
+    """The figures of one size for :mod:`bench.report` (scenario ``validate/check``)."""
+    from .report import Figure
+
+    if not r or "error" in r:
+        return []
+    out = []
+    for name, key, base_name, base_key in ROWS:
+        ours, theirs = r.get(key, {}), r.get(base_key, {})
+        if "s" in ours and "s" in theirs:
+            out.append(Figure("validate/check", f"CLI {name} (+{r['added']} claims)", size,
+                              ours["s"], "s", theirs["s"], base_name,
+                              ours["s"] / max(theirs["s"], 1e-9), "lower",
+                              key=f"doors_since.{key}_vs_whole"))
+    return out
 
 
 def print_figures(r: dict[str, Any]) -> None:

@@ -1026,7 +1026,7 @@ class KnowledgeBase:
             report = verify_log(self.log)
             report.problems.extend(broken)
         else:
-            report = scan_after(self.log, trusted.position, trusted.hash)[0]
+            report = scan_after(self.log, trusted.position, trusted.hash, keep=False)[0]
         if allowed_signers is not None:
             signer, why = anchor.check_signature(trusted, allowed_signers)
             if signer is None:

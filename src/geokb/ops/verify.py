@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -65,15 +66,16 @@ def scan_chain(log: EventStore) -> tuple[Report, list[tuple[int, RecordedEvent]]
     return scan_after(log, 0, GENESIS_HASH)
 
 
-def scan_after(log: EventStore, position: int, digest: str,
+def scan_after(log: EventStore, position: int, digest: str, *, keep: bool = True,
                ) -> tuple[Report, list[tuple[int, RecordedEvent]]]:
     """:func:`scan_chain` for a log whose first ``position`` events an anchor vouches for
     (its head there has hash ``digest``): those lines are checked by their bytes alone,
     each still hashing to the hash it carries and carrying the hash of the line before
     (:func:`sealed_problem`: a SHA-256 each, no decoding), line ``position`` carrying
     ``digest``, so they are exactly the bytes the anchor committed to; every later line
-    is checked in full. Returns the report (``events`` counts every good line) and the
-    (line, event) pairs of the lines after the anchor that could be read.
+    is checked in full, streamed. Returns the report (``events`` counts every good line)
+    and the (line, event) pairs of the lines after the anchor that could be read (none
+    kept without ``keep``: ``verify`` holds one line at a time).
     """
     report = Report()
     path = log.display_path
@@ -100,28 +102,43 @@ def scan_after(log: EventStore, position: int, digest: str,
                                            f"before position {position} of the anchor: "
                                            "events were cut", "anchor"))
             return report, []
-    rest = list(lines)
-    tail = rest.pop()[1] if rest and not rest[-1][1].endswith(b"\n") else b""
+    tail = b""
+    seen = 0
+
+    def terminated() -> Iterator[tuple[int, bytes]]:
+        """The lines after the anchor, streamed, but an unterminated last one (the tail)."""
+        nonlocal tail, seen
+        for at, line in lines:
+            if not line.endswith(b"\n"):
+                tail = line  # raw_lines yields one only at the end
+                return
+            seen += 1
+            yield at, line
+
+    good: list[tuple[int, RecordedEvent]] = []
+    decoded = 0
+    first = len(report.problems)
+    walker = ChainWalker(path, position=position, prev=prev,
+                         keyed=not isinstance(log, FileEventStore))
+    for link in walker.walk(terminated()):
+        if link.problem is not None:
+            report.problems.append(Problem(path, link.at, link.problem, "log", link.event_id))
+        if link.event is not None:
+            decoded += 1
+            if keep:
+                good.append((link.at, link.event))
     if isinstance(log, FileEventStore):  # raw_lines stops before an unfinished batch
         pending = log.pending_offset()
         size = log.path.stat().st_size if log.path.exists() else 0
         if pending is not None and pending < size:
-            report.problems.append(Problem(path, count + len(rest) + 1, f"{size - pending} "
-                                           "bytes of a batch whose append never finished (a "
-                                           "crashed writer): the next append removes them", "log"))
-    good: list[tuple[int, RecordedEvent]] = []
-    walker = ChainWalker(path, position=position, prev=prev,
-                         keyed=not isinstance(log, FileEventStore))
-    for link in walker.walk(rest):
-        if link.problem is not None:
-            report.problems.append(Problem(path, link.at, link.problem, "log", link.event_id))
-        if link.event is not None:
-            good.append((link.at, link.event))
+            report.problems.insert(first, Problem(
+                path, count + seen + 1, f"{size - pending} bytes of a batch whose append "
+                "never finished (a crashed writer): the next append removes them", "log"))
     if tail:
-        report.problems.append(Problem(path, count + len(rest) + 1, f"unterminated final line "
+        report.problems.append(Problem(path, count + seen + 1, f"unterminated final line "
                                        f"({len(tail)} bytes): a torn append or a truncated edit",
                                        "log"))
-    report.events = count + len(good)
+    report.events = count + decoded
     return report, good
 
 
@@ -162,5 +179,5 @@ def sealed_problem(line: bytes, seq: int, prev: str) -> str | None:
 
 
 def verify(log: EventStore) -> Report:
-    """The hash chain of ``log`` (see :func:`scan_chain`)."""
-    return scan_chain(log)[0]
+    """The hash chain of ``log`` (see :func:`scan_chain`), one line in memory at a time."""
+    return scan_after(log, 0, GENESIS_HASH, keep=False)[0]
