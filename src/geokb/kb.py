@@ -39,12 +39,12 @@ from geokb.errors import (
     StorageReadOnly,
 )
 from geokb.log.contract import EventStore
-from geokb.log.events import GRAPH_UPDATED, Event, RecordedEvent
+from geokb.log.events import GENESIS_HASH, GRAPH_UPDATED, Event, RecordedEvent
 from geokb.log.file import FileEventStore
 from geokb.log.retry import Attempt, Backoff
 from geokb.log.sources import FileSourceTexts, SourceTexts
 from geokb.ontology import Ontology, load_ontology
-from geokb.ops import anchor
+from geokb.ops import anchor, check_memory
 from geokb.ops.checks import DEFAULT_BUDGET, CheckResult, ask_within, run_checks
 from geokb.ops.partitions import affected_bases
 from geokb.ops.validate import PROGRESS_EVERY as PROGRESS_EVERY
@@ -926,17 +926,21 @@ class KnowledgeBase:
                             store_at=self.past.scratch_at if self.past is not None else None)
 
     def check(self, directory: Path, *, budget: float | None = None,
-              since: str | None = None) -> list[CheckResult]:
+              since: str | None = None, whole: bool = False) -> list[CheckResult]:
         """Run the KB's assertions (``*.rq`` ASK files in ``directory``) on the projection,
         each within ``budget`` seconds (default 60). With ``since`` (an anchor as
         :meth:`verify_against` takes it) a check that declares ``# concerns: ?var`` is
         asked only about what the events after the anchor changed (see
-        :mod:`geokb.ops.checks`).
+        :mod:`geokb.ops.checks`). Without it, on a projection on disk, a check that passed
+        the last whole run is asked only about what changed since that run, unless
+        ``whole`` (see :mod:`geokb.ops.check_memory`).
 
         Raises :class:`~geokb.errors.QueryError` for a bad file, :class:`CorruptLog` if the
         log does not extend ``since`` unchanged.
         """
         concerning = None
+        remembered: check_memory.Memory | None = None
+        at, at_hash = self.position, self.projection.head_hash  # what the run will have seen
         if since is not None:
             trusted = anchor.resolve(since, self.directory)
             broken = anchor.check_extends(self.log, trusted)
@@ -944,15 +948,43 @@ class KnowledgeBase:
                 raise CorruptLog(broken[0].message)
             after = trusted.position if trusted.position is not None else next(
                 e.position for e in self.log.read() if e.hash == trusted.hash)
-            changed = list(self.log.read(after=after))
-            if not any(e.type == GRAPH_UPDATED for e in changed):  # an update: check all
-                with self._apply_lock:
-                    concerning = affected_bases(self.projection, changed,
-                                                reach_of(self.shapes).deep)
-        return run_checks(self.query, directory, concerning=concerning,
-                          budget=DEFAULT_BUDGET if budget is None else budget,
-                          ask=partial(ask_within, prepare=self._prepare_reopened,
-                                      hold=self.holding_still))
+            concerning = self._changed_since(after)
+        elif self.projection_path is not None and not whole:
+            remembered = check_memory.read(self.projection_path)
+            if remembered is not None and not self._holds(remembered.position,
+                                                          remembered.hash):
+                remembered = None
+            concerning = self._changed_since(remembered.position) if remembered else None
+        results = run_checks(
+            self.query, directory, concerning=concerning,
+            budget=DEFAULT_BUDGET if budget is None else budget,
+            ask=partial(ask_within, prepare=self._prepare_reopened, hold=self.holding_still),
+            restrict=None if remembered is None else (
+                lambda c: check_memory.digest(c.text) in remembered.passed),
+            since=None if remembered is None else remembered.position)
+        if since is None and self.projection_path is not None:
+            check_memory.write(self.projection_path, check_memory.Memory(
+                at, at_hash, frozenset(r.digest for r in results if r.passed)))
+        return results
+
+    def _holds(self, position: int, digest: str) -> bool:
+        """Whether the log holds the event of hash ``digest`` at ``position``, which the
+        projection has reached (the history the projection is of, extended)."""
+        if position > self.position:
+            return False
+        if position == 0:
+            return digest == GENESIS_HASH
+        event = next(iter(self.log.read(after=position - 1, limit=1)), None)
+        return event is not None and event.hash == digest
+
+    def _changed_since(self, after: int) -> list[str] | None:
+        """The bases the events after position ``after`` change (None after a SPARQL
+        update, which may have changed any: then every check runs whole)."""
+        changed = list(self.log.read(after=after))
+        if any(e.type == GRAPH_UPDATED for e in changed):
+            return None
+        with self._apply_lock:
+            return affected_bases(self.projection, changed, reach_of(self.shapes).deep)
 
     def _prepare_reopened(self, sparql: str) -> Callable[[], Any]:
         """:meth:`prepare` for a forked worker that reads an on-disk projection through a

@@ -147,19 +147,25 @@ def check(ctx: typer.Context,
           since: str = typer.Option(None, "--since", metavar="ANCHOR",
                                     help="Ask the checks that declare '# concerns: ?var' "
                                     "only about what changed after this trusted head (as "
-                                    "verify --base takes it).")) -> None:
+                                    "verify --base takes it)."),
+          whole: bool = typer.Option(False, "--whole",
+                                     help="Ask every check about the whole KB, not only "
+                                     "about what changed since it last passed.")) -> None:
     """Run the KB's assertions (SPARQL ASK files); exit 1 naming each that fails.
 
     Each check runs within --timeout seconds (exit 5 if one overran it); a check that
-    took more than half of it is named with its time.
+    took more than half of it is named with its time. With the projection on disk, a
+    check that passed the last run is asked only about what changed since (--whole:
+    about everything).
     """
     s = session(ctx)
     results = s.open_kb().check(directory or s.kb_dir / "checks", budget=timeout,
-                                since=since)
+                                since=since, whole=whole)
     failed = [r for r in results if not r.passed]
     for r in results:
         mark = "ok  " if r.passed else "FAIL"
-        scope = " (changed nodes only)" if r.restricted else ""
+        scope = "" if not r.restricted else " (changed nodes only)" if r.since is None \
+            else f" (changed since position {r.since}, where it last passed)"
         typer.echo(f"{mark} {r.path}: {r.title}{scope}")
         if r.slow:
             typer.echo(f"{'FAIL' if r.timed_out else 'slow'} {r.timing()}",

@@ -27,6 +27,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from geokb.errors import QueryBudgetExceeded, QueryError
+from geokb.ops.check_memory import digest
 from geokb.sparql import workers
 
 #: the default budget of one check, in seconds
@@ -50,6 +51,10 @@ class CheckResult:
     budget: float = DEFAULT_BUDGET
     timed_out: bool = False
     restricted: bool = False
+    #: the SHA-256 of the check's text (what :mod:`geokb.ops.check_memory` remembers)
+    digest: str = ""
+    #: restricted to what changed since this position, where it last passed whole
+    since: int | None = None
 
     @property
     def name(self) -> str:
@@ -145,22 +150,27 @@ def ask_within(query: Query, text: str, budget: float, *, prepare: Prepare | Non
 def run_checks(query: Query, directory: Path, *, budget: float = DEFAULT_BUDGET,
                concerning: Collection[str] | None = None,
                ask: Callable[[Query, str, float], tuple[bool | None, float]] = ask_within,
+               restrict: Callable[[Check], bool] | None = None, since: int | None = None,
                ) -> list[CheckResult]:
     """Run every ``*.rq`` in ``directory`` through ``query`` (SPARQL text → a pyoxigraph
     result: the KB's projection), each within ``budget`` seconds. With ``concerning``
-    (the claims that changed), a check with a ``# concerns:`` line is asked about those
-    only (and passes without running when there are none). Raises :class:`QueryError`
-    for a bad file or a check that is not an ASK query."""
+    (the claims that changed), a check with a ``# concerns:`` line (and, with
+    ``restrict``, for which it says so) is asked about those only (and passes without
+    running when there are none); ``since`` is recorded in such a result. Raises
+    :class:`QueryError` for a bad file or a check that is not an ASK query."""
     results = []
     files = sorted(directory.glob("*.rq"))
     if not files:
         raise QueryError(f"no checks (*.rq) in {directory}")
     for path in files:
         check = read_check(path)
-        restricted = concerning is not None and check.concerns is not None
+        restricted = concerning is not None and check.concerns is not None \
+            and (restrict is None or restrict(check))
+        done = partial(CheckResult, str(path), check.title, budget=budget,
+                       restricted=restricted, digest=digest(check.text),
+                       since=since if restricted else None)
         if restricted and not concerning:
-            results.append(CheckResult(str(path), check.title, True, 0.0, budget,
-                                       restricted=True))
+            results.append(done(True, 0.0))
             continue
         text = check.restricted_to(concerning or ()) if restricted else check.text
         try:
@@ -168,9 +178,7 @@ def run_checks(query: Query, directory: Path, *, budget: float = DEFAULT_BUDGET,
         except QueryError as exc:  # a parse error, from the one place the engine is asked
             raise QueryError(f"{path}: {exc}") from exc
         if answer is None:
-            results.append(CheckResult(str(path), check.title, False, seconds, budget,
-                                       timed_out=True, restricted=restricted))
+            results.append(done(False, seconds, timed_out=True))
         else:
-            results.append(CheckResult(str(path), check.title, answer == check.expect,
-                                       seconds, budget, restricted=restricted))
+            results.append(done(answer == check.expect, seconds))
     return results
