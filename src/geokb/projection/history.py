@@ -295,8 +295,12 @@ class History:
         return ProjectionStore(target)
 
     def _new_dir(self) -> Path:
+        """A new directory for a past or scratch store: beside the checkpoints where there
+        are some (the same file system, so copying one is hard links, not gigabytes
+        copied into a ``/tmp`` that may be RAM), else in the temporary directory."""
         if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="geokb-past-"))
+            beside = self.root if self.root.is_dir() else None
+            self._scratch = Path(tempfile.mkdtemp(prefix=".scratch-geokb-past-", dir=beside))
             self._finalizer = weakref.finalize(self, _clean_up, self._past, self._scratch)
         self._count += 1
         return self._scratch / str(self._count)
