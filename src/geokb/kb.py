@@ -39,7 +39,7 @@ from geokb.errors import (
     StorageReadOnly,
 )
 from geokb.log.contract import EventStore
-from geokb.log.events import GENESIS_HASH, GRAPH_UPDATED, Event, RecordedEvent
+from geokb.log.events import GRAPH_UPDATED, Event, RecordedEvent
 from geokb.log.file import FileEventStore
 from geokb.log.retry import Attempt, Backoff
 from geokb.log.sources import FileSourceTexts, SourceTexts
@@ -946,14 +946,13 @@ class KnowledgeBase:
             broken = anchor.check_extends(self.log, trusted)
             if broken:
                 raise CorruptLog(broken[0].message)
-            after = trusted.position if trusted.position is not None else next(
-                e.position for e in self.log.read() if e.hash == trusted.hash)
-            concerning = self._changed_since(after)
+            concerning = self._changed_since(anchor.position_of(self.log, trusted))
         elif self.projection_path is not None and not whole:
             remembered = check_memory.read(self.projection_path)
-            if remembered is not None and not self._holds(remembered.position,
-                                                          remembered.hash):
-                remembered = None
+            if remembered is not None and (remembered.position > at or anchor.check_extends(
+                    self.log, anchor.Anchor(remembered.position, remembered.hash,
+                                            "the last check run"))):
+                remembered = None  # of another history, or ahead of this projection
             concerning = self._changed_since(remembered.position) if remembered else None
         results = run_checks(
             self.query, directory, concerning=concerning,
@@ -966,16 +965,6 @@ class KnowledgeBase:
             check_memory.write(self.projection_path, check_memory.Memory(
                 at, at_hash, frozenset(r.digest for r in results if r.passed)))
         return results
-
-    def _holds(self, position: int, digest: str) -> bool:
-        """Whether the log holds the event of hash ``digest`` at ``position``, which the
-        projection has reached (the history the projection is of, extended)."""
-        if position > self.position:
-            return False
-        if position == 0:
-            return digest == GENESIS_HASH
-        event = next(iter(self.log.read(after=position - 1, limit=1)), None)
-        return event is not None and event.hash == digest
 
     def _changed_since(self, after: int) -> list[str] | None:
         """The bases the events after position ``after`` change (None after a SPARQL

@@ -172,6 +172,14 @@ def check_extends(log: EventStore, anchor: Anchor) -> list[Problem]:
     return []
 
 
+def position_of(log: EventStore, anchor: Anchor) -> int:
+    """How many events of ``log`` the anchor covers: its position, or for a bare hash the
+    position of the event with that hash (call after :func:`check_extends` passed)."""
+    if anchor.position is not None:
+        return anchor.position
+    return next(e.position for e in log.read() if e.hash == anchor.hash)
+
+
 def _compare_lines(log: EventStore, anchor: Anchor) -> list[Problem]:
     """The first line of ``anchor.lines`` that is not byte-identical in ``log``."""
     assert anchor.lines is not None

@@ -38,7 +38,7 @@ from geokb.log.events import (
 )
 from geokb.log.sources import SourceTexts
 from geokb.ontology import Ontology
-from geokb.ops.anchor import Anchor, check_extends
+from geokb.ops.anchor import Anchor, check_extends, position_of
 from geokb.ops.partitions import PartitionedShacl, count_of
 from geokb.ops.verify import Problem, Report, scan_after, scan_chain
 from geokb.ops.views import Place, check_views, check_views_around, places
@@ -126,7 +126,7 @@ def _validate_since(log: EventStore, since: Anchor, *, texts: SourceTexts, ontol
         report = Report()
         report.problems.extend(broken)
         return report
-    trusted = since.position if since.position is not None else _position_of_hash(log, since)
+    trusted = position_of(log, since)
     if progress is not None:
         progress("reading the log after the anchor", 0, 0)
     report, new = scan_after(log, trusted, since.hash)
@@ -220,12 +220,6 @@ def _recorded_place(store: ProjectionStore, log: EventStore, base: str,
             event = next(iter(log.read(after=position - 1, limit=1)), None)
             return position, event.id if event is not None else ""
     return None
-
-
-def _position_of_hash(log: EventStore, anchor: Anchor) -> int:
-    """The position of the event with a bare-hash anchor's hash (:func:`check_extends`
-    found it)."""
-    return next(e.position for e in log.read() if e.hash == anchor.hash)
 
 
 def _shacl(store: ProjectionStore, validator: Validator, shapes: rdflib.Graph, report: Report,

@@ -117,7 +117,6 @@ def scan_after(log: EventStore, position: int, digest: str, *, keep: bool = True
 
     good: list[tuple[int, RecordedEvent]] = []
     decoded = 0
-    first = len(report.problems)
     walker = ChainWalker(path, position=position, prev=prev,
                          keyed=not isinstance(log, FileEventStore))
     for link in walker.walk(terminated()):
@@ -131,7 +130,7 @@ def scan_after(log: EventStore, position: int, digest: str, *, keep: bool = True
         pending = log.pending_offset()
         size = log.path.stat().st_size if log.path.exists() else 0
         if pending is not None and pending < size:
-            report.problems.insert(first, Problem(
+            report.problems.insert(0, Problem(  # before what the walk found
                 path, count + seen + 1, f"{size - pending} bytes of a batch whose append "
                 "never finished (a crashed writer): the next append removes them", "log"))
     if tail:

@@ -98,27 +98,24 @@ def _report_offences(report: Report, path: str, offences: list[Offence],
                                                 f"({what}): {len(offences) - VIEW_EXAMPLES} "
                                                 "more offending triples", "view"))
 
+
 def _touched(events: list[tuple[int, RecordedEvent]], failed: set[str],
              ) -> tuple[dict[str, Live | None], list[NamedNode]]:
     """The claims ``events`` (but the ``failed`` ones) assert or end, as the log says they
     stand after them (live with its statement, or None: ended), and the nodes they name."""
     lines: dict[str, tuple[str, bool]] = {}
-    ends: set[str] = set()
+    named: set[str] = set()
     subjects: dict[str, None] = {}
     for _line, event in events:
         if event.id in failed:
             continue
+        _follow_live(lines, event)
         p = current_payload(event)
-        if event.type == CLAIM_ASSERTED:
-            s, pred, o = statement_of(p)
-            lines[p["claim"]] = (f"{s} {pred} {o} .", is_factual(p["modality"]))
-            ends.discard(p["claim"])
-        elif event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
-            lines.pop(p["claim"], None)
-            ends.add(p["claim"])
+        if event.type in (CLAIM_ASSERTED, CLAIM_RETRACTED, CLAIM_SUPERSEDED):
+            named.add(p["claim"])
         subjects.update(dict.fromkeys(payload_iris(p)))
     live: dict[str, Live | None] = dict(live_from_lines(lines))
-    live.update(dict.fromkeys(ends))
+    live.update(dict.fromkeys(named - set(lines)))
     for entry in live.values():
         if entry is not None and isinstance(entry.statement.subject, NamedNode):
             subjects.setdefault(entry.statement.subject.value)
