@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from itertools import combinations
 from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyoxigraph import Literal
 
 from geokb.log.events import CLAIM_ASSERTED, CLAIM_SUPERSEDED, SOURCE_REGISTERED
 from geokb.projection import conflicts
+from geokb.projection.claimtimes import ClaimTimes, known_interval, overlap
+from geokb.projection.singlevalued import single_valued
 from geokb.projection.store import ProjectionStore
 from geokb.vocab import CLAIM, CONFLICTS_GRAPH, GK, ID, MODALITY, SOURCE, STATUS
 from tests.projection.test_belief_layout import recorded
@@ -83,3 +90,37 @@ def test_an_undated_denial_of_a_dated_claim_is_a_denial_conflict() -> None:
                  status("not-shut", "b", "closed", modality="denied", speaker="y")])
     assert [(c.rules, c.contested_since, [s.negated for s in c.sides]) for c in out] == [
         (("denial",), date(2025, 6, 1), [False, True])]
+
+
+# -- rule 1 without every pair ----------------------------------------------------------
+
+DAYS = [date(2020, 1, 1), date(2021, 6, 1), date(2022, 1, 1), date(2023, 3, 1), date(2024, 1, 1)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2),
+                          st.none() | st.integers(0, 4), st.integers(0, 4),
+                          st.integers(0, 3)), max_size=25))
+def test_rule_one_finds_the_claims_the_pairwise_rule_finds(
+        rows: list[tuple[int, int, int, int | None, int, int]]) -> None:
+    """:func:`~geokb.projection.singlevalued.single_valued` (prefixes of latest ends) sets
+    against another the claims that checking every pair does."""
+    modalities = [MODALITY.asserted.value, MODALITY.quoted.value, MODALITY.denied.value]
+    claims = []
+    for n, (obj, origin, modality, start, length, valid) in enumerate(rows):
+        c = ClaimTimes(f"c{n}", object=Literal(f"v{obj}"), modality=modalities[modality],
+                       source=f"s{origin}", speakers=frozenset({"x"} if origin == 2 else ()))
+        if valid:  # else undated: no known interval
+            first = DAYS[start] if start is not None else None
+            c.valid_start = first or date(1990, 1, 1)
+            c.valid_end = DAYS[min(4, (start or 0) + length)]
+            if first is None:
+                c.valid_start = None
+        claims.append(c)
+    pairwise = set()
+    for a, b in combinations(claims, 2):
+        if (a.modality != modalities[2] and b.modality != modalities[2]
+                and a.object != b.object and a.origin != b.origin
+                and overlap(known_interval(a), known_interval(b))):
+            pairwise |= {a.iri, b.iri}
+    assert single_valued(claims) == pairwise

@@ -59,6 +59,33 @@ def test_an_append_passes_and_only_new_blocks_are_hashed(kb_dir: Path,
     assert reopened.position == other.position
 
 
+def test_many_small_appends_hash_what_one_hash_of_the_log_gives(
+        kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each advance goes on from the partial block's running hash (it reads only the bytes
+    the log gained), across block boundaries, and records what hashing the whole log
+    afresh gives."""
+    monkeypatch.setattr(logmark, "BLOCK", 1024)  # an entity's event crosses a boundary
+    kb, place = built(kb_dir)
+    reads: list[int] = []
+    real = logmark._blocks
+
+    def counted(fh: object, start: int, offset: int, tail: object = None) -> object:
+        reads.append(offset - (getattr(tail, "end", None) or start * logmark.BLOCK))
+        return real(fh, start, offset, tail)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(logmark, "_blocks", counted)
+    log = kb_dir / "events.jsonl"
+    for n in range(6):
+        size = log.stat().st_size
+        kb.declare_entity({"id": f"mark-town-{n}", "types": ["gk:City"],
+                           "label": f"Mark town {n}"})
+        assert reads[-1] == log.stat().st_size - size  # only the new line was read
+        with open(log, "rb") as fh:
+            fresh, _ = real(fh, 0, log.stat().st_size)
+        mark = LogMark(place, kb.log, log).mark
+        assert mark is not None and mark.blocks == fresh
+
+
 def test_an_edited_byte_before_the_position_is_refused(kb_dir: Path) -> None:
     kb, place = built(kb_dir)
     position = kb.position

@@ -18,6 +18,7 @@ from pyoxigraph import DefaultGraph, NamedNode
 from geokb.errors import AppendConflict, InvalidEvent, SettingsError
 from geokb.kb import KnowledgeBase
 from geokb.log.retry import Backoff
+from geokb.vocab import RDF
 from geokb.write.committer import GroupCommitter, Request
 from tests.harness.reliability import FACILITIES, REPO, claim_spec, lines_of, make_base_kb
 
@@ -148,6 +149,9 @@ def test_context_cache_agrees_with_the_projection(tmp_path: Path) -> None:
                                                                "status:operational")[n % 2]))
         agree()
     assert cache.hits > 0
+    # a claim about a facility forgets what is said of it under the claim's predicate only
+    facility = f"https://w3id.org/geokb/id/{FACILITIES[0]}"
+    assert (facility, RDF.type.value, "") in cache._by_base[facility]
     kb.retract("k0", "wrong")
     agree()
     kb.supersede("k1", "k3", "newer")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Store
 
@@ -64,10 +65,17 @@ class ClaimTimes:
     def linked(self, kind: str) -> set[str]:
         return self.links.get(kind, set())
 
+    @cached_property
+    def known(self) -> Interval | None:
+        """:func:`known_interval`, worked out once (a record is read whole, then only
+        read: the projection's model of the live claims keeps it across batches)."""
+        return _known_interval(self)
+
 
 def known_interval(c: ClaimTimes) -> Interval | None:
-    """The claim's known interval, or ``None`` if undated: :func:`geokb.times.known_interval`
-    (the one definition the answers use too), with ``None`` for an open start.
+    """The claim's known interval (``c.known``), or ``None`` if undated:
+    :func:`geokb.times.known_interval` (the one definition the answers use too), with
+    ``None`` for an open start.
 
     A claim reported before its valid start (a forecast: "from September 2013", said in
     2010) is known on its start's day at least, not over an empty interval:
@@ -76,6 +84,10 @@ def known_interval(c: ClaimTimes) -> Interval | None:
     ...                           reported=(date(2010, 9, 16), date(2010, 9, 16))))
     (datetime.date(2013, 9, 1), datetime.date(2013, 9, 1))
     """
+    return c.known
+
+
+def _known_interval(c: ClaimTimes) -> Interval | None:
     known = world_interval(WorldTimes(
         valid_start=c.valid_start, valid_end=c.valid_end, valid_start_last=c.valid_from_end,
         reported=Reported(*c.reported) if c.reported is not None else None))

@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from itertools import combinations
 
 from pyoxigraph import Literal, NamedNode, Store
 
@@ -53,7 +52,9 @@ from geokb.projection.keys import (
     keys_for_claims,
     raw,
 )
+from geokb.projection.liveclaims import LiveClaims
 from geokb.projection.quads import iri, literal, sparql_data, to_conflicts
+from geokb.projection.singlevalued import single_valued
 from geokb.vocab import (
     ASSESSMENT,
     CONFLICT,
@@ -119,11 +120,13 @@ def projection_live(store: AnyStore) -> Callable[[str], bool]:
 # -- the rules ----------------------------------------------------------------------------
 
 
-def find(store: AnyStore, keys: Iterable[Key], *,
-         live: Callable[[str], bool]) -> list[Conflict]:
+def find(store: AnyStore, keys: Iterable[Key], *, live: Callable[[str], bool],
+         model: LiveClaims | None = None) -> list[Conflict]:
     """The conflicts of ``keys`` among the claims ``live`` accepts, in key order (pure: reads
     ``store``, writes nothing). The read side passes its :class:`ProjectionStore` and "known
-    at ``as_of``"; the projection, "not ended" (:func:`projection_live`)."""
+    at ``as_of``"; the projection, "not ended" (:func:`projection_live`) and its ``model``
+    of the head, which holds the live claims of the keys it was asked about
+    (:mod:`geokb.projection.liveclaims`)."""
     store = raw(store)
     sources: dict[str, tuple[date, date] | None] = {}
     out: list[Conflict] = []
@@ -136,10 +139,16 @@ def find(store: AnyStore, keys: Iterable[Key], *,
             if disputes is not None and key[2] not in single \
                     and (key[1], key[2]) not in disputes:
                 continue  # no claim of the key disputes: only rule 1 could apply
-            names = [c for c in claims_of(key[1], key[2]) if live(c)]
-            if key[2] not in single and not any(disputing(store, c) for c in names):
-                continue  # rules 2 and 3 need a denial or a link, rule 1 a single value
-            claims = [read_claim(store, c, sources) for c in names]
+            if model is not None:
+                entries = model.entries(key[1], key[2], claims_of)
+                if key[2] not in single and not any(d for _, d in entries):
+                    continue
+                claims = [c for c, _ in entries]
+            else:
+                names = [c for c in claims_of(key[1], key[2]) if live(c)]
+                if key[2] not in single and not any(disputing(store, c) for c in names):
+                    continue  # rules 2 and 3 need a denial or a link, rule 1 a single value
+                claims = [read_claim(store, c, sources) for c in names]
             found = _subject_property_conflict(key, claims)
         else:
             if not (live(key[1]) and live(key[2])):
@@ -176,24 +185,17 @@ def _denies(d: ClaimTimes, x: ClaimTimes, by_iri: dict[str, ClaimTimes]) -> bool
                    known_interval(x))
 
 
-def _candidate_pairs(claims: list[ClaimTimes], by_iri: dict[str, ClaimTimes], *,
-                     single: bool) -> list[tuple[ClaimTimes, ClaimTimes]]:
-    """The pairs a rule can apply to, in a stable order: dated asserted or quoted claims of
-    a single-valued property with different objects; a denial and a claim of its object;
-    claims linked by ``denies`` or ``contradicts``. (Not every pair: a key can have many
-    claims.)"""
+def _candidate_pairs(claims: list[ClaimTimes], by_iri: dict[str, ClaimTimes]
+                     ) -> list[tuple[ClaimTimes, ClaimTimes]]:
+    """The pairs rules 2 and 3 can apply to, in a stable order: a denial and a claim of its
+    object; claims linked by ``denies`` or ``contradicts``. (Not every pair: a key can have
+    many claims.)"""
     pairs: set[tuple[str, str]] = set()
 
     def add(a: str, b: str) -> None:
         if a != b:
             pairs.add((a, b) if a < b else (b, a))
 
-    if single:
-        dated = [c for c in claims if c.modality in _ASSERTED_OR_QUOTED
-                 and known_interval(c) is not None]
-        for a, b in combinations(dated, 2):
-            if a.object != b.object:
-                add(a.iri, b.iri)
     by_object: dict[str, list[ClaimTimes]] = {}
     for c in claims:
         by_object.setdefault(str(c.object), []).append(c)
@@ -209,15 +211,10 @@ def _candidate_pairs(claims: list[ClaimTimes], by_iri: dict[str, ClaimTimes], *,
 
 def _subject_property_conflict(key: Key, claims: list[ClaimTimes]) -> Conflict | None:
     by_iri = {c.iri: c for c in claims}
-    single = key[2] in single_valued_properties()
-    rules: set[str] = set()
-    members: set[str] = set()
-    for a, b in _candidate_pairs(claims, by_iri, single=single):
+    members = single_valued(claims) if key[2] in single_valued_properties() else set()
+    rules: set[str] = {"single-valued"} if members else set()
+    for a, b in _candidate_pairs(claims, by_iri):  # every pair rules 2 and 3 apply to
         found: set[str] = set()
-        if (single and a.modality in _ASSERTED_OR_QUOTED and b.modality in _ASSERTED_OR_QUOTED
-                and a.object != b.object and a.origin != b.origin
-                and overlap(known_interval(a), known_interval(b))):
-            found.add("single-valued")
         if _denies(a, b, by_iri) or _denies(b, a, by_iri):
             found.add("denial")
         if b.iri in a.linked("contradicts") or a.iri in b.linked("contradicts"):
@@ -329,12 +326,13 @@ def stored_lines(store: Store, key: Key) -> list[str]:
     return [f"{q} ." for q in quads]
 
 
-def changes(store: Store, keys: Iterable[Key]) -> tuple[list[str], list[str]]:
+def changes(store: Store, keys: Iterable[Key], model: LiveClaims | None = None
+            ) -> tuple[list[str], list[str]]:
     """What recomputing ``keys`` at the head changes in ``graph/conflicts``: the lines to
     delete and the lines to insert."""
     keys = set(keys)
     old = {line for key in keys for line in stored_lines(store, key)}
-    new = {line for c in find(store, keys, live=projection_live(store))
+    new = {line for c in find(store, keys, live=projection_live(store), model=model)
            for line in conflict_lines(c)}
     return sorted(old - new), sorted(new - old)
 
@@ -344,12 +342,13 @@ def keys_of(store: Store, touched: set[str] | None) -> set[Key]:
     return all_keys(store) if touched is None else keys_for_claims(store, touched)
 
 
-def update(store: Store, keys: Iterable[Key], removed: Sequence[str], block: str) -> str:
+def update(store: Store, keys: Iterable[Key], removed: Sequence[str], block: str,
+           model: LiveClaims | None = None) -> str:
     """A SPARQL update that removes ``removed`` (N-Quads lines) and ``block`` (a ``GRAPH``
     block of data) and replaces the conflicts of ``keys``, computed from ``store`` as it is
     (before the removals: the rules read only the claims' records, never the statements the
     removals take out of the views)."""
-    old, new = changes(store, keys)
+    old, new = changes(store, keys, model)
     text = f"DELETE DATA {{ {sparql_data([*removed, *old])}\n{block} }}"
     if new:
         text += f" ;\nINSERT DATA {{ {sparql_data(new)} }}"

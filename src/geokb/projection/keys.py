@@ -29,7 +29,7 @@ _SUBJECT, _PREDICATE = RDF.subject, RDF.predicate
 _LINKS = (GK.denies, GK.confirms, GK.contradicts)
 
 
-def _claims_by_property(store: Store, subject: str) -> dict[str, list[str]]:
+def claims_by_property(store: Store, subject: str) -> dict[str, list[str]]:
     """The claims of ``subject``, sorted, by statement property (one pass over the
     subject's claims, one lookup each)."""
     out: dict[str, list[str]] = {}
@@ -53,7 +53,7 @@ class ClaimsOfKeys:
 
     def __call__(self, subject: str, prop: str) -> list[str]:
         if subject != self.subject:  # keys come sorted: a subject's keys one after another
-            self.subject, self.by_property = subject, _claims_by_property(self.store, subject)
+            self.subject, self.by_property = subject, claims_by_property(self.store, subject)
         return self.by_property.get(prop, [])
 
 
@@ -63,7 +63,7 @@ def raw(store: AnyStore) -> Store:
     return inner if isinstance(inner, Store) else store
 
 
-def _subject_property(store: Store, node: NamedNode) -> tuple[str, str] | None:
+def subject_property(store: Store, node: NamedNode) -> tuple[str, str] | None:
     """A claim's subject and statement property (two lookups), or ``None`` if the store
     holds no record of it."""
     s = next(store.quads_for_pattern(node, _SUBJECT, None, DEFAULT), None)
@@ -82,7 +82,7 @@ class _KeyOf:
 
     def __call__(self, node: NamedNode) -> tuple[str, str] | None:
         if node not in self.known:
-            self.known[node] = _subject_property(self.store, node)
+            self.known[node] = subject_property(self.store, node)
         return self.known[node]
 
 
@@ -153,7 +153,7 @@ def disputed(store: Store) -> set[tuple[str, str]]:
     out = set()
     for claim in claims:
         if isinstance(claim, NamedNode):
-            key = _subject_property(store, claim)
+            key = subject_property(store, claim)
             if key is not None:
                 out.add(key)
     return out

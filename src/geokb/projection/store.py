@@ -35,6 +35,7 @@ from geokb.log.events import (
 from geokb.projection import conflicts
 from geokb.projection.batch import Batch, Loader, Seen, _nt, ended_removals, touched_claims
 from geokb.projection.keys import Key
+from geokb.projection.liveclaims import LiveClaims
 from geokb.projection.quads import (
     APPLIED,
     BULK,
@@ -139,6 +140,8 @@ class ProjectionStore:
         self._unfinished = False  # a batch's second step failed: see _finish_batch
         self._touched: set[str] | None = set()  # claims of bulk batches, conflicts pending
         self._bulk_noted = False  # the store holds BULK: see _write_batch
+        #: the live claims of the keys batches touched (what the conflict rules read)
+        self._live_claims = LiveClaims(self._store)
         self.consistent = True
         building = next(self._store.quads_for_pattern(SYSTEM_NODE, BULK, None, SYSTEM_GRAPH),
                         None) is not None
@@ -175,15 +178,28 @@ class ProjectionStore:
                 self._store.remove(q)
                 unfinished = True
         if unfinished:  # which keys the batch touched is not kept: recompute them all
-            self._replace_conflicts(conflicts.keys_of(self._store, None), [], [])
+            self._replace_conflicts(conflicts.keys_of(self._store, None), [], [], None)
         self._unfinished = False
 
     def _replace_conflicts(self, keys: Iterable[Key], removed: Sequence[str],
-                           system: Sequence[str]) -> None:
+                           system: Sequence[str], touched: set[str] | None) -> None:
         """One update: remove ``removed`` (N-Quads lines) and the ``system`` triples, and
-        replace the conflicts of ``keys`` (see :func:`geokb.projection.conflicts.update`)."""
+        replace the conflicts of ``keys`` (see :func:`geokb.projection.conflicts.update`),
+        read through the model of the live claims once it has followed the ``touched``
+        claims (``None``: every claim may have changed, the model is emptied and not
+        used)."""
         block = f"GRAPH {_SYSTEM} {{ {' '.join(system)} }}" if system else ""
-        self._store.update(conflicts.update(self._store, keys, removed, block))
+        model: LiveClaims | None = self._live_claims
+        try:
+            if touched is None:
+                self._live_claims.clear()
+                model = None
+            else:
+                self._live_claims.refresh(touched)
+            self._store.update(conflicts.update(self._store, keys, removed, block, model))
+        except BaseException:
+            self._live_claims.clear()  # it may have followed what the store did not do
+            raise
 
     def _touch(self, touched: set[str] | None) -> None:
         """Add claims whose conflicts are to be recomputed (``None``: every claim)."""
@@ -287,11 +303,11 @@ class ProjectionStore:
         if self._marker is not None:
             system.append(_system_triple(APPLIED, "{} {}".format(*self._marker)))
         self._marker = (last.position, last.hash)
-        self._touched = set()
         if removed or system or keys:
             self._unfinished = True
-            self._replace_conflicts(keys, removed, system)
+            self._replace_conflicts(keys, removed, system, self._touched)
             self._unfinished = False
+        self._touched = set()
 
     def _load(self, data: bytes, position: int, *, bulk: bool = False) -> None:
         try:
@@ -333,6 +349,8 @@ class ProjectionStore:
         else:  # pragma: no cover - needs_state() lists exactly these
             raise AssertionError(event.type)
         additions.append(marker_quad(event.position, event.hash))
+        if event.type in (GRAPH_UPDATED, ENTITY_AMENDED):
+            self._live_claims.clear()  # records may change in ways no claim is touched by
         self._touch(touched_claims(event))
         if self._touched is not None and not self._touched:
             old = [marker_quad(*self._marker)] if self._marker is not None else []
@@ -349,9 +367,10 @@ class ProjectionStore:
             system = [_system_triple(REDO, ""), *self._bulk_done()]
             if self._marker is not None:
                 system.append(_system_triple(APPLIED, "{} {}".format(*self._marker)))
-            self._replace_conflicts(conflicts.keys_of(self._store, self._touched), [], system)
-            self._touched = set()
+            self._replace_conflicts(conflicts.keys_of(self._store, self._touched), [], system,
+                                    self._touched)
             self._unfinished = False
+            self._touched = set()
         self._marker = (event.position, event.hash)
         self._set_position(event)
 
@@ -366,6 +385,7 @@ class ProjectionStore:
     def reset(self) -> None:
         """Empty the projection (one transaction; the store stays open) to rebuild it."""
         self._store.clear()
+        self._live_claims.clear()
         self.position, self.head_hash = 0, ""
         self._marker = None
         self._bulk_noted = False
@@ -464,6 +484,7 @@ class ProjectionStore:
         :mod:`geokb.projection.history`)."""
         block = _data_block(list(quads))
         if block:
+            self._live_claims.clear()
             self._store.update(f"DELETE DATA {{ {block} }}")
 
 

@@ -12,7 +12,10 @@ KB hands it every event it applies (:meth:`ContextCache.follow`). An applied eve
 only change what is said about the things its payload names (a claim's records hang off
 its IRI, ``…#evidence`` and the like; an entity's and a source's off theirs), so the cache
 forgets exactly those, and forgets everything for a ``GraphUpdated`` (a SPARQL update may
-change anything). A projection that moved without it (another KB object, a reset) no
+change anything). A claim asserted says something of nothing it names but itself and its
+statement's subject, and of that subject only under the statement's predicate: the cache
+forgets the claim, and of the subject that predicate (a busy entity named by every batch
+stays remembered). A projection that moved without it (another KB object, a reset) no
 longer matches its position and head hash, and the cache starts empty.
 """
 
@@ -23,7 +26,13 @@ from typing import Any
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad
 
-from geokb.log.events import CLAIM_RETRACTED, CLAIM_SUPERSEDED, GRAPH_UPDATED, RecordedEvent
+from geokb.log.events import (
+    CLAIM_ASSERTED,
+    CLAIM_RETRACTED,
+    CLAIM_SUPERSEDED,
+    GRAPH_UPDATED,
+    RecordedEvent,
+)
 from geokb.projection.store import ProjectionStore
 from geokb.vocab import EVENT, RDF
 
@@ -128,6 +137,10 @@ class ContextCache:
             self._by_base.clear()
             self._size = 0
             return
+        if event.type == CLAIM_ASSERTED:
+            self._drop(base_of(event.payload["claim"]))
+            self._drop_pattern(event.payload["subject"], event.payload["predicate"])
+            return
         names = mentioned(event.payload)
         if event.type in (CLAIM_RETRACTED, CLAIM_SUPERSEDED):
             # ending a claim takes its statement out of the current view: what is said of
@@ -139,6 +152,16 @@ class ContextCache:
                             NamedNode(claim), pred, None, DefaultGraph())
                             if isinstance(q.object, NamedNode)}
         for base in names:
-            dropped = self._by_base.pop(base, None)
-            if dropped:
-                self._size -= len(dropped)
+            self._drop(base)
+
+    def _drop(self, base: str) -> None:
+        self._size -= len(self._by_base.pop(base, ()))
+
+    def _drop_pattern(self, subject: str, predicate: str) -> None:
+        """Forget what was remembered of ``subject`` under ``predicate`` (any graph)."""
+        base = base_of(subject)
+        entries = self._by_base.get(base)
+        if entries:
+            for key in [k for k in entries if k[0] == subject and k[1] == predicate]:
+                del entries[key]
+                self._size -= 1
