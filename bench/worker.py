@@ -388,7 +388,14 @@ def restart_probe(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def scratch_copy(kb_dir: Path, proj: Path | None, scratch: Path) -> tuple[Path, Path | None]:
-    """A writable copy of a cached KB (log copied, texts linked, projection copied)."""
+    """A writable copy of a cached KB (log copied, texts linked, projection copied).
+
+    The projection is copied as a RocksDB checkpoint (``Store.backup`` of a read-only
+    handle: hard links on the same file system, instant): a byte copy of a 1M KB's 6 GB,
+    twice, left the kernel writing it back while the figures were taken, and every
+    ``fsync`` of the writes measured waited on it."""
+    from pyoxigraph import Store
+
     shutil.rmtree(scratch, ignore_errors=True)
     target = scratch / "kb"
     target.mkdir(parents=True)
@@ -398,7 +405,10 @@ def scratch_copy(kb_dir: Path, proj: Path | None, scratch: Path) -> tuple[Path, 
     proj_copy = None
     if proj is not None:
         proj_copy = scratch / "projection"
-        shutil.copytree(proj, proj_copy)
+        Store.read_only(str(proj)).backup(str(proj_copy))
+        for name in os.listdir(proj):  # the files beside the store (the log mark)
+            if name.endswith(".json") and not (proj_copy / name).exists():
+                shutil.copyfile(proj / name, proj_copy / name)
     return target, proj_copy
 
 

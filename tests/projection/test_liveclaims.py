@@ -46,15 +46,23 @@ class Log:
         self.claims: list[str] = []
         self.ended: set[str] = set()
 
+    def register(self, index: int) -> None:
+        """Register a source before a claim cites it, as admission requires. (A log that
+        skipped admission could cite it first: a source's registration recomputes no key,
+        so a long-lived projection would not follow what it changes of an earlier claim.
+        The model's part of that is tested below, through a later claim of the key.)"""
+        slug, published = SOURCES[index]
+        if slug not in self.registered:
+            self.registered.add(slug)
+            self.items.append(source(slug, published))
+
     def step(self, op: tuple[Any, ...]) -> None:
         kind = op[0]
         if kind == "source":
-            slug, published = SOURCES[op[1]]
-            if slug not in self.registered:  # claims may name it before (a malformed log)
-                self.registered.add(slug)
-                self.items.append(source(slug, published))
+            self.register(op[1])
         elif kind == "claim":
             _, subj, prop, value, src, modality, times, speaker, link = op
+            self.register(src)
             name = claim(len(self.claims))
             _, payload = status(f"k{len(self.claims)}", SOURCES[src][0], VALUES[value],
                                 modality=("asserted", "quoted", "denied")[modality],

@@ -49,6 +49,8 @@ class ClaimTimes:
     reported: tuple[date, date] | None = None
     position: int = 0
     links: dict[str, set[str]] = field(default_factory=dict)
+    #: a denial, or it links a claim as denied or contradicted (:func:`disputing`)
+    disputes: bool = False
 
     @property
     def origin(self) -> tuple[str, frozenset[str]]:
@@ -111,6 +113,7 @@ _P_MODALITY, _P_SOURCE, _P_SPEAKER = (GK.modality.value, PROV.wasDerivedFrom.val
                                       GK.speaker.value)
 _P_VALID_START, _P_VALID_END, _P_VALID_FROM = (GK.validStart.value, GK.validEnd.value,
                                                GK.validFrom.value)
+_P_DISPUTING = frozenset({GK.denies.value, GK.contradicts.value})
 _P_SAID_START, _P_SAID_END, _P_KNOWN_FROM = (GK.saidStart.value, GK.saidEnd.value,
                                              GK.knownFromPosition.value)
 
@@ -134,6 +137,7 @@ def read_claim(store: Store, claim: str, sources: dict[str, tuple[date, date] | 
             c.object = o  # type: ignore[assignment]
         elif p == _P_MODALITY:
             c.modality = term_value(o)
+            c.disputes |= c.modality == _DENIED
         elif p == _P_SOURCE:
             c.source = term_value(o)
         elif p == _P_SPEAKER:
@@ -152,6 +156,7 @@ def read_claim(store: Store, claim: str, sources: dict[str, tuple[date, date] | 
             c.position = int(term_value(o))
         else:
             c.links.setdefault(LINK_NAMES[p], set()).add(term_value(o))
+            c.disputes |= p in _P_DISPUTING
     c.speakers = frozenset(speakers)
     if said[0] is not None and said[1] is not None:
         c.reported = (said[0], said[1])

@@ -140,10 +140,9 @@ def find(store: AnyStore, keys: Iterable[Key], *, live: Callable[[str], bool],
                     and (key[1], key[2]) not in disputes:
                 continue  # no claim of the key disputes: only rule 1 could apply
             if model is not None:
-                entries = model.entries(key[1], key[2], claims_of)
-                if key[2] not in single and not any(d for _, d in entries):
+                claims = model.records(key[1], key[2], claims_of)
+                if key[2] not in single and not any(c.disputes for c in claims):
                     continue
-                claims = [c for c, _ in entries]
             else:
                 names = [c for c in claims_of(key[1], key[2]) if live(c)]
                 if key[2] not in single and not any(disputing(store, c) for c in names):
@@ -331,9 +330,16 @@ def changes(store: Store, keys: Iterable[Key], model: LiveClaims | None = None
     """What recomputing ``keys`` at the head changes in ``graph/conflicts``: the lines to
     delete and the lines to insert."""
     keys = set(keys)
-    old = {line for key in keys for line in stored_lines(store, key)}
-    new = {line for c in find(store, keys, live=projection_live(store), model=model)
-           for line in conflict_lines(c)}
+    old: set[str] = set()
+    for key in keys:
+        kept = model.conflict_lines(key) if model is not None else None
+        old.update(kept if kept is not None else stored_lines(store, key))
+    by_key: dict[Key, tuple[str, ...]] = dict.fromkeys(keys, ())
+    for c in find(store, keys, live=projection_live(store), model=model):
+        by_key[c.key] = tuple(conflict_lines(c))
+    if model is not None:
+        model.wrote_conflicts(by_key)
+    new = {line for lines in by_key.values() for line in lines}
     return sorted(old - new), sorted(new - old)
 
 

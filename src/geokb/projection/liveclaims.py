@@ -19,6 +19,10 @@ the claims it touched:
 * anything else that may change records (a ``GraphUpdated``, an ``EntityAmended``, a batch
   that failed, a reset) empties the model: :meth:`LiveClaims.clear`.
 
+It also remembers the ``graph/conflicts`` lines it last wrote for each key, which a batch
+would otherwise read back to see what changed (a busy key's conflict names hundreds of
+claims); only the projection's conflict updates write that graph.
+
 The rules give exactly what they give without the model; ``tests/projection/
 test_liveclaims.py`` holds a long-lived projection's conflicts to a rebuild from scratch.
 """
@@ -31,14 +35,15 @@ from datetime import date
 
 from pyoxigraph import NamedNode, Store
 
-from geokb.projection.claimtimes import ClaimTimes, disputing, read_claim
-from geokb.projection.keys import DEFAULT, ClaimsOfKeys, subject_property
+from geokb.projection.claimtimes import ClaimTimes, read_claim
+from geokb.projection.keys import DEFAULT, ClaimsOfKeys, Key, subject_property
 from geokb.vocab import GK, RDF
 
 #: How many claims the model keeps at most (about 1 KiB each: a few hundred MiB at most).
 LIMIT = 200_000
+#: How many keys' conflict lines it remembers at most.
+CONFLICT_KEYS = 50_000
 
-Entry = tuple[ClaimTimes, bool]  # the record, and whether the claim disputes (a denial...)
 _SOURCE, _ENDED = GK.Source, GK.knownUntilPosition
 
 
@@ -48,23 +53,37 @@ class LiveClaims:
     def __init__(self, store: Store, *, limit: int = LIMIT) -> None:
         self.store = store
         self.limit = limit
-        # (subject, property) -> claim -> its entry, or None: live, not read yet
-        self._keys: OrderedDict[tuple[str, str], dict[str, Entry | None]] = OrderedDict()
+        # (subject, property) -> claim -> its record, or None: live, not read yet
+        self._keys: OrderedDict[tuple[str, str], dict[str, ClaimTimes | None]] = OrderedDict()
         self._size = 0
         self._sources: dict[str, tuple[date, date] | None] = {}
+        self._conflicts: dict[Key, tuple[str, ...]] = {}  # key -> its lines in graph/conflicts
         self.hits = self.misses = 0
 
     def clear(self) -> None:
         self._keys.clear()
         self._sources.clear()
+        self._conflicts.clear()
         self._size = 0
+
+    def conflict_lines(self, key: Key) -> tuple[str, ...] | None:
+        """The lines of ``key`` in ``graph/conflicts`` as last written (``None``: not
+        remembered, read them from the store)."""
+        return self._conflicts.get(key)
+
+    def wrote_conflicts(self, lines: dict[Key, tuple[str, ...]]) -> None:
+        """The update being made leaves these lines for these keys (a failed one empties
+        the model: see the projection's ``_replace_conflicts``)."""
+        if len(self._conflicts) + len(lines) > CONFLICT_KEYS:
+            self._conflicts.clear()
+        self._conflicts.update(lines)
 
     def __len__(self) -> int:
         return self._size
 
-    def entries(self, subject: str, prop: str, claims_of: ClaimsOfKeys) -> list[Entry]:
-        """The live claims of the key, sorted by IRI, each with whether it disputes
-        (``claims_of`` reads a key the model does not hold)."""
+    def records(self, subject: str, prop: str, claims_of: ClaimsOfKeys) -> list[ClaimTimes]:
+        """The records of the key's live claims, sorted by IRI (``claims_of`` reads a key
+        the model does not hold)."""
         key = (subject, prop)
         claims = self._keys.get(key)
         if claims is None:
@@ -76,16 +95,16 @@ class LiveClaims:
         else:
             self.hits += 1
             self._keys.move_to_end(key)
-        out: list[Entry] = []
+        out: list[ClaimTimes] = []
         for claim in sorted(claims):
-            entry = claims[claim]
-            if entry is None:
-                entry = self._read(claim)
-                if self._keepable(entry[0]):
-                    claims[claim] = entry
+            record = claims[claim]
+            if record is None:
+                record = read_claim(self.store, claim, self._sources)
+                if self._keepable(record):
+                    claims[claim] = record
                 else:  # read again once the source is registered
-                    self._sources.pop(entry[0].source, None)
-            out.append(entry)
+                    self._sources.pop(record.source, None)
+            out.append(record)
         return out
 
     def refresh(self, touched: Iterable[str]) -> None:
@@ -115,9 +134,6 @@ class LiveClaims:
         """Not ended: :func:`~geokb.projection.conflicts.projection_live`'s test."""
         return next(self.store.quads_for_pattern(NamedNode(claim), _ENDED, None, DEFAULT),
                     None) is None
-
-    def _read(self, claim: str) -> Entry:
-        return read_claim(self.store, claim, self._sources), disputing(self.store, claim)
 
     def _keepable(self, record: ClaimTimes) -> bool:
         """Not a record whose reported time waits for its source to be registered."""
