@@ -23,7 +23,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import doors_cli, doors_since, doors_validate, httpbench, report, timetravel, writes
+from . import (
+    doors_cli,
+    doors_since,
+    doors_validate,
+    httpbench,
+    report,
+    snapshots,
+    timetravel,
+    writes,
+)
 from .common import ROOT, dir_size, machine, mem_available, run_worker
 from .generate import default_cache, ensure_kb
 
@@ -37,6 +46,7 @@ QUICK: dict[str, Any] = {
     "post_clients": 4, "fastapi": False, "rdflib_http": False, "disk_queries": False,
     "server_timeout": 60, "raw_bulk_on_disk": True,
     "doors_quick": True, "doors_old_budget": 5, "cli_runs": 2, "doors_since": False,
+    "snapshots": False,
 }
 FULL: dict[str, Any] = {
     **QUICK, "sizes": [10_000, 100_000, 1_000_000], "query_n": 500, "query_seconds": 40,
@@ -45,6 +55,7 @@ FULL: dict[str, Any] = {
     "single_appends": 10, "ingest_seconds": 90, "restart_runs": 3, "replay_runs": 1,
     "http_seconds": 5, "http_max": 20000, "post_seconds": 10, "post_max": 400,
     "doors_quick": False, "doors_old_budget": 60, "cli_runs": 3, "doors_since": True,
+    "snapshots": True,
     "fastapi": True, "rdflib_http": True, "rdflib_http_seconds": 10, "rdflib_http_max": 300,
     "rdflib_server_timeout": 300, "disk_queries": True, "server_timeout": 900,
 }
@@ -157,6 +168,12 @@ def run_size(size: int, cfg: dict[str, Any], seed: int, cache: Path,
         r["doors_since"] = phase(r, "doors_since", lambda: doors_since.run(
             size, seed=manifest["seed"], cache=kb_dir.parent, work=work / "since",
             timeout=timeout_for(size, 0.002)))
+    if cfg["snapshots"]:
+        log(f"{size:,}: a new read node from a snapshot …")
+        r["snapshots"] = phase(r, "snapshots", lambda: snapshots.run(
+            kb_dir, proj, work / "snapshots", baseline=size <= 100_000,
+            timeout=timeout_for(size, 0.002)))
+        shutil.rmtree(work / "snapshots", ignore_errors=True)
     log(f"{size:,}: HTTP …")
     r["http"] = phase(r, "http", lambda: http(size, kb_dir, proj, nq, raw_py, raw_cli, entities,
                                               manifest, cfg, logs, work))
@@ -336,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         figs += timetravel.figures(size, results[str(size)].get("timetravel"))
         figs += doors_validate.figures(size, results[str(size)].get("doors_validate", {}))
         figs += doors_since.figures(size, results[str(size)].get("doors_since"))
+        figs += snapshots.figures(size, results[str(size)].get("snapshots"),
+                                  (results[str(size)].get("disk_build") or {}).get("rebuild_s"))
         figs += doors_cli.figures(size, results[str(size)].get("cli"))
     figs += report.cross_size(results)
     print()

@@ -390,10 +390,12 @@ def restart_probe(args: dict[str, Any]) -> dict[str, Any]:
 def scratch_copy(kb_dir: Path, proj: Path | None, scratch: Path) -> tuple[Path, Path | None]:
     """A writable copy of a cached KB (log copied, texts linked, projection copied).
 
-    The projection is copied as a RocksDB checkpoint (``Store.backup`` of a read-only
-    handle: hard links on the same file system, instant): a byte copy of a 1M KB's 6 GB,
-    twice, left the kernel writing it back while the figures were taken, and every
-    ``fsync`` of the writes measured waited on it."""
+    The projection is copied as a RocksDB checkpoint (``Store.backup``: hard links on the
+    same file system, instant): a byte copy of a 1M KB's 6 GB, twice, left the kernel
+    writing it back while the figures were taken, and every ``fsync`` of the writes
+    measured waited on it. The store is opened to write and flushed first: a checkpoint
+    of a read-only handle leaves out what is still only in the write-ahead log (the last
+    batches, and the position: the copy would be rebuilt)."""
     from pyoxigraph import Store
 
     shutil.rmtree(scratch, ignore_errors=True)
@@ -405,7 +407,10 @@ def scratch_copy(kb_dir: Path, proj: Path | None, scratch: Path) -> tuple[Path, 
     proj_copy = None
     if proj is not None:
         proj_copy = scratch / "projection"
-        Store.read_only(str(proj)).backup(str(proj_copy))
+        source = Store(str(proj))
+        source.flush()
+        source.backup(str(proj_copy))
+        del source
         for name in os.listdir(proj):  # the files beside the store (the log mark)
             if name.endswith(".json") and not (proj_copy / name).exists():
                 shutil.copyfile(proj / name, proj_copy / name)
