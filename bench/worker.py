@@ -393,9 +393,10 @@ def scratch_copy(kb_dir: Path, proj: Path | None, scratch: Path) -> tuple[Path, 
     The projection is copied as a RocksDB checkpoint (``Store.backup``: hard links on the
     same file system, instant): a byte copy of a 1M KB's 6 GB, twice, left the kernel
     writing it back while the figures were taken, and every ``fsync`` of the writes
-    measured waited on it. The store is opened to write and flushed first: a checkpoint
-    of a read-only handle leaves out what is still only in the write-ahead log (the last
-    batches, and the position: the copy would be rebuilt)."""
+    measured waited on it. The store is opened to write and flushed first (so no other
+    process may hold it): a checkpoint of a read-only handle leaves out what is still
+    only in the write-ahead log (the last batches, and the position: the copy would be
+    rebuilt)."""
     from pyoxigraph import Store
 
     shutil.rmtree(scratch, ignore_errors=True)

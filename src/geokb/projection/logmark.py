@@ -212,16 +212,17 @@ class LogMark:
         mark = Mark(FORMAT, position, head_hash)
         if self.log_file is not None and position > 0:
             at, start, keep = 0, 0, []  # what of the old mark still holds
+            tail = None
             if old is not None and old.offset is not None and old.position <= position:
                 at, start, keep = old.position, old.offset, old.blocks[:old.offset // BLOCK]
+                if self._tail is not None and self._tail.end == old.offset:
+                    tail = self._tail
             with open(self.log_file, "rb") as fh:
                 offset = _line_end(fh, start, position - at)
                 if offset is None or not _ends_with_line(fh, offset, head_hash):
                     raise CorruptLog(f"{self.log_file}: event {position} is not where the "
                                      "projection read it: the log changed while it was read")
                 mark.offset = offset
-                tail = self._tail if old is not None and self._tail is not None \
-                    and self._tail.end == old.offset else None
                 blocks, self._tail = _blocks(fh, len(keep), offset, tail)
                 mark.blocks = keep + blocks
         mark.stat = stat

@@ -280,6 +280,14 @@ class ProjectionStore:
 
     def _write_batch(self, data: bytes, last: RecordedEvent, removed: Sequence[str],
                      touched: set[str] | None, *, bulk: bool) -> None:
+        try:
+            self._write(data, last, removed, touched, bulk=bulk)
+        except BaseException:
+            self._live_claims.clear()  # the store may hold part of it the model never saw
+            raise
+
+    def _write(self, data: bytes, last: RecordedEvent, removed: Sequence[str],
+               touched: set[str] | None, *, bulk: bool) -> None:
         """Write a batch (see :mod:`geokb.projection.batch`): ``data`` holds its quads and,
         unless it is a bulk one, the marker of ``last`` and the note of ``removed``; then one
         update removes those, the note and the old marker, and replaces the conflicts of
