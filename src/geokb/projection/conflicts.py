@@ -34,7 +34,6 @@ from pyoxigraph import Literal, NamedNode, Store
 
 from geokb.ontology import load_ontology
 from geokb.projection.claimtimes import (
-    DEFAULT,
     ClaimTimes,
     Interval,
     disputing,
@@ -49,6 +48,7 @@ from geokb.projection.keys import (
     Key,
     all_keys,
     disputed,
+    is_live,
     keys_for_claims,
     raw,
 )
@@ -106,15 +106,9 @@ def conflict_iri(key: Key) -> str:
 
 
 def projection_live(store: AnyStore) -> Callable[[str], bool]:
-    """``live`` for the head: the claim has not ended (no ``gk:knownUntilPosition``)."""
+    """``live`` for the head: the claim has not ended (:func:`~geokb.projection.keys.is_live`)."""
     store = raw(store)
-    until = GK.knownUntilPosition
-
-    def live(claim: str) -> bool:
-        return next(store.quads_for_pattern(NamedNode(claim), until, None, DEFAULT),
-                    None) is None
-
-    return live
+    return lambda claim: is_live(store, claim)
 
 
 # -- the rules ----------------------------------------------------------------------------

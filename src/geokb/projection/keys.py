@@ -27,6 +27,7 @@ DEFAULT = DefaultGraph()
 
 _SUBJECT, _PREDICATE = RDF.subject, RDF.predicate
 _LINKS = (GK.denies, GK.confirms, GK.contradicts)
+_ENDED = GK.knownUntilPosition
 
 
 def claims_by_property(store: Store, subject: str) -> dict[str, list[str]]:
@@ -55,6 +56,12 @@ class ClaimsOfKeys:
         if subject != self.subject:  # keys come sorted: a subject's keys one after another
             self.subject, self.by_property = subject, claims_by_property(self.store, subject)
         return self.by_property.get(prop, [])
+
+
+def is_live(store: Store, claim: str) -> bool:
+    """Whether ``claim`` has not ended at the head (no ``gk:knownUntilPosition``)."""
+    return next(store.quads_for_pattern(NamedNode(claim), _ENDED, None, DEFAULT),
+                None) is None
 
 
 def raw(store: AnyStore) -> Store:

@@ -36,7 +36,7 @@ from datetime import date
 from pyoxigraph import NamedNode, Store
 
 from geokb.projection.claimtimes import ClaimTimes, read_claim
-from geokb.projection.keys import DEFAULT, ClaimsOfKeys, Key, subject_property
+from geokb.projection.keys import DEFAULT, ClaimsOfKeys, Key, is_live, subject_property
 from geokb.vocab import GK, RDF
 
 #: How many claims the model keeps at most (about 1 KiB each: a few hundred MiB at most).
@@ -44,7 +44,7 @@ LIMIT = 200_000
 #: How many keys' conflict lines it remembers at most.
 CONFLICT_KEYS = 50_000
 
-_SOURCE, _ENDED = GK.Source, GK.knownUntilPosition
+_SOURCE = GK.Source
 
 
 class LiveClaims:
@@ -88,7 +88,8 @@ class LiveClaims:
         claims = self._keys.get(key)
         if claims is None:
             self.misses += 1
-            claims = dict.fromkeys(c for c in claims_of(subject, prop) if self._live(c))
+            claims = dict.fromkeys(c for c in claims_of(subject, prop)
+                                   if is_live(self.store, c))
             self._keys[key] = claims
             self._size += len(claims)
             self._evict(keep=key)
@@ -123,17 +124,12 @@ class LiveClaims:
             if claim in claims:
                 del claims[claim]
                 self._size -= 1
-            if self._live(claim):
+            if is_live(self.store, claim):
                 claims[claim] = None
                 self._size += 1
         self._evict()
 
     # -- inside ---------------------------------------------------------------------------
-
-    def _live(self, claim: str) -> bool:
-        """Not ended: :func:`~geokb.projection.conflicts.projection_live`'s test."""
-        return next(self.store.quads_for_pattern(NamedNode(claim), _ENDED, None, DEFAULT),
-                    None) is None
 
     def _keepable(self, record: ClaimTimes) -> bool:
         """Not a record whose reported time waits for its source to be registered."""
