@@ -73,7 +73,7 @@ class LiveClaims:
 
     def wrote_conflicts(self, lines: dict[Key, tuple[str, ...]]) -> None:
         """The update being made leaves these lines for these keys (a failed one empties
-        the model: see the projection's ``_replace_conflicts``)."""
+        the model: see :meth:`geokb.projection.store.ProjectionStore.apply`)."""
         if len(self._conflicts) + len(lines) > CONFLICT_KEYS:
             self._conflicts.clear()
         self._conflicts.update(lines)

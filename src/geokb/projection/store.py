@@ -190,16 +190,12 @@ class ProjectionStore:
         used)."""
         block = f"GRAPH {_SYSTEM} {{ {' '.join(system)} }}" if system else ""
         model: LiveClaims | None = self._live_claims
-        try:
-            if touched is None:
-                self._live_claims.clear()
-                model = None
-            else:
-                self._live_claims.refresh(touched)
-            self._store.update(conflicts.update(self._store, keys, removed, block, model))
-        except BaseException:
-            self._live_claims.clear()  # it may have followed what the store did not do
-            raise
+        if touched is None:
+            self._live_claims.clear()
+            model = None
+        else:
+            self._live_claims.refresh(touched)
+        self._store.update(conflicts.update(self._store, keys, removed, block, model))
 
     def _touch(self, touched: set[str] | None) -> None:
         """Add claims whose conflicts are to be recomputed (``None``: every claim)."""
@@ -229,6 +225,15 @@ class ProjectionStore:
         if self.read_only:
             raise Unavailable(f"the projection in {self.path} is open read-only (another "
                               "process holds it): it cannot apply events")
+        try:
+            return self._apply(events, build=build)
+        except BaseException:
+            # a batch may have failed half-way (in the worker or here): the store may hold
+            # part of it that the model of the live claims never followed
+            self._live_claims.clear()
+            raise
+
+    def _apply(self, events: Iterable[RecordedEvent], *, build: bool) -> int:
         if self._unfinished:
             self._finish_batch(list(self._store.quads_for_pattern(SYSTEM_NODE, APPLIED, None,
                                                                  SYSTEM_GRAPH)))
@@ -280,14 +285,6 @@ class ProjectionStore:
 
     def _write_batch(self, data: bytes, last: RecordedEvent, removed: Sequence[str],
                      touched: set[str] | None, *, bulk: bool) -> None:
-        try:
-            self._write(data, last, removed, touched, bulk=bulk)
-        except BaseException:
-            self._live_claims.clear()  # the store may hold part of it the model never saw
-            raise
-
-    def _write(self, data: bytes, last: RecordedEvent, removed: Sequence[str],
-               touched: set[str] | None, *, bulk: bool) -> None:
         """Write a batch (see :mod:`geokb.projection.batch`): ``data`` holds its quads and,
         unless it is a bulk one, the marker of ``last`` and the note of ``removed``; then one
         update removes those, the note and the old marker, and replaces the conflicts of
